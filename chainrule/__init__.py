@@ -1,0 +1,20 @@
+"""chainrule: reverse-mode automatic differentiation on NumPy, with PyTorch's API.
+
+Public names only: each op module lists its public functions in ``__all__``.
+"""
+from . import _dtype
+from ._dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16,
+                     float32, float64, get_default_dtype, half, int, int8, int16, int32, int64,
+                     long, set_default_dtype, short, uint8)
+from .tensor import Size, Tensor, device
+from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
+                                 is_inference_mode_enabled, no_grad, set_grad_enabled)
+from .ops.creation import *  # noqa: F401,F403
+from .ops.elementwise import *  # noqa: F401,F403
+from .ops.reduction import *  # noqa: F401,F403
+from .ops.shape import *  # noqa: F401,F403
+from .ops.indexing import *  # noqa: F401,F403
+from .ops.linalg import *  # noqa: F401,F403
+from . import autograd, nn  # noqa: E402
+
+__version__ = "0.1.0"

@@ -1,0 +1,182 @@
+"""Dtypes, PyTorch's type-promotion rules and the default floating dtype."""
+from __future__ import annotations
+
+import builtins as _builtins
+
+import numpy as np
+
+_py_float, _py_int, _py_bool, _py_complex = (_builtins.float, _builtins.int, _builtins.bool,
+                                             _builtins.complex)
+
+
+class dtype:
+    """A tensor element type, printed and compared like ``torch.dtype``."""
+
+    __slots__ = ("name", "np", "is_floating_point", "is_complex", "is_signed", "itemsize")
+
+    def __init__(self, name: str, np_dtype, category: int):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.is_floating_point = category == _FLOAT
+        self.is_complex = category == _COMPLEX
+        self.is_signed = name not in ("uint8", "bool")
+        self.itemsize = self.np.itemsize
+
+    def __repr__(self) -> str:
+        return "chainrule." + self.name
+
+    def __reduce__(self):
+        return self.name  # pickles as the module-level singleton
+
+    def to_complex(self) -> "dtype":
+        return {float32: complex64, float64: complex128, float16: complex64}.get(self, self)
+
+    def to_real(self) -> "dtype":
+        return {complex64: float32, complex128: float64}.get(self, self)
+
+
+# Categories, ordered as PyTorch orders them when promoting across kinds.
+_BOOL, _INT, _FLOAT, _COMPLEX = 0, 1, 2, 3
+
+bool = dtype("bool", np.bool_, _BOOL)  # noqa: A001 - torch.bool
+uint8 = dtype("uint8", np.uint8, _INT)
+int8 = dtype("int8", np.int8, _INT)
+int16 = dtype("int16", np.int16, _INT)
+int32 = dtype("int32", np.int32, _INT)
+int64 = dtype("int64", np.int64, _INT)
+float16 = dtype("float16", np.float16, _FLOAT)
+float32 = dtype("float32", np.float32, _FLOAT)
+float64 = dtype("float64", np.float64, _FLOAT)
+complex64 = dtype("complex64", np.complex64, _COMPLEX)
+complex128 = dtype("complex128", np.complex128, _COMPLEX)
+
+# PyTorch's aliases.
+half, float, double = float16, float32, float64  # noqa: A001
+short, int, long = int16, int32, int64  # noqa: A001
+cfloat, cdouble = complex64, complex128
+
+ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
+_BY_NP = {d.np: d for d in ALL_DTYPES}
+_CATEGORY = {d.np: (_BOOL if d is bool else _INT if d.np.kind in "iu" else
+                    _FLOAT if d.np.kind == "f" else _COMPLEX) for d in ALL_DTYPES}
+
+_default_float = float32
+
+
+def get_default_dtype() -> dtype:
+    """The dtype of tensors made from Python floats (float32 unless changed)."""
+    return _default_float
+
+
+def set_default_dtype(d) -> None:
+    """Set the dtype used for Python floats and float factories (float32 or float64)."""
+    global _default_float
+    d = to_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default_float = d
+
+
+def from_numpy_dtype(np_dtype) -> dtype:
+    try:
+        return _BY_NP[np_dtype]
+    except KeyError:
+        raise TypeError(f"chainrule has no dtype for numpy dtype {np_dtype}") from None
+
+
+def to_dtype(d) -> dtype:
+    """Accept a chainrule dtype, a NumPy dtype or a Python type (float, int, bool, complex)."""
+    if type(d) is dtype:
+        return d
+    if d is _py_float:
+        return float64
+    if d is _py_int:
+        return int64
+    if d is _py_bool:
+        return bool
+    if d is _py_complex:
+        return complex128
+    try:
+        return _BY_NP[np.dtype(d)]
+    except (TypeError, KeyError):
+        raise TypeError(f"cannot interpret {d!r} as a chainrule dtype") from None
+
+
+def to_np(d) -> np.dtype:
+    return to_dtype(d).np
+
+
+def category(np_dtype) -> int:
+    return _CATEGORY[np_dtype]
+
+
+def is_floating(np_dtype) -> _builtins.bool:
+    return np_dtype.kind in "fc"
+
+
+def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's promote_types on NumPy dtypes: across kinds the higher kind's dtype wins
+    (int64 with float16 is float16, unlike NumPy), within a kind NumPy's lattice applies."""
+    if a is b:
+        return a
+    ca, cb = _CATEGORY[a], _CATEGORY[b]
+    if ca != cb:
+        if ca == _COMPLEX and cb != _COMPLEX or cb == _COMPLEX and ca != _COMPLEX:
+            hi, lo = (a, b) if ca > cb else (b, a)
+            if _CATEGORY[lo] == _FLOAT and lo.itemsize * 2 > hi.itemsize:
+                return np.dtype(np.complex128)
+            return hi
+        return a if ca > cb else b
+    return np.promote_types(a, b)
+
+
+def _scalar_dtype(x) -> np.dtype:
+    """The dtype a Python number takes when it is a 'wrapped number' operand."""
+    if type(x) is _py_bool:
+        return np.dtype(np.bool_)
+    if type(x) is _py_int:
+        return np.dtype(np.int64)
+    if type(x) is _py_complex:
+        return _default_float.to_complex().np
+    return _default_float.np
+
+
+def result_type(*operands) -> np.dtype:
+    """PyTorch's result_type for a mix of arrays (dimensioned or 0-d) and Python scalars.
+
+    Dimensioned tensors outrank 0-d tensors, which outrank Python numbers, but only a
+    higher *category* (bool < int < float < complex) from a lower-ranked operand changes
+    the result: ``float32_tensor * 2.0`` stays float32, ``int_tensor * 2.5`` becomes the
+    default float dtype.
+    """
+    dim = zero = wrapped = None
+    for x in operands:
+        if isinstance(x, np.ndarray):
+            if x.ndim:
+                dim = x.dtype if dim is None else promote_types(dim, x.dtype)
+            else:
+                zero = x.dtype if zero is None else promote_types(zero, x.dtype)
+        elif isinstance(x, np.generic):
+            zero = x.dtype if zero is None else promote_types(zero, x.dtype)
+        elif x is not None:
+            d = _scalar_dtype(x)
+            wrapped = d if wrapped is None else promote_types(wrapped, d)
+    return _combine(dim, _combine(zero, wrapped))
+
+
+def _combine(higher, lower):
+    """Merge the result of a higher-ranked operand group with a lower-ranked one."""
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    ch, cl = _CATEGORY[higher], _CATEGORY[lower]
+    if ch == _COMPLEX:
+        return higher
+    if cl == _COMPLEX:
+        return _BY_NP[higher].to_complex().np if ch == _FLOAT else lower
+    if ch == _FLOAT:
+        return higher
+    if ch == _BOOL or cl == _FLOAT:
+        return promote_types(higher, lower)
+    return higher

@@ -1,0 +1,1 @@
+"""Tensor methods grouped by op family, mixed into ``Tensor`` (keeps tensor.py small)."""

@@ -1,0 +1,86 @@
+"""Helpers shared by every op: undoing broadcasting, normalising dims, picking the namespace.
+
+Backward formulas run on NumPy arrays (plain backward) or on Tensors (create_graph=True).
+``xp(g)`` returns the matching namespace (``numpy`` or ``chainrule``) for the functions a
+formula calls, so each derivative is written exactly once.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+_chainrule = None
+
+
+def xp(g):
+    """``numpy`` for array gradients, the ``chainrule`` namespace for Tensor gradients."""
+    global _chainrule
+    if type(g) is np.ndarray or isinstance(g, np.generic):
+        return np
+    if _chainrule is None:
+        import chainrule as _chainrule  # noqa: PLW0603 - cached after the first call
+    return _chainrule
+
+
+def sum_to(g, shape):
+    """Sum ``g`` over the axes that broadcasting expanded, so it has ``shape`` again."""
+    gshape = g.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and gshape[i + lead] != 1)
+    if type(g) is np.ndarray or isinstance(g, np.generic):
+        if axes:
+            g = np.sum(g, axis=axes, keepdims=True)
+        return g.reshape(shape)
+    if axes:
+        g = g.sum(dim=axes, keepdim=True)
+    return g.reshape(shape)
+
+
+def broadcast_to(g, shape):
+    """Expand ``g`` to ``shape`` (a read-only view for arrays; ``expand`` for Tensors)."""
+    if type(g) is np.ndarray or isinstance(g, np.generic):
+        return np.broadcast_to(g, shape)
+    return g.expand(shape)
+
+
+def canon_dim(dim: int, ndim: int) -> int:
+    """A dim in ``[-ndim, ndim)`` as a non-negative index, with PyTorch's error otherwise."""
+    n = ndim if ndim else 1
+    if not -n <= dim < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n if ndim else 0
+
+
+def canon_dims(dim, ndim: int):
+    """``None`` (all axes) or a sorted tuple of non-negative axes."""
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        if len(dim) == 0:
+            return None
+        axes = tuple(sorted(canon_dim(int(d), ndim) for d in dim))
+        if len(set(axes)) != len(axes):
+            raise RuntimeError(f"dim {axes[0]} appears multiple times in the list of dims")
+        return axes
+    return (canon_dim(int(dim), ndim),)
+
+
+def shape_str(shape) -> str:
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+def broadcast_error(a_shape, b_shape) -> RuntimeError:
+    """PyTorch's message for operands whose shapes do not broadcast."""
+    a_shape, b_shape = tuple(a_shape), tuple(b_shape)
+    n = max(len(a_shape), len(b_shape))
+    pa = (1,) * (n - len(a_shape)) + a_shape
+    pb = (1,) * (n - len(b_shape)) + b_shape
+    for i in range(n - 1, -1, -1):
+        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+            return RuntimeError(
+                f"The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) at "
+                f"non-singleton dimension {i} (shapes {shape_str(a_shape)} and {shape_str(b_shape)})")
+    return RuntimeError(f"shapes {shape_str(a_shape)} and {shape_str(b_shape)} do not broadcast")

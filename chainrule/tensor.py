@@ -1,0 +1,673 @@
+"""The Tensor: a NumPy array plus autograd state; its methods are one-line calls into ops."""
+from __future__ import annotations
+
+import warnings
+import weakref
+
+import numpy as np
+
+from . import _dtype
+from ._methods.elementwise import ElementwiseMethods
+from ._methods.indexing import IndexingMethods
+from ._methods.linalg import LinalgMethods
+from ._methods.reduction import ReductionMethods
+from ._methods.shape import ShapeMethods
+from .autograd.grad_mode import grad_state
+
+_new = object.__new__
+_ndarray = np.ndarray
+
+
+class Size(tuple):
+    """The shape of a tensor: a tuple that prints like ``torch.Size``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"chainrule.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+def _shape_str(shape) -> str:
+    return repr(Size(shape))
+
+
+class device:
+    """Where a tensor lives; chainrule computes on the CPU only."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type="cpu", index=None):  # noqa: A002 - torch's name
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        type = str(type)
+        if ":" in type:
+            type, idx = type.split(":")
+            index = int(idx)
+        if type != "cpu":
+            raise RuntimeError(
+                f"chainrule runs on the CPU only; device '{type}' is not available")
+        self.type, self.index = type, index
+
+    def __repr__(self) -> str:
+        return "device(type='cpu')"
+
+    def __str__(self) -> str:
+        return "cpu"
+
+    def __eq__(self, other) -> bool:
+        try:
+            return device(other).type == self.type
+        except (RuntimeError, TypeError):
+            return False
+
+    def __hash__(self) -> int:
+        return hash(self.type)
+
+
+_CPU = device("cpu")
+
+
+def _make(data, requires_grad, grad_fn, output_nr=0):
+    """Build a Tensor around an ndarray without validation (the hot path of every op)."""
+    t = _new(Tensor)
+    # NumPy returns scalars, not 0-d arrays, from some 0-d operations.
+    t._data = data if type(data) is _ndarray else np.asarray(data)
+    t._requires_grad = requires_grad
+    t.grad_fn = grad_fn
+    if output_nr:
+        t._output_nr = output_nr
+    return t
+
+
+class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods,
+             LinalgMethods):
+    """An n-dimensional array that can record the operations applied to it.
+
+    >>> import chainrule as torch
+    >>> w = torch.ones(3, requires_grad=True)
+    >>> (w * w).sum().backward()
+    >>> w.grad
+    tensor([2., 2., 2.])
+    """
+
+    # Hot attributes are slots; rare ones (hooks, retained grads, names set by users)
+    # go to __dict__, created only when used, and default to the class attributes below.
+    __slots__ = ("_data", "_requires_grad", "grad_fn", "__dict__", "__weakref__")
+    _grad = None
+    _output_nr = 0
+    _version = 0
+    _acc_ref = None
+    _retains_grad = False
+    _hooks = None
+    _post_hooks = None
+    _base = None
+    _fw_grad = None
+    __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data=None, *, requires_grad=False, dtype=None):
+        from .ops.creation import _to_array
+
+        arr = _to_array([] if data is None else data, dtype)
+        self._data = arr
+        self._requires_grad = False
+        self.grad_fn = None
+        if requires_grad:
+            self.requires_grad = True
+
+    # -- autograd state -----------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None and not value:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if value and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients")
+        if self.grad_fn is None:
+            self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        if self.grad_fn is not None and not self._retains_grad and self._grad is None:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
+                "Its .grad attribute won't be populated during autograd.backward(). If you "
+                "indeed want the .grad field to be populated for a non-leaf Tensor, use "
+                ".retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by "
+                "mistake, make sure you access the leaf Tensor instead.", UserWarning,
+                stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got "
+                                f"grad of type {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+            if value.dtype != self.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor during backward."""
+        if self.grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        if self._retains_grad:
+            return
+        node = self.grad_fn
+        retained = node.__dict__.setdefault("_retained", [])
+        retained.append((self._output_nr, weakref.ref(self)))
+        node._has_hooks = True
+        self._retains_grad = True
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+        if not self._requires_grad:
+            raise RuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            return self.grad_fn._register_tensor_hook(self._output_nr, hook)
+        from .autograd.function import _add_hook
+
+        if self._hooks is None:
+            self._hooks = {}
+        return _add_hook(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after a gradient was accumulated into this leaf's ``.grad``."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors")
+        from .autograd.function import _add_hook
+
+        if self._post_hooks is None:
+            self._post_hooks = {}
+        return _add_hook(self._post_hooks, hook)
+
+    def _tensor_hooks(self):
+        return list(self._hooks.values()) if self._hooks else ()
+
+    def _post_accumulate_hooks(self):
+        return list(self._post_hooks.values()) if self._post_hooks else ()
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Compute the gradient of this tensor w.r.t. graph leaves, accumulating into ``.grad``."""
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self) -> "Tensor":
+        """A new tensor sharing this data, cut from the graph."""
+        return _make(self._data, False, None)
+
+    def detach_(self) -> "Tensor":
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self) -> "Tensor":
+        return _make(self._data, False, None)
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
+    def _version_counter(self) -> int:
+        return self._version
+
+    # -- metadata -----------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_canon_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self):
+        return _dtype.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self) -> device:
+        return _CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    @property
+    def layout(self) -> str:
+        return "strided"
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return self._data.dtype.kind == "c"
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def stride(self, dim=None):
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[_canon_dim(dim, self._data.ndim)]
+
+    def storage_offset(self) -> int:
+        return 0
+
+    def data_ptr(self) -> int:
+        return self._data.__array_interface__["data"][0]
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    # -- conversion ---------------------------------------------------------------
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and dtype != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __repr__(self) -> str:
+        from ._tensor_str import tensor_repr
+
+        return tensor_repr(self)
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and spec:
+            return self._data.item().__format__(spec)
+        return object.__format__(self, spec) if spec else repr(self)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self._data, self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment.  If you were "
+                               "attempting to deepcopy a module, this may be because of a "
+                               "torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        new = type(self).__new__(type(self))
+        new._data = self._data.copy()
+        new._requires_grad = self._requires_grad
+        new.grad_fn = None
+        if self._grad is not None:
+            new._grad = self._grad.__deepcopy__(memo)
+        for k, v in self.__dict__.items():
+            if k not in ("_grad", "_acc_ref", "_hooks", "_post_hooks"):
+                new.__dict__[k] = v
+        memo[id(self)] = new
+        return new
+
+    # -- dtype conversion ---------------------------------------------------------
+    def to(self, *args, **kwargs) -> "Tensor":
+        from .ops.creation import _parse_to
+
+        dt, copy = _parse_to(args, kwargs)
+        if dt is None or dt.np == self._data.dtype:
+            return self.clone() if copy else self
+        return _ops().shape.cast(self, dt)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return "chainrule." + {"f": "Float", "i": "Long", "b": "Bool"}.get(
+                self._data.dtype.kind, "") + "Tensor"
+        return self.to(dtype)
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        return self.to(other.dtype)
+
+    def float(self) -> "Tensor":
+        return self.to(_dtype.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(_dtype.float64)
+
+    def half(self) -> "Tensor":
+        return self.to(_dtype.float16)
+
+    def long(self) -> "Tensor":
+        return self.to(_dtype.int64)
+
+    def int(self) -> "Tensor":
+        return self.to(_dtype.int32)
+
+    def short(self) -> "Tensor":
+        return self.to(_dtype.int16)
+
+    def char(self) -> "Tensor":
+        return self.to(_dtype.int8)
+
+    def byte(self) -> "Tensor":
+        return self.to(_dtype.uint8)
+
+    def bool(self) -> "Tensor":
+        return self.to(_dtype.bool)
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise RuntimeError("chainrule runs on the CPU only; CUDA is not available")
+
+    def contiguous(self, memory_format=None) -> "Tensor":
+        return self
+
+    def pin_memory(self) -> "Tensor":
+        return self
+
+    def share_memory_(self) -> "Tensor":
+        return self
+
+
+    # -- arithmetic operators (the ops live in ops/elementwise.py) --------------------
+    def __rsub__(self, other):
+        return _ew.sub(other, self)
+
+    def __rtruediv__(self, other):
+        return _ew.div(other, self)
+
+    def __pow__(self, other):
+        return _ew.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ew.pow(other, self)
+
+    def __matmul__(self, other):
+        return _la.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _la.matmul(_as_operand(other), self)
+
+    def __neg__(self):
+        return _ew.neg(self)
+
+    def __pos__(self):
+        return _ew.positive(self)
+
+    def add(self, other, *, alpha=1):
+        return _ew.add(self, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1):
+        return _ew.sub(self, other, alpha=alpha)
+
+    subtract = sub
+
+    def mul(self, other):
+        return _ew.mul(self, other)
+
+    multiply = mul
+
+    def div(self, other, *, rounding_mode=None):
+        return _ew.div(self, other, rounding_mode=rounding_mode)
+
+    divide = true_divide = div
+
+    def pow(self, exponent):
+        return _ew.pow(self, exponent)
+
+    def neg(self):
+        return _ew.neg(self)
+
+    negative = neg
+
+    def exp(self):
+        return _ew.exp(self)
+
+    def log(self):
+        return _ew.log(self)
+
+    def sigmoid(self):
+        return _ew.sigmoid(self)
+
+    def tanh(self):
+        return _ew.tanh(self)
+
+    def relu(self):
+        return _ew.relu(self)
+
+    def clone(self, *, memory_format=None):
+        return _ew.clone(self)
+
+    def matmul(self, other):
+        return _la.matmul(self, other)
+
+    def mm(self, mat2):
+        return _la.mm(self, mat2)
+
+    def dot(self, other):
+        return _la.dot(self, other)
+
+    # -- reductions (ops/reduction.py) ------------------------------------------------
+    def sum(self, dim=None, keepdim=False, *, dtype=None, **kwargs):
+        return _red.sum(self, dim, keepdim, dtype=dtype, **kwargs)
+
+    def mean(self, dim=None, keepdim=False, *, dtype=None, **kwargs):
+        return _red.mean(self, dim, keepdim, dtype=dtype, **kwargs)
+
+    # -- shape (ops/shape.py) -----------------------------------------------------------
+    def reshape(self, *shape):
+        return _shp.reshape(self, *shape)
+
+    def view(self, *shape):
+        return _shp.view(self, *shape)
+
+    def view_as(self, other):
+        return _shp.reshape(self, other.shape)
+
+    def reshape_as(self, other):
+        return _shp.reshape(self, other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _shp.flatten(self, start_dim, end_dim)
+
+    def transpose(self, dim0, dim1):
+        return _shp.transpose(self, dim0, dim1)
+
+    swapaxes = swapdims = transpose
+
+    def t(self):
+        return _shp.t(self)
+
+    @property
+    def T(self):
+        if self._data.ndim <= 2:
+            return _shp.t(self)
+        return _shp.permute(self, *range(self._data.ndim - 1, -1, -1))
+
+    @property
+    def mT(self):
+        return _shp.transpose(self, -2, -1)
+
+    def permute(self, *dims):
+        return _shp.permute(self, *dims)
+
+    def expand(self, *sizes):
+        return _shp.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return _shp.expand(self, other.shape)
+
+    def squeeze(self, dim=None):
+        return _shp.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return _shp.unsqueeze(self, dim)
+
+    # -- in-place ------------------------------------------------------------------------
+    def zero_(self):
+        """Fill with zeros in place (allowed on leaves only under no_grad, like PyTorch)."""
+        _check_inplace(self)
+        self._data[...] = 0
+        self._bump()
+        return self
+
+    def fill_(self, value):
+        _check_inplace(self)
+        self._data[...] = value.item() if isinstance(value, Tensor) else value
+        self._bump()
+        return self
+
+    def _bump(self):
+        self._version = self._version + 1
+
+
+def _rebuild(data, requires_grad):
+    t = _make(data, False, None)
+    t._requires_grad = requires_grad
+    return t
+
+
+def _canon_dim(dim, ndim: int) -> int:
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n if ndim else 0
+
+
+def _ops():
+    from . import ops
+
+    return ops
+
+
+def _check_inplace(t: Tensor) -> None:
+    """PyTorch forbids in-place changes to a leaf that requires grad while recording."""
+    if t._requires_grad and t.grad_fn is None and grad_state.enabled:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation.")
+    if not t._data.flags.writeable:
+        t._data = t._data.copy()
+
+
+def _as_operand(x):
+    if isinstance(x, Tensor):
+        return x
+    return _make(np.asarray(x), False, None)
+
+
+# The op modules import Tensor, so they are bound here, after the class exists.
+from .ops import elementwise as _ew  # noqa: E402
+from .ops import linalg as _la  # noqa: E402
+from .ops import reduction as _red  # noqa: E402
+from .ops import shape as _shp  # noqa: E402
+from .ops import indexing as _idx  # noqa: E402,F401
+
+# Operators are bound straight to the op functions (no wrapper method): on small tensors
+# each extra Python call is ~8% of an op's cost.
+Tensor.__add__ = _ew._add
+Tensor.__sub__ = _ew._sub
+Tensor.__mul__ = _ew._mul
+Tensor.__truediv__ = _ew._div
+Tensor.__radd__ = _ew._add  # a + b == b + a for numbers
+Tensor.__rmul__ = _ew._mul
