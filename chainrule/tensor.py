@@ -190,6 +190,7 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
         retained = node.__dict__.setdefault("_retained", [])
         retained.append((self._output_nr, weakref.ref(self)))
         node._has_hooks = True
+        node._fast = False
         self._retains_grad = True
 
     def register_hook(self, hook):

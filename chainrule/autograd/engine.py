@@ -84,6 +84,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     # -- targets (autograd.grad / backward(inputs=...)) -------------------------------
     captures = None
     needed = None
+    results = None
     if inputs is not None:
         captures = {}
         for i, t in enumerate(inputs):
@@ -111,41 +112,25 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     handed = set()  # ids of gradient arrays a leaf has taken ownership of in this run
     pop_ready, push_ready, pop_buffer = ready.pop, ready.append, buffers.pop
     plain = not create_graph
+    fast = plain and captures is None
     prev_mode = grad_state.enabled
     grad_state.enabled = create_graph
     try:
         while ready:
             node, grad = pop_ready()
-            if node._has_hooks:  # one flag guards tensor/node hooks and retain_grad
-                grad = _before_node(node, grad, create_graph)
-            if captures is not None and node in captures:
-                if _capture(node, grad, captures, results, accumulate, needed):
-                    continue
-            if plain and node.plain_formula and grad is not None:
-                # The common case: a built-in formula applied to raw arrays.
+            if fast and node._fast and grad is not None:
+                # The common case: a built-in formula, no hooks, applied to raw arrays.
                 saved = node.saved
                 if saved is FREED:
                     raise RuntimeError(SECOND_BACKWARD_MSG)
                 grads = node.backward(grad, *saved)
                 if saved and not retain_graph:
                     node.saved = FREED
-            elif type(node) is AccumulateGrad:
-                if grad is not None:
-                    if plain and type(grad) is np.ndarray:
-                        if id(grad) in handed or not grad.flags.owndata:
-                            grad = grad.copy()
-                        handed.add(id(grad))
-                    node.apply(grad, create_graph)
-                continue
-            elif grad is None or (node.num_outputs > 1 and all(g is None for g in grad)):
-                grads = (None,) * len(node.next_functions)
             else:
-                saved = node.saved
-                grads = node.apply(grad, create_graph)
-                if saved and not retain_graph:
-                    node.saved = FREED
-            if node._hooks is not None:
-                grads = _run_post_hooks(node, grads, grad, create_graph)
+                grads = _run_node(node, grad, create_graph, retain_graph, captures, results,
+                                  accumulate, needed, handed)
+                if grads is None:
+                    continue
             for (child, nr), g in zip(node.next_functions, grads):
                 if child is None:
                     continue
@@ -186,6 +171,42 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         else:
             out.append(g)
     return tuple(out)
+
+
+def _run_node(node, grad, create_graph, retain_graph, captures, results, accumulate, needed,
+              handed):
+    """Everything but the fast path: hooks, captures, leaves, custom Functions, create_graph.
+
+    Returns the gradients for ``node.next_functions``, or None when nothing flows on.
+    """
+    if node._has_hooks:
+        grad = _before_node(node, grad, create_graph)
+    if captures is not None and node in captures:
+        if _capture(node, grad, captures, results, accumulate, needed):
+            return None
+    if type(node) is AccumulateGrad:
+        if grad is not None:
+            if not create_graph and type(grad) is np.ndarray:
+                if id(grad) in handed or not grad.flags.owndata:
+                    grad = grad.copy()
+                handed.add(id(grad))
+            node.apply(grad, create_graph)
+        return None
+    if grad is None or (node.num_outputs > 1 and all(g is None for g in grad)):
+        grads = (None,) * len(node.next_functions)
+    else:
+        saved = node.saved
+        if not create_graph and node.plain_formula:
+            if saved is FREED:
+                raise RuntimeError(SECOND_BACKWARD_MSG)
+            grads = node.backward(grad, *saved)
+        else:
+            grads = node.apply(grad, create_graph)
+        if saved and not retain_graph:
+            node.saved = FREED
+    if node._hooks is not None:
+        grads = _run_post_hooks(node, grads, grad, create_graph)
+    return grads
 
 
 def _before_node(node, grad, create_graph):

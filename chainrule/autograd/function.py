@@ -45,6 +45,7 @@ class Node:
     _retained = None  # weakrefs of non-leaf tensors that called retain_grad()
     _has_hooks = False  # set with any of the three above, so the engine checks one flag
     plain_formula = True  # backward(grad, *saved) may be called directly on arrays
+    _fast = True  # plain_formula and no hooks: the engine's fast path (cleared by hooks)
 
     def name(self) -> str:
         return type(self).__name__
@@ -99,17 +100,20 @@ class Node:
     def register_hook(self, fn):
         """``fn(grad_inputs, grad_outputs)`` runs after this node; may return new grad_inputs."""
         hooks = self.__dict__.setdefault("_hooks", {})
+        self._fast = False
         return _add_hook(hooks, fn)
 
     def register_prehook(self, fn):
         """``fn(grad_outputs)`` runs before this node; may return new grad_outputs."""
         hooks = self.__dict__.setdefault("_pre_hooks", {})
         self._has_hooks = True
+        self._fast = False
         return _add_hook(hooks, ("node", fn))
 
     def _register_tensor_hook(self, output_nr, fn):
         hooks = self.__dict__.setdefault("_pre_hooks", {})
         self._has_hooks = True
+        self._fast = False
         return _add_hook(hooks, ("tensor", output_nr, fn))
 
 
@@ -145,6 +149,7 @@ class AccumulateGrad(Node):
     __slots__ = ("variable",)
     saved_spec = ()
     plain_formula = False
+    _fast = False
 
     def __init__(self, variable):
         self.variable = variable
@@ -262,6 +267,7 @@ class BackwardCFunction(Node, FunctionCtx):
 
     saved_spec = ()
     plain_formula = False
+    _fast = False
     _forward_cls = None
     materialize_grads = True
     non_differentiable = frozenset()
