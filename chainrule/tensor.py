@@ -12,6 +12,7 @@ from ._methods.indexing import IndexingMethods
 from ._methods.linalg import LinalgMethods
 from ._methods.reduction import ReductionMethods
 from ._methods.shape import ShapeMethods
+from .autograd.function import array_version, array_versions, bump_version, stamp_versions
 from .autograd.grad_mode import grad_state
 
 _new = object.__new__
@@ -82,6 +83,8 @@ def _make(data, requires_grad, grad_fn, output_nr=0):
     t.grad_fn = grad_fn
     if output_nr:
         t._output_nr = output_nr
+    if array_versions and grad_fn is not None and output_nr == 0:
+        stamp_versions(grad_fn)  # some array was modified in place: remember versions
     return t
 
 
@@ -101,7 +104,6 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
     __slots__ = ("_data", "_requires_grad", "grad_fn", "__dict__", "__weakref__")
     _grad = None
     _output_nr = 0
-    _version = 0
     _acc_ref = None
     _retains_grad = False
     _hooks = None
@@ -247,10 +249,6 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
     @data.setter
     def data(self, value: "Tensor") -> None:
         self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
-
-    @property
-    def _version_counter(self) -> int:
-        return self._version
 
     # -- metadata -----------------------------------------------------------------
     @property
@@ -619,7 +617,12 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
         return self
 
     def _bump(self):
-        self._version = self._version + 1
+        """Record an in-place write (the version is shared by all views of the memory)."""
+        bump_version(self._data)
+
+    @property
+    def _version(self) -> int:
+        return array_version(self._data)
 
 
 def _rebuild(data, requires_grad):
@@ -649,6 +652,42 @@ def _check_inplace(t: Tensor) -> None:
             "a leaf Variable that requires grad is being used in an in-place operation.")
     if not t._data.flags.writeable:
         t._data = t._data.copy()
+
+
+def inplace(t: Tensor, op, *args, **kwargs) -> Tensor:
+    """Run ``op(t, *args, **kwargs)`` out of place and write the result into ``t``'s memory.
+
+    This is how every in-place op (``add_``, ``clamp_``, ``masked_fill_``, ...) gets
+    PyTorch's semantics: views see the change, the version is bumped (so a node that saved
+    the old values raises in backward), and when a gradient is wanted ``t`` takes the op's
+    node as its new ``grad_fn``, computed from a copy of the old values.
+    """
+    _check_inplace(t)
+    recording = grad_state.enabled and (
+        t._requires_grad or any(getattr(a, "_requires_grad", False) for a in args)
+        or any(getattr(v, "_requires_grad", False) for v in kwargs.values()))
+    src = _make(t._data.copy(), t._requires_grad, t.grad_fn, t._output_nr) if recording else t
+    r = op(src, *args, **kwargs)
+    rd = r._data
+    if rd.shape != t._data.shape:
+        raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the "
+                           f"broadcast shape {list(rd.shape)}")
+    if rd.dtype != t._data.dtype and _dtype.promote_types(rd.dtype, t._data.dtype) != \
+            t._data.dtype:
+        raise RuntimeError(
+            f"result type {_dtype.from_numpy_dtype(rd.dtype).name.capitalize()} can't be cast "
+            f"to the desired output type {_dtype.from_numpy_dtype(t._data.dtype).name.capitalize()}")
+    if rd is not t._data:
+        t._data[...] = rd
+    t._bump()
+    if recording and r.grad_fn is not None:
+        t.grad_fn = r.grad_fn
+        t._requires_grad = True
+        if r._output_nr:
+            t._output_nr = r._output_nr
+        elif "_output_nr" in t.__dict__:
+            del t.__dict__["_output_nr"]
+    return t
 
 
 def _as_operand(x):

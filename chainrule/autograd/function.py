@@ -32,6 +32,76 @@ SECOND_BACKWARD_MSG = (
 )
 
 
+# ======================================================================================
+# In-place version tracking
+# ======================================================================================
+# PyTorch keeps a version counter per tensor and checks saved tensors against it in
+# backward. chainrule saves raw arrays, so versions are kept per *memory owner* (the root
+# base array, shared by all views), and only for arrays that were ever modified in place:
+# while none was, the cost on the hot path is one emptiness check of this dict.
+array_versions: dict = {}  # id(root array) -> [weakref to it, version]
+
+
+def _root(a):
+    base = a.base
+    while isinstance(base, np.ndarray):
+        a, base = base, base.base
+    return a
+
+
+def bump_version(arr) -> int:
+    """Record an in-place write into ``arr``'s memory; returns the new version."""
+    root = _root(arr)
+    key = id(root)
+    entry = array_versions.get(key)
+    if entry is None:
+        entry = array_versions[key] = [
+            weakref.ref(root, lambda _, key=key: array_versions.pop(key, None)), 0]
+    entry[1] += 1
+    return entry[1]
+
+
+def array_version(arr) -> int:
+    entry = array_versions.get(id(_root(arr))) if array_versions else None
+    return 0 if entry is None else entry[1]
+
+
+def stamp_versions(node) -> None:
+    """Remember the versions of a new node's saved arrays (called only when some array in
+    the process has a non-zero version)."""
+    saved = node.saved
+    versions = None
+    for i, a in enumerate(saved):
+        if type(a) is np.ndarray:
+            entry = array_versions.get(id(_root(a)))
+            if entry is not None:
+                if versions is None:
+                    versions = {}
+                versions[i] = entry[1]
+    if versions is not None:
+        node._saved_versions = versions
+
+
+def check_versions(node, saved) -> None:
+    """Raise PyTorch's error if a saved array was modified in place after it was saved."""
+    expected = node._saved_versions
+    for i, a in enumerate(saved):
+        if type(a) is np.ndarray:
+            entry = array_versions.get(id(_root(a)))
+            now = 0 if entry is None else entry[1]
+            then = 0 if expected is None else expected.get(i, 0)
+            if now != then:
+                from .._dtype import from_numpy_dtype
+
+                kind = from_numpy_dtype(a.dtype).name.capitalize().replace("Float32", "Float")
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: [chainrule.{kind}Tensor {list(a.shape)}], which is "
+                    f"saved by {type(node).__name__}, is at version {now}; expected version "
+                    f"{then} instead. Hint: the operation that failed to compute its gradient "
+                    "is the one named; compute on a clone() instead of modifying in place.")
+
+
 class Node:
     """A backward function in the graph (what ``tensor.grad_fn`` points to)."""
 
@@ -43,6 +113,7 @@ class Node:
     _pre_hooks = None
     _hooks = None
     _retained = None  # weakrefs of non-leaf tensors that called retain_grad()
+    _saved_versions = None  # {saved index: version} when saved arrays had been modified
     _has_hooks = False  # set with any of the three above, so the engine checks one flag
     plain_formula = True  # backward(grad, *saved) may be called directly on arrays
     _fast = True  # plain_formula and no hooks: the engine's fast path (cleared by hooks)
