@@ -112,10 +112,22 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
     _fw_grad = None
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
 
-    def __init__(self, data=None, *, requires_grad=False, dtype=None):
+    def __init__(self, *args, requires_grad=False, dtype=None):
+        """``Tensor(data)`` copies data as the default float dtype; ``Tensor(2, 3)`` makes an
+        uninitialised (here: zero) 2x3 tensor, like PyTorch's legacy constructor."""
+        from ._dtype import get_default_dtype
         from .ops.creation import _to_array
 
-        arr = _to_array([] if data is None else data, dtype)
+        np_dtype = get_default_dtype().np if dtype is None else _dtype.to_np(dtype)
+        if args and all(isinstance(a, (int, np.integer)) and not isinstance(a, bool)
+                        for a in args):
+            arr = np.zeros(tuple(int(a) for a in args), np_dtype)
+        elif len(args) == 1:
+            arr = _to_array(args[0], np_dtype)
+        elif not args:
+            arr = np.zeros((0,), np_dtype)
+        else:
+            raise TypeError(f"Tensor() takes sizes or one data argument, got {args!r}")
         self._data = arr
         self._requires_grad = False
         self.grad_fn = None
