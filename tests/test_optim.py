@@ -1,0 +1,235 @@
+"""Optimizers and LR schedulers against PyTorch: 20 steps in float64 at rtol 1e-10."""
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn  # noqa: F401
+import chainrule.optim as optim
+from chainrule.optim import lr_scheduler as sched
+
+OPTIMIZERS = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.9)),
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.3, weight_decay=0.01)),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, maximize=True)),
+    ("Adam", dict(lr=0.01)),
+    ("Adam", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+    ("Adam", dict(lr=0.01, betas=(0.8, 0.9), maximize=True)),
+    ("AdamW", dict(lr=0.01)),
+    ("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, momentum=0.9, centered=True, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.01, alpha=0.9, maximize=True)),
+    ("Adagrad", dict(lr=0.1)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.5)),
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.8, weight_decay=0.1, maximize=True)),
+    ("Adamax", dict(lr=0.01)),
+    ("Adamax", dict(lr=0.01, weight_decay=0.1, betas=(0.7, 0.9))),
+]
+
+
+def _loss_grads(ws):
+    """A fixed non-quadratic objective: gradient arrays for each of the weights."""
+    a, b = ws
+    return [np.sin(3 * a) + 0.5 * a * np.tanh(b.sum()), np.cos(b) * a.mean() + 0.1 * b]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name,kw", OPTIMIZERS, ids=[f"{n}-{i}" for i, (n, _) in
+                                                     enumerate(OPTIMIZERS)])
+def test_optimizer_matches_torch(name, kw):
+    import torch
+
+    rng = np.random.default_rng(0)
+    init = [rng.standard_normal((3, 4)), rng.standard_normal(5)]
+    cps = [cr.nn.Parameter(cr.tensor(a.copy())) for a in init]
+    tps = [torch.nn.Parameter(torch.tensor(a.copy())) for a in init]
+    copt = getattr(optim, name)(cps, **kw)
+    topt = getattr(torch.optim, name)(tps, **kw)
+    for _ in range(20):
+        for p, g in zip(cps, _loss_grads([p._data for p in cps])):
+            p.grad = cr.tensor(g)
+        for p, g in zip(tps, _loss_grads([p.detach().numpy() for p in tps])):
+            p.grad = torch.tensor(g)
+        copt.step()
+        topt.step()
+        for c, t in zip(cps, tps):
+            np.testing.assert_allclose(c._data, t.detach().numpy(), rtol=1e-10, atol=1e-12)
+    # state has the same keys and values
+    cs, ts = copt.state_dict(), topt.state_dict()
+    assert sorted(cs["param_groups"][0]) == sorted(ts["param_groups"][0])
+    assert set(cs["state"]) == set(ts["state"])
+    for k in ts["state"]:
+        assert sorted(cs["state"][k]) == sorted(ts["state"][k])
+        for key, tv in ts["state"][k].items():
+            np.testing.assert_allclose(np.asarray(cs["state"][k][key]._data, np.float64),
+                                       tv.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_sgd_through_autograd_and_zero_grad():
+    w = cr.nn.Parameter(cr.tensor([1.0, -2.0], dtype=cr.float64))
+    opt = optim.SGD([w], lr=0.25)
+    (w * w).sum().backward()
+    opt.step()
+    np.testing.assert_allclose(w._data, [0.5, -1.0])
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(w.grad._data, [0.0, 0.0])
+    opt.zero_grad()
+    assert w.grad is None
+
+
+def test_closure_and_param_groups():
+    a = cr.nn.Parameter(cr.tensor([1.0], dtype=cr.float64))
+    b = cr.nn.Parameter(cr.tensor([1.0], dtype=cr.float64))
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
+
+    def closure():
+        opt.zero_grad()
+        loss = (a * 2 + b * 4).sum()
+        loss.backward()
+        return loss
+
+    loss = opt.step(closure)
+    assert loss.item() == 6.0
+    np.testing.assert_allclose([a.item(), b.item()], [1 - 0.2, 1 - 2.0])
+
+
+@pytest.mark.torch
+def test_errors_match_torch():
+    import torch
+
+    p = cr.nn.Parameter(cr.zeros(2))
+    tp = torch.nn.Parameter(torch.zeros(2))
+    cases = [
+        (lambda m, q: m.optim.SGD(m.zeros(2), lr=1)),
+        (lambda m, q: m.optim.SGD([], lr=1)),
+        (lambda m, q: m.optim.SGD([q], lr=-1)),
+        (lambda m, q: m.optim.Adam([q], betas=(1.0, 0.9))),
+        (lambda m, q: m.optim.SGD([q], lr=0.1, nesterov=True)),
+        (lambda m, q: m.optim.SGD([q], lr=0.1).add_param_group({"params": [q]})),
+    ]
+    for case in cases:
+        with pytest.raises(Exception) as te:
+            case(torch, tp)
+        with pytest.raises(type(te.value)) as ce:
+            case(_Ns(), p)
+        assert str(ce.value).replace("chainrule.", "torch.") == str(te.value)
+
+
+class _Ns:
+    optim = optim
+    zeros = staticmethod(cr.zeros)
+
+
+@pytest.mark.torch
+def test_state_dict_round_trip_continues_identically():
+    import torch  # noqa: F401
+
+    rng = np.random.default_rng(1)
+    init = rng.standard_normal(6)
+    p1 = cr.nn.Parameter(cr.tensor(init.copy()))
+    o1 = optim.Adam([p1], lr=0.05, amsgrad=True)
+    for _ in range(5):
+        p1.grad = cr.tensor(np.sin(p1._data))
+        o1.step()
+    p2 = cr.nn.Parameter(cr.tensor(p1._data.copy()))
+    o2 = optim.Adam([p2], lr=0.9)
+    o2.load_state_dict(o1.state_dict())
+    assert o2.param_groups[0]["lr"] == 0.05
+    for _ in range(5):
+        for p, o in ((p1, o1), (p2, o2)):
+            p.grad = cr.tensor(np.sin(p._data))
+            o.step()
+    np.testing.assert_array_equal(p1._data, p2._data)
+    with pytest.raises(ValueError, match="different number of parameter groups"):
+        o2.load_state_dict({"state": {}, "param_groups": []})
+
+
+def test_repr_lists_group_options():
+    opt = optim.SGD([cr.nn.Parameter(cr.zeros(1))], lr=0.1)
+    text = repr(opt)
+    assert text.startswith("SGD (\nParameter Group 0\n")
+    assert "    lr: 0.1\n" in text and text.endswith(")")
+
+
+# -- schedulers -----------------------------------------------------------------------------
+SCHEDULERS = [
+    ("StepLR", dict(step_size=3, gamma=0.5)),
+    ("MultiStepLR", dict(milestones=[2, 5, 5, 9], gamma=0.3)),
+    ("ExponentialLR", dict(gamma=0.9)),
+    ("CosineAnnealingLR", dict(T_max=7, eta_min=0.01)),
+    ("LambdaLR", dict(lr_lambda=lambda e: 1.0 / (1 + e))),
+    ("LinearLR", dict(start_factor=0.25, total_iters=6)),
+    ("ConstantLR", dict(factor=0.5, total_iters=4)),
+    ("PolynomialLR", dict(total_iters=8, power=2.0)),
+    ("OneCycleLR", dict(max_lr=1.0, total_steps=25)),
+    ("OneCycleLR", dict(max_lr=1.0, total_steps=25, anneal_strategy="linear",
+                        three_phase=True)),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name,kw", SCHEDULERS, ids=[f"{n}-{i}" for i, (n, _) in
+                                                     enumerate(SCHEDULERS)])
+@pytest.mark.parametrize("opt_name", ["SGD", "Adam"])
+def test_scheduler_matches_torch(name, kw, opt_name):
+    import torch
+
+    okw = dict(lr=0.1, momentum=0.9) if opt_name == "SGD" else dict(lr=0.1)
+    copt = getattr(optim, opt_name)([cr.nn.Parameter(cr.zeros(1))], **okw)
+    topt = getattr(torch.optim, opt_name)([torch.nn.Parameter(torch.zeros(1))], **okw)
+    cs = getattr(sched, name)(copt, **kw)
+    ts = getattr(torch.optim.lr_scheduler, name)(topt, **kw)
+    np.testing.assert_allclose(cs.get_last_lr(), ts.get_last_lr(), rtol=1e-10)
+    for _ in range(20):
+        copt.step()
+        topt.step()
+        cs.step()
+        ts.step()
+        np.testing.assert_allclose(cs.get_last_lr(), ts.get_last_lr(), rtol=1e-10)
+        key = "momentum" if opt_name == "SGD" else "betas"
+        np.testing.assert_allclose(copt.param_groups[0][key], topt.param_groups[0][key],
+                                   rtol=1e-10)
+
+
+@pytest.mark.torch
+def test_sequential_lr_matches_torch():
+    import torch
+
+    def build(m, p):
+        o = m.optim.SGD([p], lr=0.1)
+        s1 = m.optim.lr_scheduler.LinearLR(o, start_factor=0.1, total_iters=4)
+        s2 = m.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10)
+        return o, m.optim.lr_scheduler.SequentialLR(o, [s1, s2], milestones=[4])
+
+    co, cs = build(_CrNs(), cr.nn.Parameter(cr.zeros(1)))
+    to, ts = build(torch, torch.nn.Parameter(torch.zeros(1)))
+    for _ in range(20):
+        co.step()
+        to.step()
+        cs.step()
+        ts.step()
+        np.testing.assert_allclose(cs.get_last_lr(), ts.get_last_lr(), rtol=1e-10)
+
+
+class _CrNs:
+    optim = optim
+
+
+@pytest.mark.torch
+def test_reduce_on_plateau_matches_torch():
+    import torch
+
+    metrics = [1.0, 0.9, 0.95, 0.95, 0.95, 0.96, 0.97, 0.5, 0.5, 0.5, 0.5, 0.5, 0.4, 0.41,
+               0.42, 0.43, 0.44, 0.45, 0.46, 0.47]
+    for kw in (dict(patience=2), dict(mode="max", patience=1, cooldown=2, factor=0.5,
+                                       threshold_mode="abs", min_lr=0.02)):
+        co = optim.SGD([cr.nn.Parameter(cr.zeros(1))], lr=0.1)
+        to = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        cs = sched.ReduceLROnPlateau(co, **kw)
+        ts = torch.optim.lr_scheduler.ReduceLROnPlateau(to, **kw)
+        for m in metrics:
+            cs.step(m)
+            ts.step(m)
+            np.testing.assert_allclose(cs.get_last_lr(), ts.get_last_lr(), rtol=1e-12)
