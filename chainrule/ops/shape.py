@@ -997,8 +997,10 @@ def roll(input, shifts, dims=None):
         if len(shifts_t) != len(dims_t):
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts_t)}, "
                                f"dims:{len(dims_t)}")
+        if x.ndim == 0:
+            raise IndexError(f"Dimension specified as {dims_t[0]} but tensor has no dimensions")
         dims_t = tuple(canon_dim(int(d), x.ndim) for d in dims_t)
-        out = np.roll(x, shifts_t, dims_t) if x.ndim else x.copy()
+        out = np.roll(x, shifts_t, dims_t)
     res = unary(RollBackward0, input, out, ())
     if res.grad_fn is not None:
         res.grad_fn.shifts, res.grad_fn.dims = shifts_t, dims_t
