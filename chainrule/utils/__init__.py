@@ -1,0 +1,2 @@
+"""Utilities: ``chainrule.utils.data`` (datasets, samplers, DataLoader)."""
+from . import data  # noqa: F401
