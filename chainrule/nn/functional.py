@@ -1,23 +1,889 @@
-"""Neural-network functions: activations and losses as compositions of ops.
+"""Neural-network functions with PyTorch's semantics: activations, losses, normalization, ...
 
-A dedicated node appears only where numerical stability needs one (the fused
-logits-based losses); everything else is built from differentiable ops.
+Smooth functions that are short compositions of ops stay compositions. Where speed or
+numerical stability needs it (softmax, cross entropy, the norms, every activation with a
+kink) a dedicated node holds the forward and its derivative side by side. Each backward is
+written once: on NumPy arrays in a plain backward, on Tensors under ``create_graph=True``
+(masks are computed from the data and enter as constants, the smooth parts call ops that
+exist in both namespaces or this module's own differentiable functions).
+The spatial kernels (conv, pooling, padding, resampling) live in ``chainrule/ops/conv.py``.
 """
 from __future__ import annotations
 
+import math
+import warnings
+
 import numpy as np
 
-from ..autograd.function import CONST, NO_EDGE, Node, edge
+from .. import _dtype
+from ..autograd.function import CONST, NO_EDGE, OUTPUT, Node, edge
 from ..autograd.grad_mode import grad_state
+from ..ops import conv as _conv
 from ..ops import elementwise as _ew
-from ..ops._broadcast import broadcast_error, shape_str, sum_to
+from ..ops._broadcast import broadcast_error, canon_dim, shape_str, sum_to, xp
+from ..ops.conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa
+                        adaptive_max_pool2d, avg_pool1d, avg_pool2d, conv1d, conv2d,
+                        conv_transpose1d, conv_transpose2d, fold, interpolate, lp_pool1d,
+                        lp_pool2d, max_pool1d, max_pool2d, pad, pixel_shuffle,
+                        pixel_unshuffle, unfold, upsample)
 from ..tensor import Tensor, _make
 
-relu = _ew.relu
 sigmoid = _ew.sigmoid
 tanh = _ew.tanh
 
 
+# ======================================================================================
+# Helpers
+# ======================================================================================
+def _is_array(g) -> bool:
+    return type(g) is np.ndarray or isinstance(g, np.generic)
+
+
+def _arr(x):
+    """The data of a Tensor or array: a constant inside a backward formula."""
+    return x if _is_array(x) else x._data
+
+
+def _const(a: np.ndarray) -> Tensor:
+    return _make(np.asarray(a), False, None)
+
+
+def _tensor_like(value, ref: Tensor) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    return _make(np.asarray(value, dtype=ref._data.dtype), False, None)
+
+
+def _node(node_cls, inputs, out, saved, **attrs) -> Tensor:
+    """Wrap ``out``; record ``node_cls`` over ``inputs`` (Tensors or None) if needed."""
+    if grad_state.enabled and out.dtype.kind in "fc" and any(
+            t is not None and t._requires_grad for t in inputs):
+        node = node_cls()
+        node.next_functions = tuple(edge(t) if t is not None and t._requires_grad else NO_EDGE
+                                    for t in inputs)
+        node.saved = saved
+        for k, v in attrs.items():
+            setattr(node, k, v)
+        return _make(out, True, node)
+    return _make(out, False, None)
+
+
+def _inplace(input: Tensor, fn, *args, **kwargs) -> Tensor:
+    """Run ``fn`` out of place and write the result into ``input`` (``inplace=True``)."""
+    from ..tensor import inplace
+
+    return inplace(input, fn, *args, **kwargs)
+
+
+def _float(x: np.ndarray) -> np.ndarray:
+    return x if x.dtype.kind in "fc" else x.astype(_dtype.get_default_dtype().np)
+
+
+def _sigmoid_np(x):
+    return _ew._sigmoid_array(x)
+
+
+def _softplus_np(x):
+    """log(1 + exp(x)), stable for any x."""
+    return np.logaddexp(0, x).astype(x.dtype, copy=False)
+
+
+try:  # SciPy's erf is vectorized C; NumPy has none (math.erf per element is the fallback)
+    from scipy.special import erf as _erf_np  # type: ignore
+except ImportError:  # pragma: no cover - scipy is optional
+    _erf_np = np.frompyfunc(math.erf, 1, 1)
+
+
+def _ncdf_np(x):
+    return (0.5 * (1.0 + np.asarray(_erf_np(x * (1 / math.sqrt(2))), dtype=np.float64))
+            ).astype(x.dtype, copy=False)
+
+
+# ======================================================================================
+# Activations with a kink: out = f(x), dx = g * c with c a constant (mask or slope)
+# ======================================================================================
+class _ConstGradNode(Node):
+    """dx = g * c, where c (a mask or slopes) is a constant array."""
+
+    __slots__ = ()
+    saved_spec = (CONST,)
+
+    def backward(self, g, c):
+        return (g * c,)
+
+
+def _const_grad(name: str):
+    return type(name, (_ConstGradNode,), {"__slots__": (), "__module__": __name__})
+
+
+HardtanhBackward0 = _const_grad("HardtanhBackward0")
+LeakyReluBackward0 = _const_grad("LeakyReluBackward0")
+ThresholdBackward0 = _const_grad("ThresholdBackward0")
+SoftshrinkBackward0 = _const_grad("SoftshrinkBackward0")
+HardshrinkBackward0 = _const_grad("HardshrinkBackward0")
+HardsigmoidBackward0 = _const_grad("HardsigmoidBackward0")
+RreluWithNoiseBackward0 = _const_grad("RreluWithNoiseBackward0")
+
+
+def _kinked(node_cls, input, out, grad_factor):
+    """Record a constant-gradient node; ``grad_factor`` is called only when one is needed."""
+    if input._requires_grad and grad_state.enabled and out.dtype.kind in "fc":
+        node = node_cls()
+        node.next_functions = (edge(input),)
+        node.saved = (grad_factor(),)
+        return _make(out, True, node)
+    return _make(out, False, None)
+
+
+def relu(input, inplace=False):
+    """max(x, 0)."""
+    if inplace:
+        return _inplace(input, _ew.relu)
+    return _ew.relu(input)
+
+
+def relu_(input):
+    return relu(input, inplace=True)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """Clamp to [min_val, max_val]; the gradient is 1 strictly inside."""
+    if inplace:
+        return _inplace(input, hardtanh, min_val, max_val)
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    x = _float(input._data)
+    out = np.clip(x, min_val, max_val).astype(x.dtype, copy=False)
+    return _kinked(HardtanhBackward0, input, out, lambda: (x > min_val) & (x < max_val))
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x for x > 0, negative_slope * x otherwise."""
+    if inplace:
+        return _inplace(input, leaky_relu, negative_slope)
+    x = _float(input._data)
+    pos = x > 0
+    out = np.where(pos, x, x * negative_slope).astype(x.dtype, copy=False)
+    return _kinked(LeakyReluBackward0, input, out,
+                   lambda: np.where(pos, 1, negative_slope).astype(x.dtype))
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def threshold(input, threshold, value, inplace=False):  # noqa: A002 - torch's name
+    """x where x > threshold, else value."""
+    if inplace:
+        return _inplace(input, globals()["threshold"], threshold, value)
+    x = input._data
+    keep = x > threshold
+    out = np.where(keep, x, np.asarray(value, dtype=x.dtype)).astype(x.dtype, copy=False)
+    return _kinked(ThresholdBackward0, input, out, lambda: keep)
+
+
+def threshold_(input, threshold, value):
+    return globals()["threshold"](input, threshold, value, inplace=True)
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    x = _float(input._data)
+    out = np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, 0)).astype(
+        x.dtype, copy=False)
+    return _kinked(SoftshrinkBackward0, input, out, lambda: (x > lambd) | (x < -lambd))
+
+
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0."""
+    x = _float(input._data)
+    keep = (x > lambd) | (x < -lambd)
+    out = np.where(keep, x, 0).astype(x.dtype, copy=False)
+    return _kinked(HardshrinkBackward0, input, out, lambda: keep)
+
+
+def hardsigmoid(input, inplace=False):
+    """clamp(x / 6 + 1/2, 0, 1)."""
+    if inplace:
+        return _inplace(input, hardsigmoid)
+    x = _float(input._data)
+    out = np.clip(x / 6 + 0.5, 0, 1).astype(x.dtype, copy=False)
+    return _kinked(HardsigmoidBackward0, input, out,
+                   lambda: ((x > -3) & (x < 3)).astype(x.dtype) / 6)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Leaky ReLU with a random slope in [lower, upper] (training) or their mean (eval)."""
+    if inplace:
+        return _inplace(input, rrelu, lower, upper, training)
+    x = _float(input._data)
+    if training:
+        from ..ops.creation import rng
+
+        slope = rng().uniform(lower, upper, size=x.shape).astype(x.dtype)
+        slope = np.where(x >= 0, 1, slope).astype(x.dtype)
+    else:
+        slope = np.where(x >= 0, 1, (lower + upper) / 2).astype(x.dtype)
+    return _kinked(RreluWithNoiseBackward0, input, x * slope, lambda: slope)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+# ======================================================================================
+# Smooth activations
+# ======================================================================================
+class EluBackward0(Node):
+    """out = s*x (x > 0), s*a*(exp(i*x) - 1) (else):  dx = g*s, or g*s*a*i*exp(i*x)"""
+
+    __slots__ = ("alpha", "scale", "in_scale")
+    saved_spec = (0,)
+
+    def backward(self, g, x):
+        a, s, i = self.alpha, self.scale, self.in_scale
+        pos = _arr(x) > 0
+        if _is_array(g):
+            return (g * np.where(pos, s, (s * a * i) * np.exp(np.minimum(x, 0) * i)),)
+        neg = (~pos).astype(_arr(x).dtype)
+        return (g * (pos * s + neg * (s * a * i) * _ew.exp(x * (neg * i))),)
+
+
+CeluBackward0 = type("CeluBackward0", (EluBackward0,), {"__slots__": ()})
+
+
+def _elu(input, alpha, scale, in_scale, node_cls=EluBackward0):
+    x = _float(input._data)
+    neg = (scale * alpha) * np.expm1(np.minimum(x, 0) * in_scale)
+    out = np.where(x > 0, x * scale, neg).astype(x.dtype, copy=False)
+    return _node(node_cls, (input,), out, (x,), alpha=alpha, scale=scale, in_scale=in_scale)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+    if inplace:
+        return _inplace(input, elu, alpha)
+    return _elu(input, alpha, 1.0, 1.0)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """scale * elu(x, alpha) with the self-normalizing constants."""
+    if inplace:
+        return _inplace(input, selu)
+    return _elu(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    if inplace:
+        return _inplace(input, celu, alpha)
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _elu(input, alpha, 1.0, 1.0 / alpha, CeluBackward0)
+
+
+class SoftplusBackward0(Node):
+    """out = log(1 + exp(b x)) / b (x itself where b x > threshold):  dx = g * sigmoid(b x)"""
+
+    __slots__ = ("beta", "threshold")
+    saved_spec = (0,)
+
+    def backward(self, g, x):
+        b = self.beta
+        lin = _arr(x) * b > self.threshold
+        if _is_array(g):
+            return (g * np.where(lin, 1, _sigmoid_np(x * b)).astype(x.dtype, copy=False),)
+        return (g * (lin + (~lin) * _ew.sigmoid(x * b)),)
+
+
+def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
+    """Smooth ReLU: log(1 + exp(beta * x)) / beta."""
+    x = _float(input._data)
+    bx = x * beta
+    out = np.where(bx > threshold, x, _softplus_np(bx) / beta).astype(x.dtype, copy=False)
+    return _node(SoftplusBackward0, (input,), out, (x,), beta=beta, threshold=threshold)
+
+
+class LogSigmoidBackward0(Node):
+    """out = -softplus(-x):  dx = g * sigmoid(-x)"""
+
+    __slots__ = ()
+    saved_spec = (0,)
+
+    def backward(self, g, x):
+        if _is_array(g):
+            return (g * _sigmoid_np(-x),)
+        return (g * _ew.sigmoid(-x),)
+
+
+def logsigmoid(input):
+    """log(sigmoid(x)), stable for any x."""
+    x = _float(input._data)
+    return _node(LogSigmoidBackward0, (input,), -_softplus_np(-x), (x,))
+
+
+class SiluBackward0(Node):
+    """out = x * sigmoid(x):  dx = g * s * (1 + x (1 - s))"""
+
+    __slots__ = ()
+    saved_spec = (0,)
+
+    def backward(self, g, x):
+        s = _sigmoid_np(x) if _is_array(g) else _ew.sigmoid(x)
+        return (g * (s * (1 + x * (1 - s))),)
+
+
+def silu(input, inplace=False):
+    """x * sigmoid(x)."""
+    if inplace:
+        return _inplace(input, silu)
+    x = _float(input._data)
+    return _node(SiluBackward0, (input,), x * _sigmoid_np(x), (x,))
+
+
+class MishBackward0(Node):
+    """out = x tanh(softplus(x)):  dx = g * (t + x sigmoid(x) (1 - t^2)), t = tanh(softplus(x))"""
+
+    __slots__ = ()
+    saved_spec = (0,)
+
+    def backward(self, g, x):
+        if _is_array(g):
+            t = np.tanh(_softplus_np(x))
+            return (g * (t + x * _sigmoid_np(x) * (1 - t * t)),)
+        t = _ew.tanh(softplus(x))
+        return (g * (t + x * _ew.sigmoid(x) * (1 - t * t)),)
+
+
+def mish(input, inplace=False):
+    """x * tanh(softplus(x))."""
+    if inplace:
+        return _inplace(input, mish)
+    x = _float(input._data)
+    return _node(MishBackward0, (input,), x * np.tanh(_softplus_np(x)), (x,))
+
+
+class _NormalCdfBackward(Node):
+    """out = Phi(x) (standard normal CDF):  dx = g * exp(-x^2 / 2) / sqrt(2 pi)"""
+
+    __slots__ = ()
+    saved_spec = (0,)
+
+    def backward(self, g, x):
+        ns = xp(g)
+        return (g * (ns.exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))),)
+
+
+def _normal_cdf(x: Tensor) -> Tensor:
+    return _node(_NormalCdfBackward, (x,), _ncdf_np(x._data), (x._data,))
+
+
+_GELU_K = math.sqrt(2 / math.pi)
+
+
+class GeluBackward0(Node):
+    """'none': out = x Phi(x), dx = g (Phi + x phi);
+    'tanh': out = x (1 + t) / 2 with t = tanh(k (x + 0.044715 x^3)),
+            dx = g ((1 + t) / 2 + x (1 - t^2) k (1 + 3 * 0.044715 x^2) / 2)"""
+
+    __slots__ = ("approximate",)
+    saved_spec = (0,)
+
+    def backward(self, g, x):
+        ns = xp(g)
+        if self.approximate == "tanh":
+            inner = (x + x * x * x * 0.044715) * _GELU_K
+            t = ns.tanh(inner)
+            d = (1 + t) * 0.5 + x * (1 - t * t) * (1 + x * x * (3 * 0.044715)) * (0.5 * _GELU_K)
+            return (g * d,)
+        cdf = _ncdf_np(x) if ns is np else _normal_cdf(x)
+        return (g * (cdf + x * ns.exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))),)
+
+
+def gelu(input, approximate="none"):
+    """x * Phi(x) (``approximate='tanh'``: the tanh approximation)."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh.")
+    x = _float(input._data)
+    if approximate == "tanh":
+        out = 0.5 * x * (1 + np.tanh(_GELU_K * (x + 0.044715 * x ** 3)))
+    else:
+        out = x * _ncdf_np(x)
+    return _node(GeluBackward0, (input,), out.astype(x.dtype, copy=False), (x,),
+                 approximate=approximate)
+
+
+class HardswishBackward0(Node):
+    """out = x relu6(x + 3) / 6:  dx = 0 (x < -3), g (x/3 + 1/2) (x <= 3), g (x > 3)"""
+
+    __slots__ = ()
+    saved_spec = (0,)
+
+    def backward(self, g, x):
+        xa = _arr(x)
+        mid = (xa >= -3) & (xa <= 3)
+        return (g * (mid * (x * (1 / 3) + 0.5) + (xa > 3)),)
+
+
+def hardswish(input, inplace=False):
+    """x * relu6(x + 3) / 6."""
+    if inplace:
+        return _inplace(input, hardswish)
+    x = _float(input._data)
+    out = (x * np.clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False)
+    return _node(HardswishBackward0, (input,), out, (x,))
+
+
+def softsign(input):
+    """x / (1 + |x|)."""
+    sign = _const(np.sign(input._data))
+    return input / (input * sign + 1)
+
+
+def tanhshrink(input):
+    """x - tanh(x)."""
+    return input - _ew.tanh(input)
+
+
+class PreluKernelBackward0(Node):
+    """out = x (x > 0), w x (else), w per channel (dim 1):  dx = g (1 or w),  dw = sum g x [x<=0]"""
+
+    __slots__ = ("w_shape",)
+    saved_spec = (0, 1)
+
+    def backward(self, g, x, w):
+        fx, fw = self.next_functions
+        neg = _arr(x) <= 0
+        wb = w.reshape(_prelu_bshape(int(np.prod(self.w_shape)), x.ndim))
+        gx = gw = None
+        if fx[0] is not None:
+            gx = g * ((~neg) + neg * wb)
+        if fw[0] is not None:
+            gw = sum_to(g * (x * neg), wb.shape).reshape(self.w_shape)
+        return gx, gw
+
+
+def _prelu_bshape(n: int, ndim: int) -> tuple:
+    """How the prelu weight broadcasts: a scalar, or along dim 1 (dim 0 for 1-D input)."""
+    if n == 1:
+        return ()
+    return (n,) if ndim == 1 else (1, n) + (1,) * (ndim - 2)
+
+
+def prelu(input, weight):
+    """x for x > 0, weight * x otherwise; weight has 1 or C (= input.shape[1]) entries."""
+    x, w = input._data, weight._data
+    n = w.size
+    if w.ndim > 1:
+        raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {w.ndim}")
+    c = x.shape[1] if x.ndim >= 2 else (x.shape[0] if x.ndim == 1 else 1)
+    if n != 1 and n != c:
+        raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
+                           f"parameter numbers = {n} and channel size = {c}.")
+    wb = w.reshape(_prelu_bshape(n, x.ndim))
+    out = np.where(x > 0, x, x * wb).astype(np.result_type(x, w), copy=False)
+    return _node(PreluKernelBackward0, (input, weight), out, (x, w), w_shape=w.shape)
+
+
+# ======================================================================================
+# Softmax family
+# ======================================================================================
+def _softmax_dim(name: str, ndim: int, dim):
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the "
+                      "call to include dim=X as an argument.", UserWarning, stacklevel=3)
+        dim = 0 if ndim in (0, 1, 3) else 1
+    return canon_dim(dim, ndim)
+
+
+class SoftmaxBackward0(Node):
+    """out = softmax(x, d):  dx = out * (g - sum(g * out, d))"""
+
+    __slots__ = ("dim",)
+    saved_spec = (OUTPUT,)
+
+    def backward(self, g, out):
+        d = self.dim
+        go = g * out
+        return (go - out * go.sum(axis=d, keepdims=True),)
+
+
+class LogSoftmaxBackward0(Node):
+    """out = log_softmax(x, d):  dx = g - exp(out) * sum(g, d)"""
+
+    __slots__ = ("dim",)
+    saved_spec = (OUTPUT,)
+
+    def backward(self, g, out):
+        ns = xp(g)
+        return (g - ns.exp(out) * g.sum(axis=self.dim, keepdims=True),)
+
+
+def _softmax_prep(input, dim, dtype, name):
+    x = input
+    if dtype is not None:
+        x = x.to(dtype)
+    xd = _float(x._data)
+    d = _softmax_dim(name, xd.ndim, dim) if xd.ndim else 0
+    return x, xd, d
+
+
+def _log_softmax_np(xd, d):
+    if xd.ndim == 0:
+        return np.zeros_like(xd)
+    m = xd.max(axis=d, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    z = xd - m
+    with np.errstate(divide="ignore"):
+        return z - np.log(np.exp(z).sum(axis=d, keepdims=True))
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """exp(x) / sum(exp(x), dim), computed without overflow."""
+    x, xd, d = _softmax_prep(input, dim, dtype, "softmax")
+    if xd.ndim == 0:
+        out = np.ones_like(xd)
+    else:
+        m = xd.max(axis=d, keepdims=True)
+        e = np.exp(xd - np.where(np.isfinite(m), m, 0))
+        out = e / e.sum(axis=d, keepdims=True)
+    return _node(SoftmaxBackward0, (x,), out, (out,), dim=d)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """x - logsumexp(x, dim), finite even for logits of +-1000."""
+    x, xd, d = _softmax_prep(input, dim, dtype, "log_softmax")
+    out = _log_softmax_np(xd, d)
+    return _node(LogSoftmaxBackward0, (x,), out, (out,), dim=d)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x, dim)."""
+    if dim is None:
+        dim = _softmax_dim("softmin", input.ndim, None)
+    x = input if dtype is None else input.to(dtype)
+    return softmax(-x, dim)
+
+
+class GluBackward0(Node):
+    """out = a * sigmoid(b) (halves along dim):  da = g s,  db = g a s (1 - s)"""
+
+    __slots__ = ("dim",)
+    saved_spec = (0,)
+
+    def backward(self, g, x):
+        d = self.dim
+        h = x.shape[d] // 2
+        sa = (slice(None),) * d + (slice(0, h),)
+        sb = (slice(None),) * d + (slice(h, None),)
+        if _is_array(g):
+            a, b = x[sa], x[sb]
+            s = _sigmoid_np(b)
+            return (np.concatenate([g * s, g * a * s * (1 - s)], axis=d),)
+        a, b = _slice(x, sa), _slice(x, sb)
+        s = _ew.sigmoid(b)
+        return (_embed(g * s, sa, x.shape) + _embed(g * a * s * (1 - s), sb, x.shape),)
+
+
+def glu(input, dim=-1):
+    """First half of ``dim`` times sigmoid of the second half."""
+    x = input._data
+    if x.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = canon_dim(dim, x.ndim)
+    if x.shape[d] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size "
+                           f"{x.shape[d]}")
+    h = x.shape[d] // 2
+    a = np.take(x, np.arange(h), axis=d)
+    b = np.take(x, np.arange(h, 2 * h), axis=d)
+    return _node(GluBackward0, (input,), a * _sigmoid_np(b), (x,), dim=d)
+
+
+def _slice(x: Tensor, index: tuple) -> Tensor:
+    """x[index] for basic slices, differentiable to any order (its adjoint is _embed)."""
+    shape = x._data.shape
+    return _conv._linear(x, lambda a: a[index], lambda g: _embed_np(g, index, shape))
+
+
+def _embed_np(g, index, shape):
+    out = np.zeros(shape, g.dtype)
+    out[index] = g
+    return out
+
+
+def _embed(g: Tensor, index: tuple, shape) -> Tensor:
+    """zeros(shape) with g written at ``index`` (the adjoint of _slice)."""
+    return _conv._linear(g, lambda a: _embed_np(a, index, shape), lambda h: h[index])
+
+
+# ======================================================================================
+# Linear layers
+# ======================================================================================
+class AddmmBackward0(Node):
+    """out = x @ w.T + b (x of any shape (..., in)):  dx = g @ w,  dw = g.T @ x,  db = sum(g)"""
+
+    __slots__ = ("has_bias",)
+    saved_spec = (0, 1)
+
+    def backward(self, g, x, w):
+        fx, fw = self.next_functions[:2]
+        k = x.shape[-1]
+        x2 = x if x.ndim == 2 else x.reshape(-1, k)
+        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
+        gx = gw = gb = None
+        if fx[0] is not None:
+            gx = g2 @ w
+            if x.ndim != 2:
+                gx = gx.reshape(x.shape)
+        if fw[0] is not None:
+            gw = g2.T @ x2
+        if self.has_bias:
+            if self.next_functions[2][0] is not None:
+                gb = g2.sum(axis=0)
+            return gx, gw, gb
+        return gx, gw
+
+
+MmBackward0 = type("MmBackward0", (AddmmBackward0,), {"__slots__": ()})
+
+
+def linear(input, weight, bias=None):
+    """x @ weight.T + bias, over the last dim of x.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.linear(torch.ones(2, 3), torch.ones(4, 3)).shape
+    chainrule.Size([2, 4])
+    """
+    x, w = input._data, weight._data
+    if w.ndim != 2 or x.ndim == 0:
+        from ..ops.linalg import matmul
+
+        out = matmul(input, weight.t() if w.ndim == 2 else weight)
+        return out if bias is None else out + bias
+    k = x.shape[-1]
+    if k != w.shape[1]:
+        rows = x.size // k if x.ndim > 1 and k else (1 if x.ndim == 1 else x.shape[0])
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and "
+                           f"{w.shape[1]}x{w.shape[0]})")
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_dtype.from_numpy_dtype(x.dtype).name} != "
+                           f"{_dtype.from_numpy_dtype(w.dtype).name}")
+    x2 = x if x.ndim == 2 else x.reshape(-1, k)
+    out = x2 @ w.T
+    if bias is not None:
+        b = bias._data
+        if b.dtype != out.dtype:
+            out = out + b
+        else:
+            out += b  # the product is a fresh buffer: add in place
+    if x.ndim != 2:
+        out = out.reshape(x.shape[:-1] + (w.shape[0],))
+    if bias is None:
+        return _node(MmBackward0, (input, weight), out, (x, w), has_bias=False)
+    return _node(AddmmBackward0, (input, weight, bias), out, (x, w), has_bias=True)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """out[..., o] = x1 @ weight[o] @ x2 + bias[o]."""
+    a, b, w = input1._data, input2._data, weight._data
+    if a.shape[:-1] != b.shape[:-1]:
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got "
+                           f"{shape_str(a.shape[:-1])} and {shape_str(b.shape[:-1])}")
+    if w.ndim != 3 or w.shape[1] != a.shape[-1] or w.shape[2] != b.shape[-1]:
+        raise RuntimeError(f"bilinear(): input size does not match weight size: got "
+                           f"{a.shape[-1]} and {b.shape[-1]} but expected {shape_str(w.shape)}")
+    from ..ops.linalg import matmul
+
+    # (.., 1, 1, i) @ (o, i, j) -> (.., o, 1, j); then @ (.., 1, j, 1) -> (.., o, 1, 1)
+    t = matmul(input1.unsqueeze(-2).unsqueeze(-2), weight)
+    out = matmul(t, input2.unsqueeze(-2).unsqueeze(-1)).squeeze(-1).squeeze(-1)
+    return out if bias is None else out + bias
+
+
+# ======================================================================================
+# Dropout
+# ======================================================================================
+def _check_p(p):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _masked(input, mask_shape, p, inplace):
+    """x * mask / (1 - p) with a Bernoulli(1 - p) mask of ``mask_shape`` (broadcast)."""
+    from ..ops.creation import rng
+
+    x = input._data
+    if p == 1.0:
+        scale = np.zeros(mask_shape, x.dtype)
+    else:
+        scale = (rng().random(mask_shape) >= p).astype(x.dtype) * np.asarray(1 / (1 - p),
+                                                                               x.dtype)
+    fn = lambda t: t * _const(scale)  # noqa: E731 - MulBackward0, like PyTorch
+    return _inplace(input, fn) if inplace else fn(input)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p (training), scaling the rest by 1 / (1 - p)."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    return _masked(input, input._data.shape, p, inplace)
+
+
+def _feature_dropout(input, p, training, inplace, nd):
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    x = input._data
+    batched = x.ndim == nd + 2
+    shape = x.shape[:2] + (1,) * nd if batched else x.shape[:1] + (1,) * (x.ndim - 1)
+    return _masked(input, shape, p, inplace)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    return _feature_dropout(input, p, training, inplace, 1)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels (dim 1) with probability p."""
+    return _feature_dropout(input, p, training, inplace, 2)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    return _feature_dropout(input, p, training, inplace, 3)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout that keeps SELU's self-normalizing mean and variance."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    from ..ops.creation import rng
+
+    x = input._data
+    if p == 1.0:
+        return input * 0
+    alpha = -_SELU_ALPHA * _SELU_SCALE * -1  # 1.7580993408...: the negative saturation of SELU
+    a = 1 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
+    keep = (rng().random(x.shape) >= p).astype(x.dtype)
+    mul = _const(keep * np.asarray(a, x.dtype))
+    add = _const(((keep - 1) * (alpha * a) + alpha * a * p).astype(x.dtype))
+    fn = lambda t: t * mul + add  # noqa: E731
+    return _inplace(input, fn) if inplace else fn(input)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return alpha_dropout(input, p, training, inplace)
+
+
+# ======================================================================================
+# Embedding, one_hot
+# ======================================================================================
+class EmbeddingBackward0(_conv._LinearNode):
+    """out = weight[idx]:  dweight = rows of g summed into idx (padding_idx row gets none)"""
+
+    __slots__ = ()
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` picked by the integer tensor ``input``.
+
+    ``max_norm`` renormalizes the picked rows of ``weight`` in place, like PyTorch;
+    ``scale_grad_by_freq`` divides each row's gradient by its count in the batch.
+    """
+    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
+    w = weight._data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
+                           "following scalar types: Long, Int; but got "
+                           f"chainrule.{_type_name(idx)}Tensor instead (while checking "
+                           "arguments for embedding)")
+    n = w.shape[0]
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        raise IndexError("index out of range in self")
+    idx = np.where(idx < 0, idx + n, idx)
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx = padding_idx % n
+    if max_norm is not None:
+        rows = np.unique(idx)
+        norms = np.linalg.norm(w[rows], ord=norm_type, axis=1, keepdims=True)
+        scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1)
+        w[rows] = w[rows] * scale
+    keep = None if padding_idx is None else (idx != padding_idx)
+    flat = idx.ravel()
+    d = w.shape[1:]
+    scale = None
+    if scale_grad_by_freq:
+        counts = np.bincount(flat, minlength=n)
+        scale = (1.0 / np.maximum(counts[idx], 1)).astype(w.dtype)
+
+    def gather(a):  # the derivative's forward: picked rows, zero where padding_idx
+        out = a[idx]
+        m = keep if scale is None else (scale if keep is None else scale * keep)
+        return out if m is None else out * m.reshape(m.shape + (1,) * len(d))
+
+    def scatter(g):
+        g2 = g.reshape((flat.size, -1))
+        if keep is not None or scale is not None:
+            m = np.ones(flat.size, g.dtype) if keep is None else keep.ravel().astype(g.dtype)
+            if scale is not None:
+                m = m * scale.ravel()
+            g2 = g2 * m[:, None]
+        cols = g2.shape[1]
+        out = _conv._scatter_rows(g2.T.reshape(cols, flat.size), flat, n)
+        return out.T.reshape((n,) + d)
+
+    return _conv._linear(weight, gather, scatter, EmbeddingBackward0, out=w[idx])
+
+
+def _type_name(a: np.ndarray) -> str:
+    return {"f": "Float", "b": "Bool"}.get(a.dtype.kind, "Long") if a.dtype != np.float64 \
+        else "Double"
+
+
+def one_hot(tensor, num_classes=-1):
+    """(..., ) int64 class indices -> (..., num_classes) int64 one-hot rows."""
+    idx = tensor._data
+    if idx.dtype != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if idx.size and idx.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if num_classes == -1:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+    elif idx.size and idx.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    out = (idx[..., None] == np.arange(num_classes)).astype(np.int64)
+    return _make(out, False, None)
+
+
+# ======================================================================================
+# Losses
+# ======================================================================================
 def _reduction_arg(reduction, size_average=None, reduce=None):
     if size_average is not None or reduce is not None:
         size_average = True if size_average is None else size_average
@@ -28,11 +894,616 @@ def _reduction_arg(reduction, size_average=None, reduce=None):
     return reduction
 
 
-def _softplus_neg(x):
-    """log(1 + exp(-x)), stable for any x."""
-    return np.logaddexp(0, -x)
+def _reduce_np(loss: np.ndarray, reduction: str, dtype) -> np.ndarray:
+    if reduction == "mean":
+        return np.asarray(loss.mean(), dtype=dtype)
+    if reduction == "sum":
+        return np.asarray(loss.sum(), dtype=dtype)
+    return loss.astype(dtype, copy=False)
 
 
+def _reduce_t(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+class _PointwiseLossNode(Node):
+    """l = reduce(f(x, t)):  dx = g * df/dx,  dt = g * df/dt (summed back over broadcasting)"""
+
+    __slots__ = ("reduction", "count", "shapes", "grads")
+    saved_spec = (0, 1)
+
+    def backward(self, g, x, t):
+        fx, ft = self.next_functions
+        if self.reduction == "mean":
+            g = g / self.count
+        dx, dt = self.grads(x, t, fx[0] is not None, ft[0] is not None)
+        sx, st = self.shapes
+        gx = None if dx is None else _sum_to_shape(g * dx, sx)
+        gt = None if dt is None else _sum_to_shape(g * dt, st)
+        return gx, gt
+
+
+def _sum_to_shape(g, shape):
+    return sum_to(g, shape) if tuple(g.shape) != tuple(shape) else g
+
+
+def _loss_node(name: str):
+    return type(name, (_PointwiseLossNode,), {"__slots__": (), "__module__": __name__})
+
+
+MseLossBackward0 = _loss_node("MseLossBackward0")
+L1LossBackward0 = _loss_node("L1LossBackward0")
+SmoothL1LossBackward0 = _loss_node("SmoothL1LossBackward0")
+HuberLossBackward0 = _loss_node("HuberLossBackward0")
+SoftMarginLossBackward0 = _loss_node("SoftMarginLossBackward0")
+BinaryCrossEntropyBackward0 = _loss_node("BinaryCrossEntropyBackward0")
+
+
+def _pointwise_loss(node_cls, input, target, reduction, value, grads, name, warn=True,
+                    weight=None):
+    """Shared body of the elementwise losses: broadcast check, value, reduction, node."""
+    if weight is not None:  # elementwise weights: the unreduced loss times weight
+        loss = _pointwise_loss(node_cls, input, target, "none", value, grads, name, warn)
+        return _reduce_t(loss * weight, reduction)
+    if not isinstance(target, Tensor):
+        target = _tensor_like(target, input)
+    x, t = input._data, target._data
+    if x.shape != t.shape and warn:
+        warnings.warn(f"Using a target size ({_size_repr(t.shape)}) that is different to the "
+                      f"input size ({_size_repr(x.shape)}). This will likely lead to incorrect "
+                      "results due to broadcasting. Please ensure they have the same size.",
+                      UserWarning, stacklevel=3)
+    try:
+        shape = np.broadcast_shapes(x.shape, t.shape)
+    except ValueError:
+        raise broadcast_error(x.shape, t.shape) from None
+    dt = np.result_type(x.dtype, t.dtype) if t.dtype.kind in "fc" else x.dtype
+    x, t = _float(x), _float(t)
+    loss = value(x, t)
+    out = _reduce_np(loss, reduction, dt if dt.kind in "fc" else loss.dtype)
+    n = int(np.prod(shape)) if shape else 1
+    return _node(node_cls, (input, target), out, (x, t), reduction=reduction, count=n,
+                 shapes=(x.shape, t.shape), grads=grads)
+
+
+def _size_repr(shape) -> str:
+    return f"torch.Size({list(shape)})"
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """mean((x - t)^2)."""
+    reduction = _reduction_arg(reduction, size_average, reduce)
+
+    def grads(x, t, nx, nt):
+        d = (x - t) * 2
+        return (d if nx else None), (-d if nt else None)
+
+    return _pointwise_loss(MseLossBackward0, input, target, reduction,
+                           lambda x, t: (x - t) ** 2, grads, "mse_loss", weight=weight)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """mean(|x - t|)."""
+    reduction = _reduction_arg(reduction, size_average, reduce)
+
+    def grads(x, t, nx, nt):
+        s = np.sign(_arr(x) - _arr(t))
+        return (s if nx else None), (-s if nt else None)
+
+    return _pointwise_loss(L1LossBackward0, input, target, reduction,
+                           lambda x, t: np.abs(x - t), grads, "l1_loss", weight=weight)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, |d| - beta / 2 elsewhere (d = x - t)."""
+    reduction = _reduction_arg(reduction, size_average, reduce)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0:
+        return l1_loss(input, target, reduction=reduction)
+
+    def value(x, t):
+        d = np.abs(x - t)
+        return np.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
+
+    def grads(x, t, nx, nt):
+        d = x - t
+        da = _arr(d)
+        inner = np.abs(da) < beta
+        gd = d * (inner / beta) + np.sign(da) * ~inner
+        return (gd if nx else None), (-gd if nt else None)
+
+    return _pointwise_loss(SmoothL1LossBackward0, input, target, reduction, value, grads,
+                           "smooth_l1_loss")
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 d^2 where |d| < delta, delta (|d| - delta / 2) elsewhere."""
+    reduction = _reduction_arg(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+
+    def value(x, t):
+        d = np.abs(x - t)
+        return np.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
+
+    def grads(x, t, nx, nt):
+        d = x - t
+        da = _arr(d)
+        inner = np.abs(da) < delta
+        gd = d * inner + (np.sign(da) * delta) * ~inner
+        return (gd if nx else None), (-gd if nt else None)
+
+    return _pointwise_loss(HuberLossBackward0, input, target, reduction, value, grads,
+                           "huber_loss", weight=weight)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """mean(log(1 + exp(-t x)))."""
+    reduction = _reduction_arg(reduction, size_average, reduce)
+
+    def grads(x, t, nx, nt):
+        s = _sigmoid_np(-t * x) if _is_array(x) else _ew.sigmoid(-t * x)
+        return (-t * s if nx else None), (-x * s if nt else None)
+
+    return _pointwise_loss(SoftMarginLossBackward0, input, target, reduction,
+                           lambda x, t: _softplus_np(-t * x), grads, "soft_margin_loss",
+                           warn=False)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    """-w (t log x + (1 - t) log(1 - x)), each log clamped at -100 like PyTorch."""
+    reduction = _reduction_arg(reduction, size_average, reduce)
+    x, t = input._data, target._data if isinstance(target, Tensor) else np.asarray(target)
+    if x.shape != t.shape:
+        raise ValueError(f"Using a target size ({_size_repr(t.shape)}) that is different to "
+                         f"the input size ({_size_repr(x.shape)}) is deprecated. Please ensure "
+                         "they have the same size.")
+    if x.size and ((x < 0).any() or (x > 1).any()):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+
+    def value(x, t):
+        with np.errstate(divide="ignore"):
+            lx = np.maximum(np.log(x), -100)
+            l1x = np.maximum(np.log1p(-x), -100)
+        return -(t * lx + (1 - t) * l1x)
+
+    def grads(x, t, nx, nt):
+        xa = _arr(x)
+        gx = gt = None
+        if nx:  # PyTorch: (x - t) / max((1 - x) x, eps)
+            gx = (x - t) / np.maximum((1 - xa) * xa, 1e-12)
+        if nt:
+            with np.errstate(divide="ignore"):
+                gt = np.maximum(np.log1p(-xa), -100) - np.maximum(np.log(xa), -100)
+        return gx, gt
+
+    if weight is None:
+        return _pointwise_loss(BinaryCrossEntropyBackward0, input, target, reduction, value,
+                               grads, "binary_cross_entropy", warn=False)
+    loss = _pointwise_loss(BinaryCrossEntropyBackward0, input, target, "none", value, grads,
+                           "binary_cross_entropy", warn=False)
+    w = weight if isinstance(weight, Tensor) else _const(np.asarray(weight, x.dtype))
+    try:
+        np.broadcast_shapes(w.shape, x.shape)
+    except ValueError:
+        raise broadcast_error(x.shape, w.shape) from None
+    return _reduce_t(loss * w, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """KL(target || exp(input)) pointwise: t (log t - x), or exp(t) (t - x) if log_target."""
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.", UserWarning, stacklevel=2)
+    if reduction != "batchmean":
+        reduction = _reduction_arg(reduction, size_average, reduce)
+    if log_target:
+        loss = _ew.exp(target) * (target - input)
+    else:
+        t = target._data
+        pos = t > 0
+        safe_log = _const(np.log(np.where(pos, t, 1)))
+        if target._requires_grad:  # d/dt [t log t] = log t + 1: keep t differentiable
+            safe_log = _xlogy_self(target)
+            loss = safe_log - target * input
+        else:
+            loss = target * (safe_log - input)
+    if reduction == "batchmean":
+        n = input._data.shape[0] if input._data.ndim else 1
+        return loss.sum() / n
+    return _reduce_t(loss, reduction)
+
+
+class XlogyBackward0(Node):
+    """out = t log t (0 at t = 0):  dt = g (log t + 1)"""
+
+    __slots__ = ()
+    saved_spec = (0,)
+
+    def backward(self, g, t):
+        ta = _arr(t)
+        pos = ta > 0
+        if _is_array(g):
+            return (g * np.where(pos, np.log(np.where(pos, t, 1)) + 1, 0),)
+        return (g * (_ew.log(t * pos + (~pos)) + 1) * pos,)
+
+
+def _xlogy_self(t: Tensor) -> Tensor:
+    ta = t._data
+    pos = ta > 0
+    out = np.where(pos, ta * np.log(np.where(pos, ta, 1)), 0).astype(ta.dtype)
+    return _node(XlogyBackward0, (t,), out, (ta,))
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction="mean"):
+    """exp(x) - t x (log_input) or x - t log(x + eps), plus Stirling's term if ``full``."""
+    reduction = _reduction_arg(reduction, size_average, reduce)
+    if log_input:
+        loss = _ew.exp(input) - target * input
+    else:
+        loss = input - target * _ew.log(input + eps)
+    if full:
+        t = target._data
+        stir = t * np.log(np.where(t > 1, t, 1)) - t + 0.5 * np.log(2 * np.pi * np.where(
+            t > 1, t, 1))
+        loss = loss + _const(np.where(t > 1, stir, 0).astype(input._data.dtype))
+    return _reduce_t(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """0.5 (log(max(var, eps)) + (x - t)^2 / max(var, eps)) (+ 0.5 log(2 pi) if ``full``)."""
+    if not isinstance(var, Tensor):
+        var = _tensor_like(float(var), input)
+        var = var * _const(np.ones(input._data.shape, input._data.dtype))
+    xs, vs = input._data.shape, var._data.shape
+    if vs != xs:
+        if xs[:-1] == vs:
+            var = var.unsqueeze(-1)
+        elif xs[:-1] == vs[:-1] and vs[-1] == 1:
+            pass
+        else:
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    if (var._data < 0).any():
+        raise ValueError("var has negative entry/entries")
+    vd = var._data
+    clamped = vd < eps
+    v = var * _const(~clamped) + _const((clamped * eps).astype(vd.dtype))  # clamp, no grad
+    d = input - target
+    loss = (_ew.log(v) + d * d / v) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce_t(loss, reduction)
+
+
+def _abs(x: Tensor) -> Tensor:
+    return x * _const(np.sign(x._data))
+
+
+def _relu_t(x: Tensor) -> Tensor:
+    return _ew.relu(x)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                        reduction="mean"):
+    """max(0, -t (x1 - x2) + margin)."""
+    reduction = _reduction_arg(reduction, size_average, reduce)
+    if not (input1.ndim == input2.ndim == target.ndim):
+        raise RuntimeError(
+            "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {_size_repr(input1.shape)}, input2: {_size_repr(input2.shape)}, "
+            f"target: {_size_repr(target.shape)} ")
+    return _reduce_t(_relu_t(-target * (input1 - input2) + margin), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
+                         reduction="mean"):
+    """x where t == 1, max(0, margin - x) where t == -1."""
+    reduction = _reduction_arg(reduction, size_average, reduce)
+    t = target._data
+    pos = _const((t == 1).astype(input._data.dtype))
+    neg = _const((t == -1).astype(input._data.dtype))
+    loss = input * pos + _relu_t(-input + margin) * neg
+    return _reduce_t(loss, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                          reduction="mean"):
+    """1 - cos(x1, x2) where t == 1, max(0, cos(x1, x2) - margin) where t == -1."""
+    reduction = _reduction_arg(reduction, size_average, reduce)
+    a, b = input1._data, input2._data
+    if a.shape != b.shape:
+        raise broadcast_error(a.shape, b.shape)
+    if target._data.shape != a.shape[:-1]:
+        raise broadcast_error(a.shape[:-1], target._data.shape)
+    eps = 1e-12
+    d = a.ndim - 1
+    prod = (input1 * input2).sum(d)
+    m1 = (input1 * input1).sum(d) + eps
+    m2 = (input2 * input2).sum(d) + eps
+    cos = prod / (m1 * m2) ** 0.5
+    t = target._data
+    pos = _const((t == 1).astype(a.dtype))
+    neg = _const((t == -1).astype(a.dtype))
+    loss = (1 - cos) * pos + _relu_t(cos - margin) * neg
+    return _reduce_t(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction="mean"):
+    """-mean_c [t log sigmoid(x) + (1 - t) log sigmoid(-x)] per sample."""
+    reduction = _reduction_arg(reduction, size_average, reduce)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    c = input._data.shape[-1] if input._data.ndim else 1
+    loss = loss.sum(input.ndim - 1) / c if input.ndim else loss
+    return _reduce_t(loss, reduction)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p over the last dim."""
+    d = x1 - x2 + eps
+    return _pnorm(d, p, -1, keepdim)
+
+
+def _pnorm(d: Tensor, p, dim, keepdim):
+    a = d._data
+    dim = canon_dim(dim, max(a.ndim, 1)) if a.ndim else 0
+    if a.ndim == 0:
+        d = d.reshape(1)
+        dim = 0
+    if p == 2:
+        s = (d * d).sum(dim, keepdim)
+        sd = s._data
+        zero = sd == 0  # the gradient of sqrt at 0 is set to 0 (PyTorch's norm does this)
+        if zero.any():
+            return (s + _const(zero.astype(sd.dtype))) ** 0.5 * _const(~zero)
+        return s ** 0.5
+    if p == 1:
+        return _abs(d).sum(dim, keepdim)
+    if p == float("inf"):
+        a = d._data
+        m = np.abs(a)
+        hit = m == m.max(axis=dim, keepdims=True)
+        hit = hit / hit.sum(axis=dim, keepdims=True)
+        return (_abs(d) * _const(hit.astype(a.dtype))).sum(dim, keepdim)
+    if p == 0:
+        return _const((d._data != 0).sum(axis=dim, keepdims=keepdim).astype(d._data.dtype))
+    s = (_abs(d) ** p).sum(dim, keepdim)
+    return s ** (1.0 / p)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    """max(d(a, p) - d(a, n) + margin, 0) with d the pairwise p-norm distance."""
+    reduction = _reduction_arg(reduction, size_average, reduce)
+    nd = (anchor.ndim, positive.ndim, negative.ndim)
+    if not nd[0] == nd[1] == nd[2]:
+        raise RuntimeError("The anchor, positive, and negative tensors are expected to have the "
+                           f"same number of dimensions, but got: anchor {nd[0]}D, positive "
+                           f"{nd[1]}D, and negative {nd[2]}D inputs")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_swap = pairwise_distance(positive, negative, p, eps)
+        use = _const(d_swap._data < d_neg._data)
+        d_neg = d_neg + (d_swap - d_neg) * use
+    return _reduce_t(_relu_t(d_pos - d_neg + margin), reduction)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
+                      reduce=None, reduction="mean"):
+    """sum_{i != y} max(0, margin - x[y] + x[i])^p / C per sample."""
+    reduction = _reduction_arg(reduction, size_average, reduce)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x = input if input.ndim == 2 else input.reshape(1, -1)
+    y = target._data.reshape(-1)
+    n, c = x._data.shape
+    onehot = np.zeros((n, c), x._data.dtype)
+    onehot[np.arange(n), y] = 1
+    xy = (x * _const(onehot)).sum(1, True)
+    m = _relu_t(x - xy + margin) * _const(1 - onehot)
+    if p == 2:
+        m = m * m
+    if weight is not None:
+        m = m * _const(weight._data[y][:, None])
+    loss = m.sum(1) / c
+    if input.ndim < 2:
+        loss = loss.reshape(())
+    return _reduce_t(loss, reduction)
+
+
+# -- cross entropy and nll: dense coefficients A, loss = sum(A * log p) -------------------
+def _class_targets(name, x: np.ndarray, target: Tensor, weight, ignore_index):
+    """Check class-index targets; return (y with ignored rows set to 0, valid mask, w_y)."""
+    y = target._data
+    if y.dtype.kind not in "iu" or y.dtype == np.bool_:
+        raise RuntimeError("expected target dtype to be Long or Byte, but got "
+                           f"{_dtype.from_numpy_dtype(y.dtype).name.capitalize()}")
+    if x.ndim == 1:
+        if y.ndim != 0:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    else:
+        if y.ndim == 0 or (x.ndim == 2 and y.ndim != 1):
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if x.shape[0] != y.shape[0]:
+            raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target "
+                             f"batch_size ({y.shape[0]}).")
+        if x.ndim > 2 and y.shape[1:] != x.shape[2:]:
+            raise RuntimeError(f"Expected target size {shape_str(x.shape[:1] + x.shape[2:])}, "
+                               f"got {shape_str(y.shape)}")
+    c = x.shape[0] if x.ndim == 1 else x.shape[1]
+    if weight is not None and weight._data.shape != (c,):
+        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no "
+                           f"classes but got weight tensor of shape: "
+                           f"{shape_str(weight._data.shape)}")
+    valid = y != ignore_index
+    bad = valid & ((y < 0) | (y >= c))
+    if bad.any():
+        raise IndexError(f"Target {int(y[bad].ravel()[0])} is out of bounds.")
+    ys = np.where(valid, y, 0)
+    wy = valid.astype(x.dtype) if weight is None else weight._data[ys] * valid
+    return ys, valid, wy
+
+
+def _class_coeffs(x, ys, valid, wy, weight, smoothing, reduction):
+    """A with loss = sum(A * log p): -(1 - eps) w_y at the target, -eps w_c / C everywhere."""
+    cax = 0 if x.ndim == 1 else 1
+    c = x.shape[cax]
+    a = np.zeros(x.shape, x.dtype)
+    yi = np.expand_dims(ys, cax)
+    np.put_along_axis(a, yi, np.expand_dims(-(1 - smoothing) * wy, cax).astype(x.dtype),
+                      axis=cax)
+    if smoothing:
+        wc = np.ones(c, x.dtype) if weight is None else weight._data
+        wc = wc.reshape((c,) + (1,) * (x.ndim - 1 - cax))
+        a -= (smoothing / c) * wc * np.expand_dims(valid, cax)
+    if reduction == "mean":
+        den = wy.sum()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = a / np.asarray(den, x.dtype)
+    return a
+
+
+class _CrossEntropyNode(Node):
+    """loss = sum(A * log_softmax(x)) (A: coefficients from targets, weights, smoothing):
+    dx = gA - softmax(x) * sum(gA, classes);  d(soft target) = g * dA/dt * log_softmax(x)"""
+
+    __slots__ = ("cax", "reduction", "tcoef")
+    saved_spec = (0, 1, CONST, CONST)
+
+    def backward(self, g, x, t, p, a):
+        fx, ft = self.next_functions
+        cax = self.cax
+        if self.reduction == "none" and g.ndim:
+            g = g.reshape(g.shape[:cax] + (1,) + g.shape[cax:])
+        ga = g * a
+        gx = gt = None
+        if _is_array(g):
+            if fx[0] is not None:
+                gx = ga - p * ga.sum(axis=cax, keepdims=True)
+            if ft[0] is not None:
+                gt = g * self.tcoef * _log_softmax_np(x, cax)
+            return gx, gt
+        logp = log_softmax(x, cax)
+        if fx[0] is not None:
+            gx = ga - _ew.exp(logp) * ga.sum(axis=cax, keepdims=True)
+        if ft[0] is not None:
+            gt = g * self.tcoef * logp
+        return gx, gt
+
+
+_CrossEntropyNode.__name__ = _CrossEntropyNode.__qualname__ = "NllLossBackward0"
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    """log_softmax + nll_loss in one stable node; targets are class indices or probabilities.
+
+    >>> import chainrule as torch
+    >>> F = torch.nn.functional
+    >>> round(F.cross_entropy(torch.zeros(2, 4), torch.tensor([0, 3])).item(), 4)
+    1.3863
+    """
+    reduction = _reduction_arg(reduction, size_average, reduce)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing}")
+    x = _float(input._data)
+    if x.ndim == 0:
+        raise RuntimeError("cross_entropy: input must have at least 1 dimension")
+    cax = 0 if x.ndim == 1 else 1
+    c = x.shape[cax]
+    td = target._data
+    if td.dtype.kind == "f" and td.shape == x.shape:
+        if weight is not None and weight._data.shape != (c,):
+            raise RuntimeError(f"weight tensor should be defined either for all {c} classes or "
+                               f"no classes but got weight tensor of shape: "
+                               f"{shape_str(weight._data.shape)}")
+        wc = 1 if weight is None else weight._data.reshape((c,) + (1,) * (x.ndim - 1 - cax))
+        tcoef = -(1 - label_smoothing) * wc
+        a = (td * tcoef - (label_smoothing / c) * wc).astype(x.dtype)
+        if reduction == "mean":
+            a = a / (x.size // c if c else 1)
+            tcoef = tcoef / (x.size // c if c else 1)
+        t_in, t_saved = target, td
+    else:
+        if td.dtype.kind == "f":
+            if td.ndim == x.ndim:
+                raise RuntimeError(f"Expected target size {shape_str(x.shape)}, got "
+                                   f"{shape_str(td.shape)}")
+            raise RuntimeError("expected scalar type Long but found "
+                               f"{_dtype.from_numpy_dtype(td.dtype).name.capitalize()}")
+        if td.shape == x.shape and x.ndim > 1 and td.dtype.kind in "iu":
+            raise RuntimeError("Expected floating point type for target with class "
+                               "probabilities, got Long")
+        ys, valid, wy = _class_targets("cross_entropy", x, target, weight, ignore_index)
+        a = _class_coeffs(x, ys, valid, wy, weight, label_smoothing, reduction)
+        tcoef, t_in, t_saved = None, None, None
+    logp = _log_softmax_np(x, cax)
+    with np.errstate(invalid="ignore"):
+        prod = a * logp if label_smoothing or t_in is not None else np.where(a != 0, a * logp, 0)
+    loss = prod.sum(axis=cax) if reduction == "none" else prod.sum()
+    out = np.asarray(loss, dtype=x.dtype)
+    need = grad_state.enabled and (input._requires_grad or (
+        t_in is not None and t_in._requires_grad))
+    if not need:
+        return _make(out, False, None)
+    p = np.exp(logp)
+    return _node(_CrossEntropyNode, (input, t_in), out, (x, t_saved, p, a), cax=cax,
+                 reduction=reduction, tcoef=tcoef)
+
+
+class NllLossBackward0(Node):
+    """loss = sum(A * x) (A from targets and weights):  dx = g * A"""
+
+    __slots__ = ("cax", "reduction")
+    saved_spec = (CONST,)
+
+    def backward(self, g, a):
+        if self.reduction == "none" and g.ndim:
+            cax = self.cax
+            g = g.reshape(g.shape[:cax] + (1,) + g.shape[cax:])
+        return (g * a,)
+
+
+NllLoss2DBackward0 = type("NllLoss2DBackward0", (NllLossBackward0,), {"__slots__": ()})
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """-input[target] (weighted, averaged over the non-ignored targets)."""
+    reduction = _reduction_arg(reduction, size_average, reduce)
+    x = input._data
+    if x.ndim == 0:
+        raise ValueError("Expected 1 or more dimensions (got 0)")
+    ys, valid, wy = _class_targets("nll_loss", x, target, weight, ignore_index)
+    cax = 0 if x.ndim == 1 else 1
+    a = _class_coeffs(x, ys, valid, wy, weight, 0.0, reduction)
+    picked = np.take_along_axis(x, np.expand_dims(ys, cax), axis=cax).squeeze(cax)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        terms = -picked * wy
+        if reduction == "none":
+            out = terms
+        elif reduction == "sum":
+            out = terms.sum()
+        else:
+            out = terms.sum() / wy.sum()
+    out = np.asarray(out, dtype=x.dtype)
+    cls = NllLoss2DBackward0 if x.ndim == 4 else NllLossBackward0
+    return _node(cls, (input,), out, (a,), cax=cax, reduction=reduction)
 class BinaryCrossEntropyWithLogitsBackward0(Node):
     """l = w * [(1-y) x + (1 + (pw-1) y) log(1 + e^-x)]
     dl/dx = w * [(1 + (pw-1) y) sigmoid(x) - pw y],  dl/dy = w * [(pw-1) log(1+e^-x) - x]"""
@@ -108,5 +1579,299 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _make(out, False, None)
 
 
-def _is_tensor(x) -> bool:
-    return isinstance(x, Tensor)
+
+
+def _softplus_neg(x):
+    """log(1 + exp(-x)), stable for any x."""
+    return np.logaddexp(0, -x)
+
+
+# ======================================================================================
+# Normalization
+# ======================================================================================
+class _NormNode(Node):
+    """y = xhat * w + b with xhat = (x - mean) / sqrt(var + eps) over ``axes`` of ``x`` seen
+    as ``view`` (w, b broadcast as ``wshape`` on the original shape):
+      gh = g * w;  dx = rstd * (gh - mean(gh) - xhat * mean(gh * xhat));
+      dw = sum(g * xhat),  db = sum(g)  over the axes w broadcasts along."""
+
+    __slots__ = ("axes", "view", "wshape", "eps", "xhat", "rstd")
+    saved_spec = (0, 1, 2)
+
+    def _stats(self, x):
+        """xhat and rstd, recomputed from x (a Tensor under create_graph: differentiable)."""
+        xv = x.reshape(self.view)
+        mu = xv.mean(axis=self.axes, keepdims=True)
+        xc = xv - mu
+        var = (xc * xc).mean(axis=self.axes, keepdims=True)
+        rstd = (var + self.eps) ** -0.5
+        return (xc * rstd).reshape(x.shape), rstd
+
+    def backward(self, g, x, w, b):
+        fx, fw, fb = self.next_functions
+        if _is_array(g):
+            xhat, rstd = self.xhat, self.rstd
+        else:
+            xhat, rstd = self._stats(x)
+        gx = gw = gb = None
+        wb = None if w is None else w.reshape(self.wshape)
+        if fx[0] is not None:
+            gh = g if wb is None else g * wb
+            ghv, xhv = gh.reshape(self.view), xhat.reshape(self.view)
+            ax = self.axes
+            gx = (ghv - ghv.mean(axis=ax, keepdims=True)
+                  - xhv * (ghv * xhv).mean(axis=ax, keepdims=True)) * rstd
+            gx = gx.reshape(x.shape)
+        if fw[0] is not None:
+            gw = sum_to(g * xhat, self.wshape).reshape(w.shape)
+        if fb[0] is not None:
+            gb = sum_to(g, self.wshape).reshape(b.shape)
+        return gx, gw, gb
+
+
+def _norm_node(name):
+    return type(name, (_NormNode,), {"__slots__": (), "__module__": __name__})
+
+
+NativeLayerNormBackward0 = _norm_node("NativeLayerNormBackward0")
+NativeBatchNormBackward0 = _norm_node("NativeBatchNormBackward0")
+NativeGroupNormBackward0 = _norm_node("NativeGroupNormBackward0")
+
+
+def _normalize_np(x, view, axes, eps):
+    xv = x.reshape(view)
+    mu = xv.mean(axis=axes, keepdims=True)
+    xc = xv - mu
+    var = (xc * xc).mean(axis=axes, keepdims=True)
+    rstd = 1.0 / np.sqrt(var + eps)
+    return (xc * rstd).reshape(x.shape), rstd, mu, var
+
+
+def _normed(node_cls, input, weight, bias, view, axes, wshape, eps):
+    x = _float(input._data)
+    xhat, rstd, mu, var = _normalize_np(x, view, axes, eps)
+    out = xhat
+    if weight is not None:
+        out = out * weight._data.reshape(wshape)
+    if bias is not None:
+        out = out + bias._data.reshape(wshape)
+    out = out.astype(x.dtype, copy=False)
+    res = _node(node_cls, (input, weight, bias), out,
+                (x, None if weight is None else weight._data,
+                 None if bias is None else bias._data),
+                axes=axes, view=view, wshape=wshape, eps=eps, xhat=xhat,
+                rstd=rstd.astype(x.dtype, copy=False))
+    return res, mu, var
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalize over the trailing ``normalized_shape`` dims, then scale and shift."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    ns_ = tuple(normalized_shape)
+    x = input._data
+    k = len(ns_)
+    if x.shape[x.ndim - k:] != ns_ or k > x.ndim:
+        raise RuntimeError(f"Given normalized_shape={list(ns_)}, expected input with shape "
+                           f"[*, {', '.join(map(str, ns_))}], but got input of size"
+                           f"{shape_str(x.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t._data.shape != ns_:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
+                               f"got {name} of shape {shape_str(t._data.shape)} and "
+                               f"normalized_shape = {shape_str(ns_)}")
+    axes = tuple(range(x.ndim - k, x.ndim))
+    return _normed(NativeLayerNormBackward0, input, weight, bias, x.shape, axes, ns_, eps)[0]
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2) + eps) over the trailing dims, times weight."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    k = len(normalized_shape)
+    dims = tuple(range(input.ndim - k, input.ndim))
+    if eps is None:
+        eps = float(np.finfo(_float(input._data).dtype).eps)
+    out = input * ((input * input).mean(dims, True) + eps) ** -0.5
+    return out if weight is None else out * weight
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Normalize each channel (dim 1) with batch statistics (training; running_mean/var are
+    updated in place with ``momentum``) or with the running statistics (eval)."""
+    x = input._data
+    if x.ndim < 2:
+        raise ValueError(f"Expected 2D or 3D input (got {x.ndim}D input)")
+    c = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t._data.size != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
+    wshape = (1, c) + (1,) * (x.ndim - 2)
+    axes = (0,) + tuple(range(2, x.ndim))
+    if training:
+        n = x.size // c
+        if n <= 1:
+            raise ValueError("Expected more than 1 value per channel when training, got input "
+                             f"size {_size_repr(x.shape)}")
+        out, mu, var = _normed(NativeBatchNormBackward0, input, weight, bias, x.shape, axes,
+                               wshape, eps)
+        if running_mean is not None:
+            rm = running_mean._data
+            rm *= 1 - momentum
+            rm += momentum * mu.reshape(c).astype(rm.dtype)
+            running_mean._bump()
+        if running_var is not None:
+            rv = running_var._data
+            rv *= 1 - momentum
+            rv += momentum * (var.reshape(c) * (n / (n - 1))).astype(rv.dtype)
+            running_var._bump()
+        return out
+    if running_mean is None or running_var is None:
+        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    # eval: an affine map with constant statistics
+    rstd = _const((1.0 / np.sqrt(running_var._data + eps)).reshape(wshape).astype(x.dtype))
+    out = (input - _const(running_mean._data.reshape(wshape).astype(x.dtype))) * rstd
+    if weight is not None:
+        out = out * weight.reshape(wshape)
+    if bias is not None:
+        out = out + bias.reshape(wshape)
+    return out
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Normalize each (sample, channel) over its spatial dims."""
+    x = input._data
+    if x.ndim < 3:
+        raise ValueError(f"Expected 3D or more input (got {x.ndim}D input)")
+    n, c = x.shape[:2]
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    wshape = (1, c) + (1,) * (x.ndim - 2)
+    axes = tuple(range(2, x.ndim))
+    out, mu, var = _normed(NativeBatchNormBackward0, input, weight, bias, x.shape, axes,
+                           wshape, eps)
+    m = int(np.prod(x.shape[2:]))
+    if running_mean is not None:
+        running_mean._data[...] = (1 - momentum) * running_mean._data + momentum * mu.reshape(
+            n, c).mean(0)
+        running_mean._bump()
+    if running_var is not None:
+        running_var._data[...] = (1 - momentum) * running_var._data + momentum * (
+            var.reshape(n, c) * (m / max(m - 1, 1))).mean(0)
+        running_var._bump()
+    return out
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalize over groups of channels (and the spatial dims) per sample."""
+    x = input._data
+    if x.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{x.ndim}")
+    n, c = x.shape[:2]
+    if c % num_groups:
+        raise RuntimeError("Expected number of channels in input to be divisible by num_groups,"
+                           f" but got input of shape {shape_str(x.shape)} and num_groups="
+                           f"{num_groups}")
+    wshape = (1, c) + (1,) * (x.ndim - 2)
+    view = (n, num_groups, -1)
+    view = (n, num_groups, x.size // max(n * num_groups, 1))
+    return _normed(NativeGroupNormBackward0, input, weight, bias, view, (2,), wshape, eps)[0]
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """x / (k + alpha * mean of x^2 over ``size`` neighbouring channels)^beta."""
+    x = input._data
+    if x.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {x.ndim} "
+                         "dimensions)")
+    sq = input * input
+    c = x.shape[1]
+    # sum of squares over the channel window [i - size//2, i + (size-1)//2] via a matrix
+    m = np.zeros((c, c), x.dtype)
+    for i in range(c):
+        lo, hi = max(i - size // 2, 0), min(i + (size - 1) // 2, c - 1)
+        m[lo:hi + 1, i] = 1.0 / size
+    from ..ops.linalg import matmul
+
+    moved = sq.transpose(1, -1)
+    div = matmul(moved, _const(m)).transpose(1, -1)
+    return input / (div * alpha + k) ** beta
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """x / max(||x||_p, eps) along ``dim``."""
+    nrm = _pnorm(input, p, dim, True)
+    small = nrm._data < eps
+    if small.any():
+        nrm = nrm * _const(~small) + _const((small * eps).astype(nrm._data.dtype))
+    return input / nrm
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum(x1 x2) / (max(||x1||, eps) max(||x2||, eps)) along ``dim``."""
+    a, b = x1._data, x2._data
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise broadcast_error(a.shape, b.shape) from None
+    n1 = _pnorm(x1, 2, dim, True)
+    n2 = _pnorm(x2, 2, dim, True)
+
+    def clamp(nrm):
+        small = nrm._data < eps
+        if small.any():
+            return nrm * _const(~small) + _const((small * eps).astype(nrm._data.dtype))
+        return nrm
+
+    # each input normalized first (PyTorch's order: avoids overflow of the product of norms)
+    return ((x1 / clamp(n1)) * (x2 / clamp(n2))).sum(dim)
+
+
+# ======================================================================================
+# Attention
+# ======================================================================================
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                 is_causal=False, scale=None, enable_gqa=False):
+    """softmax(q k^T * scale + mask) v, with a boolean or additive ``attn_mask``."""
+    from ..ops.linalg import matmul
+
+    q, k = query._data, key._data
+    lq, lk = q.shape[-2], k.shape[-2]
+    if q.shape[-1] != k.shape[-1]:
+        raise RuntimeError(f"Expected query and key to have the same embedding dim, got "
+                           f"{q.shape[-1]} and {k.shape[-1]}")
+    if enable_gqa and q.ndim >= 3 and q.shape[-3] != k.shape[-3]:
+        rep = q.shape[-3] // k.shape[-3]
+        idx = np.repeat(np.arange(k.shape[-3]), rep)
+        key = _conv._linear(key, lambda a: np.take(a, idx, axis=-3),
+                            lambda g: _conv._take_adjoint(g, g.ndim - 3, idx, k.shape[-3]))
+        value = _conv._linear(value, lambda a: np.take(a, idx, axis=-3),
+                              lambda g: _conv._take_adjoint(g, g.ndim - 3, idx,
+                                                            value._data.shape[-3]))
+    s = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    scores = matmul(query, key.transpose(-2, -1)) * s
+    bias = None
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
+                               "set when is_causal=True")
+        allowed = np.tril(np.ones((lq, lk), dtype=bool))
+        bias = np.where(allowed, 0, -np.inf).astype(q.dtype)
+    elif attn_mask is not None:
+        m = attn_mask._data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+        if m.dtype == np.bool_:
+            bias = np.where(m, 0, -np.inf).astype(q.dtype)
+        elif not (isinstance(attn_mask, Tensor) and attn_mask._requires_grad):
+            bias = m.astype(q.dtype)
+        else:
+            scores = scores + attn_mask
+    if bias is not None:
+        scores = scores + _const(bias)
+    attn = softmax(scores, -1)
+    if dropout_p > 0.0:
+        attn = dropout(attn, dropout_p, True)
+    return matmul(attn, value)
