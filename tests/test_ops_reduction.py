@@ -212,6 +212,16 @@ CASES = [
     ("median_dim", lambda T, x: x.median(1), [B], True),
     ("median_dim_keep", lambda T, x: T.median(x, -1, keepdim=True), [A], True),
     ("median_ties", lambda T, x: x.median(), [np.array([1.0, 2.0, 2.0, 2.0, 3.0, 0.0])], False),
+    ("median_even_ties", lambda T, x: x.median(), [np.array([1.0, 2.0, 2.0, 3.0])], True),
+    # ties are kinks: second order vs torch, but no central differences
+    ("max_ties_2nd", lambda T, x: x.max() * x.sum(), [TIES], "no-numeric"),
+    ("amax_ties_2nd", lambda T, x: x.amax(1) * x.sum(1), [TIES], "no-numeric"),
+    ("norm_inf_ties_dim", lambda T, x: x.norm(float("inf"), dim=1), [TIES], "no-numeric"),
+    ("std_zero_row", lambda T, x: x.std(1), [np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 3.0]])],
+     False),
+    ("cumprod_zeros_2nd", lambda T, x: x.cumprod(1), [ZEROS2], "no-numeric"),
+    ("prod_two_zeros_2nd", lambda T, x: x.prod(), [np.array([0.0, 2.0, 0.0, 3.0])],
+     "no-numeric"),
     ("nanmedian", lambda T, x: x.nanmedian(), [A], True),
     ("nansum", lambda T, x: T.nansum(x, 1), [A], True),
     ("nanmean", lambda T, x: T.nanmean(x, 0), [A], True),
@@ -232,6 +242,8 @@ CASES = [
     ("sort_desc_ties", lambda T, x: x.sort(dim=1, descending=True, stable=True), [TIES], False),
     ("argsort", lambda T, x: (T.argsort(x, 1), x.argsort(descending=True)), [A], False),
     ("msort", lambda T, x: T.msort(x), [A], True),
+    ("topk_partition", lambda T, x: x.topk(3), [(3, 10)], True),
+    ("topk_partition_small", lambda T, x: T.topk(x, 2, 0, largest=False), [(9, 2)], True),
     ("kthvalue", lambda T, x: x.kthvalue(2, 1), [B], True),
     ("kthvalue_keep", lambda T, x: T.kthvalue(x, 3, 0, keepdim=True), [A], True),
     ("sort_values_only", lambda T, x: x.sort(0).values.cumsum(0), [A], True),
@@ -258,7 +270,7 @@ def test_reduction_table(name, fn, specs, second):
     arrays = make_inputs(specs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        run_case(fn, arrays, second_order=second, numeric=second)
+        run_case(fn, arrays, second_order=bool(second), numeric=second is True)
 
 
 # --------------------------------------------------------------------------------------
@@ -344,6 +356,14 @@ def test_norm_and_std_at_zero_have_zero_grad():
 def test_norm_inf_ties_share():
     run_case(lambda T, x: x.norm(float("inf")), [np.array([3.0, -3.0, 1.0])],
              second_order=False, numeric=False)
+
+
+def test_topk_unsorted_selects_the_same_set():
+    x = cr.tensor(make_inputs([(4, 12)])[0])
+    v, i = x.topk(3, sorted=False)
+    ref = np.sort(x.numpy(), 1)[:, -3:]
+    np.testing.assert_array_equal(np.sort(v.numpy(), 1), ref)
+    np.testing.assert_array_equal(np.take_along_axis(x.numpy(), i.numpy(), 1), v.numpy())
 
 
 def test_median_is_lower_median():

@@ -1073,11 +1073,25 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - torch's n
     """(values, indices) of the ``k`` largest (or smallest) elements along ``dim``."""
     x1, d = _dim_input(input, dim)
     k = int(k)
-    if not 0 <= k <= x1.shape[d]:
+    n = x1.shape[d]
+    if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
-    idx = _stable_argsort(x1, d, largest)
-    idx = np.take(idx, np.arange(k), axis=d).astype(np.int64)
-    return _select(TopkBackward0, input, idx, d, True, "topk", squeeze=False)
+    if 0 < k < n // 2:
+        # Partition first (O(n)), then order only the k selected (NaN counts as largest).
+        kth = n - k if largest else k - 1
+        part = np.argpartition(x1, kth, axis=d)
+        idx = np.take(part, np.arange(n - k, n) if largest else np.arange(k), axis=d)
+        if sorted:
+            order = _stable_argsort(np.take_along_axis(x1, idx, d), d, largest)
+            idx = np.take_along_axis(idx, order, d)
+    else:
+        idx = np.take(_stable_argsort(x1, d, largest), np.arange(k), axis=d)
+    return _select(TopkBackward0, input, idx.astype(np.int64), d, True, "topk", squeeze=False)
+
+
+def _kth_index(x1, d, k):
+    """Index (kept dim) of the k-th smallest (0-based) along ``d``; NaN sorts last."""
+    return np.take(np.argpartition(x1, k, axis=d), [k], axis=d)
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
@@ -1086,7 +1100,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     k = int(k)
     if not 1 <= k <= x1.shape[d]:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
-    idx = np.take(_stable_argsort(x1, d, False), [k - 1], axis=d).astype(np.int64)
+    idx = _kth_index(x1, d, k - 1).astype(np.int64)
     return _select(KthvalueBackward0, input, idx, d, keepdim, "kthvalue")
 
 
@@ -1105,8 +1119,7 @@ def _median(input, dim, keepdim, ignore_nan):
             k = (n - 1) // 2 if n else 0
         else:
             k = (flat.size - 1) // 2
-        s = np.sort(flat, kind="stable")
-        val = s[k]
+        val = np.partition(flat, k)[k]
         if not ignore_nan and x.dtype.kind in "fc" and np.isnan(flat).any():
             val = np.asarray(np.nan, x.dtype)
         return _even_reduce(NanmedianBackward0 if ignore_nan else MedianBackward0, input,
@@ -1114,18 +1127,22 @@ def _median(input, dim, keepdim, ignore_nan):
     x1, d = _dim_input(input, dim)
     if x1.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-    order = _stable_argsort(x1, d, False)
     n = x1.shape[d]
     if ignore_nan and x1.dtype.kind in "fc":
         cnt = np.sum(~np.isnan(x1), axis=d, keepdims=True)
-        pos = np.maximum((cnt - 1) // 2, 0)
+        if (cnt == n).all():
+            idx = _kth_index(x1, d, (n - 1) // 2)
+        else:  # per-slice ranks: sort (NaN last) and pick the lower median of the rest
+            order = _stable_argsort(x1, d, False)
+            idx = np.take_along_axis(order, np.maximum((cnt - 1) // 2, 0), d)
     else:
-        pos = np.full(_keep_shape(x1.shape, (d,)), (n - 1) // 2)
+        idx = _kth_index(x1, d, (n - 1) // 2)
         if x1.dtype.kind in "fc":
-            # A NaN in the slice makes the median NaN (sorted last: pick the first NaN).
-            cnt = np.sum(~np.isnan(x1), axis=d, keepdims=True)
-            pos = np.where(cnt < n, cnt, pos)
-    idx = np.take_along_axis(order, pos, d).astype(np.int64)
+            nan = np.isnan(x1)
+            has_nan = nan.any(axis=d, keepdims=True)
+            if has_nan.any():  # a NaN in the slice makes the median NaN: its first NaN
+                idx = np.where(has_nan, np.expand_dims(np.argmax(nan, axis=d), d), idx)
+    idx = idx.astype(np.int64)
     return _select(NanmedianBackward1 if ignore_nan else MedianBackward1, input, idx, d,
                    keepdim, name)
 
