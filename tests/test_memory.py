@@ -80,9 +80,6 @@ def test_backward_releases_saved_arrays_while_graph_lives(no_gc):
     assert loss.grad_fn is not None
 
 
-@pytest.mark.xfail(strict=True, reason="Function.apply replaces ctx.saved with an alias of the "
-                   "output but ctx.to_save still holds the output Tensor: a cycle "
-                   "ctx -> to_save -> output -> grad_fn=ctx (autograd/function.py)")
 def test_custom_function_saving_its_output_is_freed(no_gc):
     class Exp(cr.autograd.Function):
         @staticmethod

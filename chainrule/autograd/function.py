@@ -318,7 +318,6 @@ class FunctionCtx:
                 raise TypeError("save_for_backward can only save variables, but argument "
                                 f"{tensors.index(t)} is of type {type(t).__name__}")
         self.saved = tensors
-        self.to_save = tensors
 
     def save_for_forward(self, *tensors) -> None:
         self.saved_for_forward = tensors
