@@ -1,0 +1,146 @@
+"""Graph-level autograd API: Node, GradientEdge, saved-tensor hooks, multi-grad hooks.
+
+``saved_tensors_hooks`` / ``save_on_cpu`` / ``disable_saved_tensors_hooks`` keep PyTorch's
+interface and nesting rules, but chainrule's ops do not call pack/unpack hooks yet: built-in
+nodes save NumPy arrays directly, so inside the context the hooks are recorded
+(``current_saved_tensors_hooks()``) and never invoked. ``save_on_cpu`` is exact as is:
+everything already lives in CPU memory.
+"""
+from __future__ import annotations
+
+import threading
+from collections import namedtuple
+
+from .function import AccumulateGrad, Node, RemovableHandle, edge
+
+__all__ = ["Node", "GradientEdge", "get_gradient_edge", "saved_tensors_hooks", "save_on_cpu",
+           "disable_saved_tensors_hooks", "register_multi_grad_hook",
+           "current_saved_tensors_hooks", "increment_version"]
+
+GradientEdge = namedtuple("GradientEdge", ("node", "output_nr"))
+
+
+def get_gradient_edge(tensor) -> GradientEdge:
+    """The edge a node that uses ``tensor`` would get: its grad_fn (or AccumulateGrad)."""
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            "It is not possible to get the gradient edge for a Tensor that does not require "
+            "gradients")
+    node, nr = edge(tensor)
+    return GradientEdge(node, nr)
+
+
+def increment_version(tensor) -> None:
+    """Bump the version counter of ``tensor`` (as an in-place op would)."""
+    tensor._bump()
+
+
+# ======================================================================================
+# Saved-tensor hooks (interface only: see the module docstring)
+# ======================================================================================
+class _HookState(threading.local):
+    def __init__(self):
+        self.stack = []
+        self.disabled = None
+
+
+_hooks = _HookState()
+
+
+def current_saved_tensors_hooks():
+    """The innermost active ``(pack_hook, unpack_hook)`` pair, or None."""
+    return _hooks.stack[-1] if _hooks.stack else None
+
+
+class saved_tensors_hooks:
+    """Context manager setting pack/unpack hooks for tensors saved for backward."""
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self):
+        if _hooks.disabled is not None:
+            raise RuntimeError(_hooks.disabled)
+        _hooks.stack.append((self.pack_hook, self.unpack_hook))
+        return self
+
+    def __exit__(self, *exc):
+        _hooks.stack.pop()
+        return False
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Saved tensors go to CPU memory (they already do in chainrule)."""
+
+    def __init__(self, pin_memory=False, device_type="cuda"):
+        super().__init__(lambda t: t, lambda t: t)
+
+
+class disable_saved_tensors_hooks:
+    """Inside, entering ``saved_tensors_hooks`` raises ``RuntimeError(error_message)``."""
+
+    def __init__(self, error_message):
+        self.error_message = error_message
+
+    def __enter__(self):
+        self.prev = _hooks.disabled
+        _hooks.disabled = self.error_message
+        return self
+
+    def __exit__(self, *exc):
+        _hooks.disabled = self.prev
+        return False
+
+
+# ======================================================================================
+# register_multi_grad_hook
+# ======================================================================================
+class _MultiHandle(RemovableHandle):
+    def __init__(self, handles):
+        self.handles = handles
+
+    def remove(self) -> None:
+        for h in self.handles:
+            h.remove()
+
+
+def register_multi_grad_hook(tensors, fn, *, mode="all"):
+    """Call ``fn`` once the gradients of ``tensors`` have been computed.
+
+    ``mode="all"``: ``fn(grads)`` with one gradient per tensor, called once all of them
+    arrived (chainrule cannot tell which tensors a backward pass will not reach, so a pass
+    that skips some of them does not call ``fn``; PyTorch calls it with None there).
+    ``mode="any"``: ``fn(grad)`` with the first gradient; the next call comes after every
+    tensor received its gradient (or at the first gradient of a later pass for the same one).
+    """
+    if mode not in ("all", "any"):
+        raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
+    tensors = tuple(tensors)
+    n = len(tensors)
+    pending = {}
+
+    def make(i):
+        def hook(grad):
+            if mode == "any":
+                if not pending:
+                    fn(grad)
+                if i in pending:  # a new pass
+                    pending.clear()
+                    fn(grad)
+                pending[i] = True
+                if len(pending) == n:
+                    pending.clear()
+                return None
+            pending[i] = grad
+            if len(pending) == n:
+                grads = tuple(pending[k] for k in range(n))
+                pending.clear()
+                fn(grads)
+            return None
+        return hook
+
+    return _MultiHandle([t.register_hook(make(i)) for i, t in enumerate(tensors)])
+
+
+del AccumulateGrad
