@@ -93,14 +93,13 @@ def run_case(fn, arrays, second_order=True, numeric=True, rtol=1e-6, atol=1e-8):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
     if numeric:
         def scalar(*ts):
-            outs = [o for o in _float_outs(outputs(fn(cr, *ts)))]
-            return _loss(cr, outs, ws)
+            return _loss(cr, _float_outs(outputs(fn(cr, *ts))), ws)
 
         check_grad(scalar, *arrays)
     if second_order:
         vs = [np.random.default_rng(2).standard_normal(x.shape) for x in arrays]
         grads = {}
-        for name, lib, ts, fo in (("cr", cr, cts, None), ("torch", torch, tts, None)):
+        for name, lib in (("cr", cr), ("torch", torch)):
             ts = [lib.tensor(a, requires_grad=True) for a in arrays]
             outs = [o for o in _float_outs(outputs(fn(lib, *ts))) if o.requires_grad]
             g1 = lib.autograd.grad(_loss(lib, outs, ws, square=True), ts, create_graph=True,

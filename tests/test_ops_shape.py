@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from test_ops_reduction import check_error, make_inputs, outputs, run_case
+from test_ops_reduction import check_error, make_inputs, run_case
 
 A = (3, 4)
 B = (2, 3, 4)

@@ -12,8 +12,8 @@ import warnings
 import numpy as np
 
 from .. import _dtype
-from ..autograd.function import CONST, FREED, NO_EDGE, OUTPUT, SECOND_BACKWARD_MSG, Node, \
-    as_graph_tensor, edge
+from ..autograd.function import (CONST, FREED, OUTPUT, SECOND_BACKWARD_MSG, Node,
+                                 as_graph_tensor, edge)
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, _make
 from ._broadcast import broadcast_to, canon_dim, canon_dims
@@ -992,8 +992,7 @@ def logsumexp(input, dim, keepdim=False, **kwargs):
         if dead.any():  # all -inf: gradient 0, not exp(-inf + inf) = NaN
             live = (~dead).astype(x.dtype)
             xs = np.where(dead, 0, x)
-            os_ = np.where(dead.reshape(out.shape) if keepdim else dead.reshape(out.shape),
-                           0, out)
+            os_ = np.where(dead.reshape(out.shape), 0, out)
     res = unary(LogsumexpBackward0, input, out, (xs, os_, live))
     _reduce_node(res, x.shape, axes, keepdim)
     return res

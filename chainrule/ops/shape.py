@@ -793,7 +793,8 @@ def split(tensor, split_size_or_sections, dim=0):
     sizes = [int(v) for v in s]
     if sum(sizes) != n or any(v < 0 for v in sizes):
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input "
-                           f"tensor's size at dimension {d}), but got split_sizes={shape_str(sizes)}")
+                           f"tensor's size at dimension {d}), but got "
+                           f"split_sizes={shape_str(sizes)}")
     return _split_sizes(tensor, sizes, d, SplitWithSizesBackward0)
 
 
