@@ -65,6 +65,8 @@ CASES = [
     ("narrow_neg", lambda T, x: x.narrow(-1, -2, 2), [B]),
     ("flip", lambda T, x: T.flip(x, (0, 2)), [B]),
     ("flip_method", lambda T, x: x.flip(-1), [A]),
+    ("flip_method_varargs", lambda T, x: x.flip(0, 1), [A]),
+    ("flip_method_kw", lambda T, x: x.flip(dims=[1]), [A]),
     ("fliplr", lambda T, x: T.fliplr(x), [A]),
     ("flipud", lambda T, x: x.flipud(), [V]),
     ("roll", lambda T, x: T.roll(x, 2), [A]),
@@ -95,6 +97,7 @@ CASES = [
     ("ravel", lambda T, x: T.ravel(x.t()), [A]),
     ("meshgrid_ij", lambda T, x, y: T.meshgrid(x, y, indexing="ij"), [V, (3,)]),
     ("meshgrid_xy", lambda T, x, y: T.meshgrid([x, y], indexing="xy"), [V, (3,)]),
+    ("meshgrid_default_ij", lambda T, x, y: T.meshgrid(x, y), [V, (3,)]),
     ("meshgrid_3", lambda T, x, y, z: T.meshgrid(x, y, z, indexing="xy"), [V, (3,), (2,)]),
     ("squeeze_tuple", lambda T, x: x.reshape(1, 3, 1, 4).squeeze((0, 2)), [A]),
     ("squeeze_tuple_neg", lambda T, x: T.squeeze(x.reshape(3, 1, 4, 1), (-1, 0)), [A]),
@@ -299,3 +302,11 @@ ERRORS = [
 @pytest.mark.parametrize("fn,exc,msg", ERRORS, ids=[f"err{i}" for i in range(len(ERRORS))])
 def test_errors(fn, exc, msg):
     check_error(fn, exc, msg)
+
+
+def test_meshgrid_without_indexing_warns_and_uses_ij():
+    a, b = cr.tensor([1.0, 2.0, 3.0]), cr.tensor([4.0, 5.0])
+    with pytest.warns(UserWarning, match="indexing"):
+        ga, gb = cr.meshgrid(a, b)
+    np.testing.assert_array_equal(ga.numpy(), np.meshgrid(a.numpy(), b.numpy(), indexing="ij")[0])
+    assert tuple(gb.shape) == (3, 2)

@@ -29,8 +29,10 @@ class ShapeMethods:
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
         return _ops.shape.repeat_interleave(self, repeats, dim, output_size=output_size)
 
-    def tile(self, *dims):
-        return _ops.shape.tile(self, dims[0] if len(dims) == 1 else dims)
+    def tile(self, *args, dims=None):
+        if dims is None:
+            dims = args[0] if len(args) == 1 else args
+        return _ops.shape.tile(self, dims)
 
     def split(self, split_size, dim=0):
         return _ops.shape.split(self, split_size, dim)
@@ -47,8 +49,10 @@ class ShapeMethods:
     def narrow(self, dim, start, length):
         return _ops.shape.narrow(self, dim, start, length)
 
-    def flip(self, *dims):
-        return _ops.shape.flip(self, dims[0] if len(dims) == 1 else dims)
+    def flip(self, *args, dims=None):
+        if dims is None:
+            dims = args[0] if len(args) == 1 else args
+        return _ops.shape.flip(self, dims)
 
     def fliplr(self):
         return _ops.shape.fliplr(self)
