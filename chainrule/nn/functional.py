@@ -496,7 +496,7 @@ def prelu(input, weight):
     if w.ndim > 1:
         raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
                            f"ndim = {w.ndim}")
-    c = x.shape[1] if x.ndim >= 2 else (x.shape[0] if x.ndim == 1 else 1)
+    c = x.shape[1] if x.ndim >= 2 else 1
     if n != 1 and n != c:
         raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
                            f"parameter numbers = {n} and channel size = {c}.")
