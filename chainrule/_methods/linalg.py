@@ -8,3 +8,71 @@ class LinalgMethods:
     """Mixed into Tensor; every method forwards to ``chainrule.ops.linalg``."""
 
     __slots__ = ()
+
+    def mv(self, vec):
+        return _ops.linalg.mv(self, vec)
+
+    def bmm(self, mat2):
+        return _ops.linalg.bmm(self, mat2)
+
+    def vdot(self, other):
+        return _ops.linalg.vdot(self, other)
+
+    def outer(self, vec2):
+        return _ops.linalg.outer(self, vec2)
+
+    ger = outer
+
+    def inner(self, other):
+        return _ops.linalg.inner(self, other)
+
+    def kron(self, other):
+        return _ops.linalg.kron(self, other)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _ops.linalg.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        return _ops.linalg.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _ops.linalg.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _ops.linalg.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def trace(self):
+        return _ops.linalg.trace(self)
+
+    def cross(self, other, dim=None):
+        return _ops.linalg.cross(self, other, dim)
+
+    def det(self):
+        return _ops.linalg.linalg_det(self)
+
+    def logdet(self):
+        return _ops.linalg.logdet(self)
+
+    def slogdet(self):
+        return _ops.linalg.linalg_slogdet(self)
+
+    def inverse(self):
+        return _ops.linalg.linalg_inv(self)
+
+    def cholesky(self, upper=False):
+        return _ops.linalg.linalg_cholesky(self, upper=upper)
+
+    def qr(self, some=True):
+        return _ops.linalg.qr(self, some)
+
+    def svd(self, some=True, compute_uv=True):
+        return _ops.linalg.svd(self, some, compute_uv)
+
+    def pinverse(self, rcond=1e-15):
+        return _ops.linalg.pinverse(self, rcond)
+
+    def matrix_power(self, n):
+        return _ops.linalg.linalg_matrix_power(self, n)
+
+    def tensordot(self, other, dims=2):
+        return _ops.linalg.tensordot(self, other, dims)

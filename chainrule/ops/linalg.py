@@ -1,23 +1,233 @@
-"""Linear algebra: matmul and friends, with PyTorch's shape rules and messages."""
+"""Linear algebra: matmul and friends, decompositions and norms, with PyTorch's rules and messages.
+
+Backward formulas are written once for both paths: on NumPy arrays (plain backward) and on
+Tensors (``create_graph=True``). Matrix functions they call (inverse, solve, ...) go through
+small dispatchers (``_inv``, ``_solve``, ``_solve_tri``) that pick ``numpy.linalg`` for arrays
+and this module's differentiable ops for Tensors, so second-order gradients come for free.
+"""
 from __future__ import annotations
+
+import math
+from collections import namedtuple
 
 import numpy as np
 
-from ..autograd.function import Node
-from ..tensor import Tensor
-from ..autograd.function import NO_EDGE, edge
+from .. import _dtype
+from ..autograd.function import (CONST, FREED, NO_EDGE, OUTPUT, SECOND_BACKWARD_MSG, Node,
+                                 as_graph_tensor, edge)
 from ..autograd.grad_mode import grad_state
-from ..tensor import _make
-from ._broadcast import shape_str, sum_to
+from ..tensor import Tensor, _make
+from ._broadcast import canon_dim, canon_dims, shape_str, sum_to
+
+__all__ = ['addbmm', 'addmm', 'addmv', 'baddbmm', 'bmm', 'chain_matmul', 'cholesky', 'cross',
+           'det', 'dot', 'einsum', 'ger', 'inner', 'inverse', 'is_tensor', 'kron', 'logdet',
+           'matmul', 'matrix_power', 'mm', 'mv', 'outer', 'pinverse', 'qr', 'slogdet',
+           'svd', 'tensordot', 'trace', 'vdot']
+
+_ndarray = np.ndarray
 
 
+class LinAlgError(RuntimeError):
+    """Raised when a matrix is singular or not positive-definite (``torch.linalg.LinAlgError``)."""
 
-__all__ = ['dot', 'is_tensor', 'matmul', 'mm']  # extend as ops are added
+
+def is_tensor(x) -> bool:
+    return isinstance(x, Tensor)
+
+
+# ======================================================================================
+# Helpers shared by the formulas (each works on arrays and on Tensors)
+# ======================================================================================
+def _is_arr(x) -> bool:
+    return type(x) is _ndarray or isinstance(x, np.generic)
+
+
+def _const(a):
+    return _make(np.asarray(a), False, None)
+
+
+def _tensor(x):
+    """Operands given as arrays or numbers become constant Tensors."""
+    return x if isinstance(x, Tensor) else _const(np.asarray(x))
+
 
 def _mT(x):
     return x.swapaxes(-1, -2)
 
 
+def _mH(x):
+    if _is_arr(x):
+        return np.conj(x).swapaxes(-1, -2) if x.dtype.kind == "c" else x.swapaxes(-1, -2)
+    if x._data.dtype.kind == "c":
+        return x.conj().swapaxes(-1, -2)
+    return x.swapaxes(-1, -2)
+
+
+def _conj(x):
+    if _is_arr(x):
+        return np.conj(x) if x.dtype.kind == "c" else x
+    return x.conj() if x._data.dtype.kind == "c" else x
+
+
+def _arr(x) -> np.ndarray:
+    return x if _is_arr(x) else x._data
+
+
+def _unsq(x, axis):
+    """``x`` with a new axis of size 1 at ``axis`` (negative counts from the end)."""
+    shape = tuple(x.shape)
+    if axis < 0:
+        axis = len(shape) + 1 + axis
+    return x.reshape(shape[:axis] + (1,) + shape[axis:])
+
+
+def _diag_embed(v):
+    """Batched diagonal matrices from the last dim of ``v``."""
+    n = v.shape[-1]
+    return _unsq(v, -1) * np.eye(n, dtype=_arr(v).dtype)
+
+
+def _diagonal(x):
+    if _is_arr(x):
+        return np.diagonal(x, 0, -2, -1)
+    n = min(x.shape[-2], x.shape[-1])
+    r = np.arange(n)
+    return x[..., r, r]
+
+
+def _tril(x, k=0):
+    return x * np.tril(np.ones(x.shape[-2:], _arr(x).dtype), k)
+
+
+def _triu(x, k=0):
+    return x * np.triu(np.ones(x.shape[-2:], _arr(x).dtype), k)
+
+
+def _inv(a):
+    return np.linalg.inv(a) if _is_arr(a) else linalg_inv(a)
+
+
+def _solve(a, b):
+    """A^{-1} B for matrices B."""
+    return np.linalg.solve(a, b) if _is_arr(a) and _is_arr(b) else linalg_solve(
+        _tensor(a), _tensor(b))
+
+
+def _solve_tri(a, b, upper, left=True):
+    if _is_arr(a) and _is_arr(b):
+        return np.linalg.solve(a, b) if left else _mT(np.linalg.solve(_mT(a), _mT(b)))
+    return linalg_solve_triangular(_tensor(a), _tensor(b), upper=upper, left=left)
+
+
+def _cat_last(a, b):
+    """Concatenate along the last dim (arrays or Tensors)."""
+    if _is_arr(a) and _is_arr(b):
+        return np.concatenate([a, b], -1)
+    from .indexing import _embed
+
+    shape = tuple(a.shape[:-1]) + (a.shape[-1] + b.shape[-1],)
+    na = a.shape[-1]
+    return _embed(_tensor(a), shape, (Ellipsis, slice(0, na)), False) + _embed(
+        _tensor(b), shape, (Ellipsis, slice(na, None)), False)
+
+
+def _reduce_batch(g, shape):
+    """Sum a gradient over broadcast batch dims back to ``shape``."""
+    if tuple(g.shape) == tuple(shape):
+        return g
+    return sum_to(g, tuple(shape))
+
+
+def _name(dt) -> str:
+    return _dtype.from_numpy_dtype(dt).name
+
+
+_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                 "uint8": "Byte", "bool": "Bool", "float16": "Half", "float32": "Float",
+                 "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def _scalar_name(dt) -> str:
+    """PyTorch's ScalarType name (``Long``, ``Float``, ...)."""
+    return _SCALAR_NAMES.get(np.dtype(dt).name, _name(dt).capitalize())
+
+
+def _check_float(name, x, what="A"):
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
+                           f"{_scalar_name(x.dtype)}")
+
+
+def _check_square(name, a, what="A"):
+    if a.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor {what} must have at least 2 dimensions.")
+    if a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"{name}: {what} must be batches of square matrices, but they are "
+                           f"{a.shape[-2]} by {a.shape[-1]} matrices")
+    _check_float(name, a)
+
+
+def _record(node_cls, out, inputs, saved):
+    if grad_state.enabled and out.dtype.kind in "fc":
+        needs = [isinstance(t, Tensor) and t._requires_grad for t in inputs]
+        if any(needs):
+            node = node_cls()
+            node.next_functions = tuple(edge(t) if n else NO_EDGE for t, n in zip(inputs, needs))
+            node.saved = saved
+            return _make(out, True, node)
+    return _make(out, False, None)
+
+
+class _MultiOutputNode(Node):
+    """A node with several outputs; saved_spec ``-1 - i`` means "output i"."""
+
+    __slots__ = ()
+
+    def apply(self, grad, create_graph):
+        saved = self.saved
+        if saved is FREED:
+            raise RuntimeError(SECOND_BACKWARD_MSG)
+        if create_graph:
+            grad = [as_graph_tensor(g) for g in grad]
+            saved = self._saved_tensors()
+        return self.backward(grad, *saved)
+
+    def _saved_tensors(self):
+        out = []
+        for value, src in zip(self.saved, self.saved_spec):
+            if isinstance(value, np.ndarray) and src is not None and src < 0:
+                out.append(_make(value, True, self, -1 - src))
+            elif isinstance(value, np.ndarray) and src is not None and src >= 0:
+                fn, nr = self.next_functions[src]
+                if fn is None:
+                    out.append(_make(value, False, None))
+                elif hasattr(fn, "variable"):
+                    out.append(fn.variable)
+                else:
+                    out.append(_make(value, True, fn, nr))
+            elif isinstance(value, np.ndarray):
+                out.append(_make(value, False, None))
+            else:
+                out.append(value)
+        return tuple(out)
+
+
+def _record_multi(node_cls, outs, inputs, saved):
+    """Wrap several outputs of one node (only float outputs get the node)."""
+    if grad_state.enabled and any(isinstance(t, Tensor) and t._requires_grad for t in inputs):
+        node = node_cls()
+        node.next_functions = tuple(edge(t) if isinstance(t, Tensor) and t._requires_grad
+                                    else NO_EDGE for t in inputs)
+        node.saved = saved
+        node.num_outputs = len(outs)
+        return node, tuple(_make(o, True, node, i) if o.dtype.kind in "fc"
+                           else _make(o, False, None) for i, o in enumerate(outs))
+    return None, tuple(_make(o, False, None) for o in outs)
+
+
+# ======================================================================================
+# matmul, mm, dot and the products built on them
+# ======================================================================================
 class MmBackward0(Node):
     """out = a @ b (2-D):  da = g @ b.T,  db = a.T @ g"""
 
@@ -25,8 +235,14 @@ class MmBackward0(Node):
 
     def backward(self, g, a, b):
         fa, fb = self.next_functions
-        return (g @ b.T if fa[0] is not None else None,
-                a.T @ g if fb[0] is not None else None)
+        return (g @ _mH(b) if fa[0] is not None else None,
+                _mH(a) @ g if fb[0] is not None else None)
+
+
+class BmmBackward0(MmBackward0):
+    """out = a @ b (3-D batches):  da = g @ b^T,  db = a^T @ g"""
+
+    __slots__ = ()
 
 
 class MatmulBackward0(Node):
@@ -47,9 +263,9 @@ class MatmulBackward0(Node):
             g2 = g2.reshape(g2.shape + (1,))
         ga = gb = None
         if fa[0] is not None:
-            ga = sum_to(g2 @ _mT(b2), a2.shape if len(sa) > 1 else (1,) + sa).reshape(sa)
+            ga = sum_to(g2 @ _mH(b2), a2.shape if len(sa) > 1 else (1,) + sa).reshape(sa)
         if fb[0] is not None:
-            gb = sum_to(_mT(a2) @ g2, b2.shape if len(sb) > 1 else sb + (1,)).reshape(sb)
+            gb = sum_to(_mH(a2) @ g2, b2.shape if len(sb) > 1 else sb + (1,)).reshape(sb)
         return ga, gb
 
 
@@ -60,7 +276,8 @@ class DotBackward0(Node):
 
     def backward(self, g, a, b):
         fa, fb = self.next_functions
-        return (g * b if fa[0] is not None else None, g * a if fb[0] is not None else None)
+        return (g * _conj(b) if fa[0] is not None else None,
+                g * _conj(a) if fb[0] is not None else None)
 
 
 def _check_matmul(a: np.ndarray, b: np.ndarray):
@@ -78,6 +295,12 @@ def _check_matmul(a: np.ndarray, b: np.ndarray):
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_a == k_b:
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            from ._broadcast import broadcast_error
+
+            raise broadcast_error(a.shape[:-2], b.shape[:-2]) from None
         return
     if a.ndim == 2 and b.ndim == 2:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{k_a} and "
@@ -85,21 +308,26 @@ def _check_matmul(a: np.ndarray, b: np.ndarray):
     if a.ndim == 2 and b.ndim == 1:
         raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat "
                            f"({a.shape[0]}x{k_a}), vec ({k_b})")
-    raise RuntimeError(f"matmul: shapes {shape_str(a.shape)} and {shape_str(b.shape)} cannot "
-                       f"be multiplied (contracted dimensions {k_a} and {k_b} differ)")
+    raise RuntimeError(
+        "Expected size for first two dimensions of batch2 tensor to be: "
+        f"[{b.shape[0] if b.ndim == 3 else 1}, {k_a}] but got: "
+        f"[{b.shape[0] if b.ndim == 3 else 1}, {k_b}]." if a.ndim == 3 and b.ndim == 3 else
+        f"matmul: shapes {shape_str(a.shape)} and {shape_str(b.shape)} cannot be multiplied "
+        f"(contracted dimensions {k_a} and {k_b} differ)")
 
 
 def _check_dtypes(a, b):
     if a.dtype != b.dtype:
-        from .. import _dtype
-
-        raise RuntimeError(
-            "expected m1 and m2 to have the same dtype, but got: "
-            f"{_dtype.from_numpy_dtype(a.dtype).name} != {_dtype.from_numpy_dtype(b.dtype).name}")
+        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
+                           f"{_name(a.dtype)} != {_name(b.dtype)}")
 
 
 def matmul(input, other, *, out=None):
     """Matrix product with PyTorch's rules for 1-D, 2-D and batched operands."""
+    if type(other) is not Tensor:
+        other = _tensor(other)
+    if type(input) is not Tensor:
+        input = _tensor(input)
     a, b = input._data, other._data
     _check_matmul(a, b)
     _check_dtypes(a, b)
@@ -117,7 +345,7 @@ def matmul(input, other, *, out=None):
         node.saved = (a, b)
         if node_cls is MatmulBackward0:
             node.shapes = (a.shape, b.shape)
-        return _make(res, True, node)
+        return _make(res if type(res) is _ndarray else np.asarray(res), True, node)
     return _make(res, False, None)
 
 
@@ -138,5 +366,1387 @@ def dot(input, other):
     return matmul(input, other)
 
 
-def is_tensor(x) -> bool:
-    return isinstance(x, Tensor)
+class VdotBackward0(Node):
+    """out = sum(conj(a) * b):  da = conj(g) * b... (real: g * b),  db = g * a"""
+
+    __slots__ = ()
+
+    def backward(self, g, a, b):
+        fa, fb = self.next_functions
+        return (_conj(g) * b if fa[0] is not None else None,
+                g * a if fb[0] is not None else None)
+
+
+def vdot(input, other, *, out=None):
+    a, b = input._data, other._data
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    _check_matmul(a, b)
+    _check_dtypes(a, b)
+    return _record(VdotBackward0, np.asarray(np.vdot(a, b)), (input, other), (a, b))
+
+
+class MvBackward0(Node):
+    """out = A @ v:  dA = outer(g, v),  dv = A^T @ g"""
+
+    __slots__ = ()
+
+    def backward(self, g, a, v):
+        fa, fv = self.next_functions
+        return (_unsq(g, -1) * _unsq(_conj(v), 0) if fa[0] is not None else None,
+                _mH(a) @ g if fv[0] is not None else None)
+
+
+def mv(input, vec, *, out=None):
+    a, v = input._data, vec._data
+    if a.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.ndim}, {v.ndim}")
+    _check_matmul(a, v)
+    _check_dtypes(a, v)
+    return _record(MvBackward0, a @ v, (input, vec), (a, v))
+
+
+def bmm(input, mat2, *, out=None):
+    a, b = input._data, mat2._data
+    if a.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if b.shape[0] != a.shape[0] or b.shape[1] != a.shape[2]:
+        raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+    _check_dtypes(a, b)
+    return _record(BmmBackward0, np.matmul(a, b), (input, mat2), (a, b))
+
+
+def outer(input, vec2):
+    """Outer product of two 1-D tensors (``input[:, None] * vec2``, as PyTorch computes it)."""
+    if input._data.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument self, but got {input._data.ndim}-D")
+    if vec2._data.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument vec2, but got {vec2._data.ndim}-D")
+    return input.reshape(-1, 1) * vec2
+
+
+ger = outer
+
+
+def inner(input, other, *, out=None):
+    """Sum-product over the last dims of both operands."""
+    a, b = input._data, other._data
+    if a.ndim == 0 or b.ndim == 0:
+        return input * other
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
+                           f"got shapes {shape_str(a.shape)} and {shape_str(b.shape)}")
+    return tensordot(input, other, ([-1], [-1]))
+
+
+def tensordot(a, b, dims=2, out=None):
+    """Contract ``dims`` of ``a`` with ``dims`` of ``b`` (permute, reshape and one mm)."""
+    ad, bd = a._data, b._data
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da = list(range(ad.ndim - dims, ad.ndim))
+        db = list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+    if len(da) != len(db):
+        raise RuntimeError("both dimension lists should have same length")
+    da = [canon_dim(d, ad.ndim) for d in da]
+    db = [canon_dim(d, bd.ndim) for d in db]
+    for x, y in zip(da, db):
+        if ad.shape[x] != bd.shape[y]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size "
+                               f"{ad.shape[x]} in dim {x} and second has size {bd.shape[y]} in "
+                               f"dim {y}")
+    fa = [d for d in range(ad.ndim) if d not in da]
+    fb = [d for d in range(bd.ndim) if d not in db]
+    k = int(np.prod([ad.shape[d] for d in da])) if da else 1
+    pa = a.permute(*(fa + da)).reshape(-1, k) if ad.ndim else a.reshape(1, 1)
+    pb = b.permute(*(db + fb)).reshape(k, -1) if bd.ndim else b.reshape(1, 1)
+    out_shape = [ad.shape[d] for d in fa] + [bd.shape[d] for d in fb]
+    return matmul(pa, pb).reshape(*out_shape) if out_shape else matmul(pa, pb).reshape(())
+
+
+def kron(input, other, *, out=None):
+    """Kronecker product (block ``input[i, j] * other``), as a broadcast multiply."""
+    a, b = input._data, other._data
+    n = max(a.ndim, b.ndim)
+    sa = (1,) * (n - a.ndim) + a.shape
+    sb = (1,) * (n - b.ndim) + b.shape
+    ra = [d for s in sa for d in (s, 1)]
+    rb = [d for s in sb for d in (1, s)]
+    prod = input.reshape(*ra) * other.reshape(*rb)
+    return prod.reshape(*[x * y for x, y in zip(sa, sb)])
+
+
+def chain_matmul(*matrices, out=None):
+    return linalg_multi_dot(list(matrices))
+
+
+# -- add* products ---------------------------------------------------------------------
+class AddmmBackward0(Node):
+    """out = beta*C + alpha*(A @ B):  dC = beta*g,  dA = alpha*g@B^T,  dB = alpha*A^T@g"""
+
+    __slots__ = ("beta", "alpha", "c_shape")
+    saved_spec = (1, 2)
+
+    def backward(self, g, a, b):
+        fc, fa, fb = self.next_functions
+        al = self.alpha
+        gc = ga = gb = None
+        if fc[0] is not None:
+            gc = _reduce_batch(g * self.beta if self.beta != 1 else g, self.c_shape)
+        if fa[0] is not None:
+            ga = self._prod_a(g, b)
+            if al != 1:
+                ga = ga * al
+        if fb[0] is not None:
+            gb = self._prod_b(g, a)
+            if al != 1:
+                gb = gb * al
+        return gc, ga, gb
+
+    def _prod_a(self, g, b):
+        return g @ _mH(b)
+
+    def _prod_b(self, g, a):
+        return _mH(a) @ g
+
+
+class AddmvBackward0(AddmmBackward0):
+    __slots__ = ()
+
+    def _prod_a(self, g, v):
+        return _unsq(g, -1) * _unsq(_conj(v), 0)
+
+    def _prod_b(self, g, a):
+        return _mH(a) @ g
+
+
+class BaddbmmBackward0(AddmmBackward0):
+    __slots__ = ()
+
+
+class AddbmmBackward0(AddmmBackward0):
+    __slots__ = ()
+
+    def _prod_a(self, g, b):
+        return _unsq(g, 0) @ _mH(b)
+
+    def _prod_b(self, g, a):
+        return _mH(a) @ _unsq(g, 0)
+
+
+def _addprod(node_cls, input, m1, m2, prod, beta, alpha):
+    c = input._data
+    try:
+        shape = np.broadcast_shapes(c.shape, prod.shape)
+    except ValueError:
+        shape = None
+    if shape != prod.shape:
+        raise RuntimeError(f"The expanded size of the tensor ({prod.shape[-1]}) must match the "
+                           f"existing size ({c.shape[-1] if c.ndim else 1}) at non-singleton "
+                           f"dimension {prod.ndim - 1}.  Target sizes: {shape_str(prod.shape)}."
+                           f"  Tensor sizes: {shape_str(c.shape)}")
+    out = prod * alpha if alpha != 1 else prod
+    if beta != 0:
+        out = out + (c * beta if beta != 1 else c)
+    out = np.asarray(out, dtype=prod.dtype)
+    res = _record(node_cls, out, (input, m1, m2), (m1._data, m2._data))
+    if res.grad_fn is not None:
+        n = res.grad_fn
+        n.beta, n.alpha, n.c_shape = beta, alpha, c.shape
+    return res
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * (mat1 @ mat2)``."""
+    a, b = mat1._data, mat2._data
+    if a.ndim != 2:
+        raise RuntimeError(f"mat1 must be a matrix, got {a.ndim}-D tensor")
+    if b.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix, got {b.ndim}-D tensor")
+    _check_matmul(a, b)
+    return _addprod(AddmmBackward0, input, mat1, mat2, a @ b, beta, alpha)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * (mat @ vec)``."""
+    a, v = mat._data, vec._data
+    if a.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input._data.ndim}, "
+                           f"{a.ndim}, {v.ndim}")
+    _check_matmul(a, v)
+    return _addprod(AddmvBackward0, input, mat, vec, a @ v, beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * (batch1 @ batch2)`` for 3-D batches."""
+    bmm(batch1.detach(), batch2.detach())  # shape checks with bmm's messages
+    return _addprod(BaddbmmBackward0, input, batch1, batch2,
+                    np.matmul(batch1._data, batch2._data), beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * sum_b(batch1[b] @ batch2[b])``."""
+    bmm(batch1.detach(), batch2.detach())
+    return _addprod(AddbmmBackward0, input, batch1, batch2,
+                    np.matmul(batch1._data, batch2._data).sum(0), beta, alpha)
+
+
+# ======================================================================================
+# einsum
+# ======================================================================================
+_PATHS: dict = {}
+
+
+def _parse_einsum(eq, shapes):
+    """Explicit subscripts per operand and for the output (``...`` spelled out)."""
+    eq = eq.replace(" ", "")
+    if "->" in eq:
+        lhs, rhs = eq.split("->")
+    else:
+        lhs, rhs = eq, None
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(f"einsum(): more operands were provided than specified in the equation"
+                         if len(terms) < len(shapes) else
+                         "einsum(): fewer operands were provided than specified in the equation")
+    used = set(c for c in eq if c.isalpha())
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in used]
+    n_ell = 0
+    for t, s in zip(terms, shapes):
+        if "..." in t:
+            n_ell = max(n_ell, len(s) - (len(t) - 3))
+    ell = "".join(spare[:n_ell])
+    out_terms = []
+    for t, s in zip(terms, shapes):
+        if "..." in t:
+            k = len(s) - (len(t) - 3)
+            t = t.replace("...", ell[n_ell - k:] if k else "")
+        if len(t) != len(s):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(t)}) "
+                               f"does not match the number of dimensions ({len(s)}) for operand "
+                               f"{len(out_terms)}" + ("" if "..." in eq else
+                                                      " and no ellipsis was given"))
+        out_terms.append(t)
+    if rhs is None:
+        counts = {}
+        for t in out_terms:
+            for c in t:
+                counts[c] = counts.get(c, 0) + 1
+        rhs = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    else:
+        rhs = rhs.replace("...", ell)
+    sizes = {}
+    for i, (t, s) in enumerate(zip(out_terms, shapes)):
+        for c, n in zip(t, s):
+            old = sizes.get(c)
+            if old is None or old == 1:
+                sizes[c] = n
+            elif n != 1 and n != old:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {i} which "
+                                   f"does not broadcast with previously seen size {old}")
+    return out_terms, rhs, sizes
+
+
+def _np_einsum(eq, *ops):
+    """NumPy einsum with a cached contraction path (BLAS for the pairwise products)."""
+    if len(ops) <= 1:
+        return np.einsum(eq, *ops)
+    key = (eq,) + tuple(o.shape for o in ops)
+    path = _PATHS.get(key)
+    if path is None:
+        path = np.einsum_path(eq, *ops, optimize="optimal" if len(ops) <= 4 else "greedy")[0]
+        if len(_PATHS) > 4096:
+            _PATHS.clear()
+        _PATHS[key] = path
+    return np.einsum(eq, *ops, optimize=path)
+
+
+class EinsumBackward0(Node):
+    """out = einsum(terms -> rhs):  d op_i = einsum(g and the other operands -> term_i)"""
+
+    __slots__ = ("terms", "rhs", "shapes")
+
+    def backward(self, g, *ops):
+        terms, rhs = self.terms, self.rhs
+        grads = []
+        for i, (fn, _) in enumerate(self.next_functions):
+            if fn is None:
+                grads.append(None)
+                continue
+            t = terms[i]
+            shape = self.shapes[i]
+            others = [terms[j] for j in range(len(terms)) if j != i]
+            avail = set(rhs).union(*others) if others else set(rhs)
+            uniq = "".join(dict.fromkeys(t))
+            keep = "".join(c for c in uniq if c in avail)
+            sub = ",".join([rhs] + others) + "->" + keep
+            gi = _einsum_any(sub, g, *[ops[j] for j in range(len(ops)) if j != i])
+            usizes = {c: n for c, n in zip(t, shape)}
+            if keep != uniq:  # letters only this operand has: broadcast g over them
+                gshape = []
+                k = 0
+                for c in uniq:
+                    if c in keep:
+                        gshape.append(gi.shape[k])
+                        k += 1
+                    else:
+                        gshape.append(1)
+                gi = gi.reshape(tuple(gshape))
+                gi = gi * np.ones(tuple(usizes[c] for c in uniq), _arr(gi).dtype)
+            # size-1 (broadcast) dims of this operand: sum them back
+            target = tuple(usizes[c] for c in uniq)
+            if tuple(gi.shape) != target:
+                gi = sum_to(gi, target)
+            if uniq != t:  # repeated subscripts (a diagonal): place g on it
+                from .indexing import _embed
+
+                pos = {c: k for k, c in enumerate(uniq)}
+                key = []
+                for c in t:
+                    shp = [1] * len(uniq)
+                    shp[pos[c]] = usizes[c]
+                    key.append(np.arange(usizes[c]).reshape(shp))
+                gi = _embed(gi, shape, tuple(key), False)
+            grads.append(gi)
+        return tuple(grads)
+
+
+def _einsum_any(eq, *ops):
+    if all(_is_arr(o) for o in ops):
+        return _np_einsum(eq, *ops)
+    return einsum(eq, *[_tensor(o) for o in ops])
+
+
+def einsum(equation, *operands):
+    """Einstein summation (``'ij,jk->ik'``), with ``...`` and implicit output."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    operands = tuple(_tensor(o) for o in operands)
+    datas = [o._data for o in operands]
+    terms, rhs, _ = _parse_einsum(equation, [d.shape for d in datas])
+    eq = ",".join(terms) + "->" + rhs
+    if len(set(d.dtype for d in datas)) > 1:
+        rt = _dtype.result_type(*datas)
+        datas = [d.astype(rt) for d in datas]
+    out = np.asarray(_np_einsum(eq, *datas))
+    res = _record(EinsumBackward0, out, operands, tuple(datas))
+    if res.grad_fn is not None:
+        n = res.grad_fn
+        n.terms, n.rhs, n.shapes = terms, rhs, [d.shape for d in datas]
+        n.saved_spec = tuple(range(len(datas)))
+    return res
+
+
+# ======================================================================================
+# trace, cross
+# ======================================================================================
+class TraceBackward0(Node):
+    """out = sum(diag(x)):  dx = g * I"""
+
+    __slots__ = ("in_shape",)
+    saved_spec = ()
+
+    def backward(self, g):
+        n, m = self.in_shape
+        return (g * np.eye(n, m, dtype=_arr(g).dtype),)
+
+
+def trace(input):
+    x = input._data
+    if x.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
+    out = np.asarray(np.trace(x))
+    if x.dtype.kind in "biu":
+        out = out.astype(np.int64)
+    res = _record(TraceBackward0, out, (input,), ())
+    if res.grad_fn is not None:
+        res.grad_fn.in_shape = x.shape
+    return res
+
+
+class LinalgCrossBackward0(Node):
+    """out = a x b:  da = b x g,  db = g x a"""
+
+    __slots__ = ("dim", "shapes")
+
+    def backward(self, g, a, b):
+        fa, fb = self.next_functions
+        d = self.dim
+        ga = _reduce_batch(_cross_any(b, g, d), self.shapes[0]) if fa[0] is not None else None
+        gb = _reduce_batch(_cross_any(g, a, d), self.shapes[1]) if fb[0] is not None else None
+        return ga, gb
+
+
+def _cross_any(a, b, dim):
+    if _is_arr(a) and _is_arr(b):
+        return np.cross(a, b, axis=dim)
+    return linalg_cross(_tensor(a), _tensor(b), dim=dim)
+
+
+def linalg_cross(input, other, *, dim=-1, out=None):
+    """Cross product of 3-vectors along ``dim`` (operands broadcast)."""
+    a, b = input._data, other._data
+    if a.ndim != b.ndim:
+        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions.")
+    d = canon_dim(dim, a.ndim)
+    if a.shape[d] != 3 or b.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{a.shape[d]} and {b.shape[d]}")
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        from ._broadcast import broadcast_error
+
+        raise broadcast_error(a.shape, b.shape) from None
+    dt = _dtype.result_type(a, b)
+    out = np.cross(a.astype(dt, copy=False), b.astype(dt, copy=False), axis=d - a.ndim)
+    res = _record(LinalgCrossBackward0, out, (input, other), (a, b))
+    if res.grad_fn is not None:
+        res.grad_fn.dim, res.grad_fn.shapes = d - a.ndim, (a.shape, b.shape)
+    return res
+
+
+def cross(input, other, dim=None, *, out=None):
+    """``torch.cross``: like ``linalg.cross``, but dim=None picks the first dim of size 3."""
+    if dim is None:
+        a, b = input._data, other._data
+        try:
+            shape = np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            shape = a.shape
+        dim = next((i for i, s in enumerate(shape) if s == 3), None)
+        if dim is None:
+            raise RuntimeError(f"no dimension of size 3 in input")
+    return linalg_cross(input, other, dim=dim)
+
+
+# ======================================================================================
+# inv, det, slogdet, logdet, solve, solve_triangular
+# ======================================================================================
+def _singular_pivot(a: np.ndarray) -> int:
+    """1-based index of the first zero pivot of LU with partial pivoting (error path only)."""
+    u = np.array(a, dtype=np.float64 if a.dtype.kind == "f" else np.complex128)
+    n = u.shape[0]
+    for k in range(n):
+        p = k + int(np.argmax(np.abs(u[k:, k])))
+        if u[p, k] == 0:
+            return k + 1
+        u[[k, p]] = u[[p, k]]
+        u[k + 1:] -= np.outer(u[k + 1:, k] / u[k, k], u[k])
+    return n
+
+
+def _raise_singular(name, a):
+    flat = a.reshape((-1,) + a.shape[-2:])
+    for i, m in enumerate(flat):
+        try:
+            np.linalg.inv(m)
+            continue
+        except np.linalg.LinAlgError:
+            batch = f"(Batch element {i}): " if a.ndim > 2 else ""
+            raise LinAlgError(f"{name}: {batch}The diagonal element {_singular_pivot(m)} is zero, "
+                              "the inversion could not be completed because the input matrix is "
+                              "singular.")
+    raise LinAlgError(f"{name}: The inversion could not be completed because the input matrix is "
+                      "singular.")
+
+
+class LinalgInvExBackward0(Node):
+    """out = A^{-1}:  dA = -out^H g out^H"""
+
+    __slots__ = ()
+    saved_spec = (OUTPUT,)
+
+    def backward(self, g, inv):
+        ih = _mH(inv)
+        return (-(ih @ g @ ih),)
+
+
+def _np_inv(name, a):
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        _raise_singular(name, a)
+
+
+def linalg_inv(A, *, out=None):
+    """The inverse of square matrices (batched)."""
+    a = A._data
+    _check_square("linalg.inv", a)
+    inv = _np_inv("linalg.inv", a)
+    return _record(LinalgInvExBackward0, inv, (A,), (inv,))
+
+
+def inverse(input, *, out=None):
+    return linalg_inv(input)
+
+
+_InvEx = namedtuple("linalg_inv_ex", ["inverse", "info"])
+
+
+def linalg_inv_ex(A, *, check_errors=False, out=None):
+    a = A._data
+    _check_square("linalg.inv_ex", a)
+    try:
+        return _InvEx(linalg_inv(A), _const(np.zeros(a.shape[:-2], np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+        info = np.zeros(a.shape[:-2], np.int32).reshape(-1)
+        for i, m in enumerate(a.reshape((-1,) + a.shape[-2:])):
+            try:
+                np.linalg.inv(m)
+            except np.linalg.LinAlgError:
+                info[i] = _singular_pivot(m)
+        return _InvEx(_const(np.full(a.shape, np.nan, a.dtype)),
+                      _const(info.reshape(a.shape[:-2])))
+
+
+def _cofactor(a: np.ndarray) -> np.ndarray:
+    """det(A) * A^{-T}, valid for singular A too (through the SVD)."""
+    u, s, vh = np.linalg.svd(a)
+    n = s.shape[-1]
+    # prod_{j != i} s_j without dividing: products of the prefixes and suffixes
+    ones = np.ones(s.shape[:-1] + (1,), s.dtype)
+    pre = np.cumprod(np.concatenate([ones, s[..., :-1]], -1), -1)
+    suf = np.flip(np.cumprod(np.flip(np.concatenate([s[..., 1:], ones], -1), -1), -1), -1)
+    others = pre * suf
+    sign = np.linalg.det(u) * np.linalg.det(vh)
+    adj = np.swapaxes(vh, -1, -2) @ (others[..., :, None] * np.swapaxes(u, -1, -2))
+    del n
+    return np.conj(sign[..., None, None] * np.swapaxes(adj, -1, -2))
+
+
+class LinalgDetBackward0(Node):
+    """out = det(A):  dA = g * det * A^{-H} (cofactor matrix; SVD route if singular)"""
+
+    __slots__ = ()
+    saved_spec = (0, OUTPUT)
+
+    def backward(self, g, a, det):
+        gd = _unsq(_unsq(g * _conj(det), -1), -1)
+        if _is_arr(a):
+            try:
+                return (gd * _mH(np.linalg.inv(a)),)
+            except np.linalg.LinAlgError:
+                return (_unsq(_unsq(g, -1), -1) * _cofactor(a),)
+        return (gd * _mH(_inv(a)),)
+
+
+def linalg_det(A, *, out=None):
+    a = A._data
+    _check_square("linalg.det", a)
+    d = np.asarray(np.linalg.det(a))
+    return _record(LinalgDetBackward0, d, (A,), (a, d))
+
+
+det = linalg_det
+
+
+class LinalgSlogdetBackward0(_MultiOutputNode):
+    """(sign, logabsdet) = slogdet(A):  dA = g_logabsdet * A^{-H}"""
+
+    __slots__ = ()
+    saved_spec = (0,)
+
+    def backward(self, grads, a):
+        gsign, glog = grads
+        if glog is None:
+            return (None,)
+        return (_unsq(_unsq(glog, -1), -1) * _mH(_inv(a)),)
+
+
+_Slogdet = namedtuple("slogdet", ["sign", "logabsdet"])
+
+
+def linalg_slogdet(A, *, out=None):
+    a = A._data
+    _check_square("linalg.slogdet", a)
+    sign, lad = np.linalg.slogdet(a)
+    sign, lad = np.asarray(sign), np.asarray(lad)
+    _, (s, l_) = _record_multi(LinalgSlogdetBackward0, (sign, lad), (A,), (a,))
+    if s.grad_fn is not None and a.dtype.kind != "c":
+        s = _make(sign, False, None)  # the sign of a real matrix is piecewise constant
+    return _Slogdet(s, l_)
+
+
+slogdet = linalg_slogdet
+
+
+def logdet(input):
+    """log(det(A)): nan for a negative determinant, -inf for a singular matrix."""
+    sign, lad = linalg_slogdet(input)
+    s = sign._data
+    if np.all(s > 0):
+        return lad
+    fix = np.where(s < 0, np.nan, 0).astype(lad._data.dtype)
+    return lad + fix
+
+
+class LinalgSolveExBackward0(Node):
+    """X = A^{-1} B:  dB = A^{-H} g,  dA = -dB X^H"""
+
+    __slots__ = ("vector", "shapes")
+    saved_spec = (0, OUTPUT)
+
+    def backward(self, g, a, x):
+        fa, fb = self.next_functions
+        if self.vector:
+            g = _unsq(g, -1)
+            x = _unsq(x, -1)
+        gb = _solve(_mH(a), g)
+        ga = None
+        if fa[0] is not None:
+            ga = _reduce_batch(-(gb @ _mH(x)), self.shapes[0])
+        if fb[0] is not None:
+            gbb = gb[..., 0] if self.vector else gb
+            gb = _reduce_batch(gbb, self.shapes[1])
+        else:
+            gb = None
+        return ga, gb
+
+
+def _is_vector_rhs(a, b):
+    return b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+
+
+def linalg_solve(A, B, *, left=True, out=None):
+    """Solve ``A X = B`` (``X A = B`` with ``left=False``); batches broadcast."""
+    if not left:
+        return _mT(linalg_solve(_mT(A), _mT(B)))
+    a, b = A._data, B._data
+    _check_square("linalg.solve", a)
+    vector = _is_vector_rhs(a, b)
+    b2 = b[..., None] if vector else b
+    if b2.shape[-2] != a.shape[-1]:
+        raise RuntimeError("linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+                           f"({a.shape[-2]}x{a.shape[-1]} and {b2.shape[-2]}x{b2.shape[-1]})")
+    dt = _dtype.result_type(a, b)
+    try:
+        x = np.linalg.solve(a.astype(dt, copy=False), b2.astype(dt, copy=False))
+    except np.linalg.LinAlgError:
+        raise LinAlgError("torch.linalg.solve: The solver failed because the input matrix is "
+                          "singular.") from None
+    except ValueError:
+        from ._broadcast import broadcast_error
+
+        raise broadcast_error(a.shape[:-2], b2.shape[:-2]) from None
+    if vector:
+        x = x[..., 0]
+    res = _record(LinalgSolveExBackward0, x, (A, B), (a, x))
+    if res.grad_fn is not None:
+        res.grad_fn.vector, res.grad_fn.shapes = vector, (a.shape, b.shape)
+    return res
+
+
+class LinalgSolveTriangularBackward0(Node):
+    """X = A^{-1} B (A triangular):  dB = A^{-H} g,  dA = -dB X^H (kept triangular)"""
+
+    __slots__ = ("upper", "unitriangular", "shapes")
+    saved_spec = (0, OUTPUT)
+
+    def backward(self, g, a, x):
+        fa, fb = self.next_functions
+        gb = _solve_tri(_mH(a), g, not self.upper)
+        ga = None
+        if fa[0] is not None:
+            ga = -(gb @ _mH(x))
+            ga = _triu(ga, 1 if self.unitriangular else 0) if self.upper else \
+                _tril(ga, -1 if self.unitriangular else 0)
+            ga = _reduce_batch(ga, self.shapes[0])
+        return ga, (_reduce_batch(gb, self.shapes[1]) if fb[0] is not None else None)
+
+
+def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    """Solve a triangular system (only the ``upper`` or lower triangle of A is read)."""
+    if not left:
+        return _mT(linalg_solve_triangular(_mT(A), _mT(B), upper=not upper,
+                                           unitriangular=unitriangular))
+    a, b = A._data, B._data
+    if a.ndim < 2 or b.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor "
+                           f"{'A' if a.ndim < 2 else 'B'} must have at least 2 dimensions.")
+    at = np.triu(a, 1 if unitriangular else 0) if upper else np.tril(a, -1 if unitriangular else 0)
+    if unitriangular:
+        at = at + np.eye(a.shape[-1], dtype=a.dtype)
+    if b.shape[-2] != a.shape[-1]:
+        raise RuntimeError("linalg.solve_triangular: Incompatible shapes of A and B for the "
+                           f"equation AX = B ({a.shape[-2]}x{a.shape[-1]} and "
+                           f"{b.shape[-2]}x{b.shape[-1]})")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        try:
+            x = np.linalg.solve(at, b)
+        except np.linalg.LinAlgError:
+            x = np.full(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:],
+                        np.nan, b.dtype)
+    res = _record(LinalgSolveTriangularBackward0, x, (A, B), (at, x))
+    if res.grad_fn is not None:
+        n = res.grad_fn
+        n.upper, n.unitriangular, n.shapes = upper, unitriangular, (a.shape, b.shape)
+    return res
+
+
+# ======================================================================================
+# Decompositions: cholesky, qr, eigh, svd; pinv, lstsq
+# ======================================================================================
+class LinalgCholeskyExBackward0(Node):
+    """A = L L^H:  dA = L^{-H} sym(tril(L^H gL)) L^{-1}  (PyTorch's symmetrised form)"""
+
+    __slots__ = ("upper",)
+    saved_spec = (OUTPUT,)
+
+    def backward(self, g, l_):
+        if self.upper:
+            l_, g = _mH(l_), _mH(g)
+        ga = _tril(_mH(l_) @ g)
+        ga = 0.5 * (ga + _mH(_tril(ga, -1)))
+        ga = _solve_tri(_mH(l_), ga, True)
+        ga = _solve_tri(l_, ga, False, left=False)
+        return (ga,)
+
+
+def _not_pd(name, a):
+    flat = a.reshape((-1,) + a.shape[-2:])
+    for i, m in enumerate(flat):
+        for k in range(1, m.shape[0] + 1):
+            try:
+                np.linalg.cholesky(m[:k, :k])
+            except np.linalg.LinAlgError:
+                batch = f"(Batch element {i}): " if a.ndim > 2 else ""
+                raise LinAlgError(f"{name}: {batch}The factorization could not be completed "
+                                  "because the input is not positive-definite (the leading "
+                                  f"minor of order {k} is not positive-definite).") from None
+    raise LinAlgError(f"{name}: The factorization could not be completed because the input is "
+                      "not positive-definite.")
+
+
+def linalg_cholesky(A, *, upper=False, out=None):
+    """Lower (or upper) Cholesky factor of Hermitian positive-definite matrices."""
+    a = A._data
+    _check_square("linalg.cholesky", a)
+    try:
+        l_ = np.linalg.cholesky(a)
+    except np.linalg.LinAlgError:
+        _not_pd("linalg.cholesky", a)
+    if upper:
+        l_ = np.ascontiguousarray(_mH(l_))
+    res = _record(LinalgCholeskyExBackward0, l_, (A,), (l_,))
+    if res.grad_fn is not None:
+        res.grad_fn.upper = upper
+    return res
+
+
+def cholesky(input, upper=False, *, out=None):
+    return linalg_cholesky(input, upper=upper)
+
+
+class LinalgQrBackward0(_MultiOutputNode):
+    """A = QR (reduced): the formula of Walter & Lehmann / TensorFlow's QrGrad."""
+
+    __slots__ = ("mode",)
+    saved_spec = (-1, -2)
+
+    def backward(self, grads, q, r):
+        gq, gr = grads
+        m, n = q.shape[-2], r.shape[-1]
+        if self.mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
+                               "and nrows > ncols.")
+        if gq is None:
+            gq = q * 0
+        if gr is None:
+            gr = r * 0
+        if m >= n:
+            return (_qr_grad_deep(q, r, gq, gr),)
+        # wide A = [X | Y]: X = Q U is square, Y = Q V
+        u, v = r[..., :, :m], r[..., :, m:]
+        gu, gv = gr[..., :, :m], gr[..., :, m:]
+        y = q @ v
+        gy = q @ gv
+        gx = _qr_grad_deep(q, u, gq + y @ _mH(gv), gu)
+        return (_cat_last(gx, gy),)
+
+
+def _qr_grad_deep(q, r, gq, gr):
+    qdq = _mH(q) @ gq
+    rdr = r @ _mH(gr)
+    m = _tril(qdq - _mH(qdq) + rdr - _mH(rdr))
+    # X R^{-H} = (R^{-1} X^H)^H, a triangular solve
+    ga = q @ (gr + _mH(_solve_tri(r, _mH(m), True)))
+    gb = _mH(_solve_tri(r, _mH(gq - q @ qdq), True))
+    return ga + gb
+
+
+_QR = namedtuple("qr", ["Q", "R"])
+
+
+def linalg_qr(A, mode="reduced", *, out=None):
+    """QR decomposition; ``mode`` is 'reduced', 'complete' or 'r' (R only, no gradient)."""
+    a = A._data
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           "'reduced' (default), 'r', or 'complete'")
+    if a.ndim < 2:
+        raise RuntimeError("linalg.qr: The input tensor A must have at least 2 dimensions.")
+    _check_float("linalg.qr", a)
+    if mode == "r":
+        r = np.linalg.qr(a, mode="r")
+        res = _make(np.asarray(r), False, None)
+        if A._requires_grad and grad_state.enabled:
+            res = _make(res._data, True, _QrRNode.make(A))
+        return _QR(_const(np.zeros((0,), a.dtype)), res)
+    q, r = np.linalg.qr(a, mode=mode)
+    node, (qt, rt) = _record_multi(LinalgQrBackward0, (q, r), (A,), (q, r))
+    if node is not None:
+        node.mode = mode
+    return _QR(qt, rt)
+
+
+class _QrRNode(Node):
+    """mode='r' computes no Q: PyTorch refuses the derivative."""
+
+    __slots__ = ()
+    saved_spec = ()
+
+    @classmethod
+    def make(cls, a):
+        n = cls()
+        n.next_functions = (edge(a),)
+        n.saved = ()
+        return n
+
+    def name(self):
+        return "LinalgQrBackward0"
+
+    def backward(self, g):
+        raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when "
+                           "mode='r'. Please use linalg.qr(A, mode='reduced') if you are going to "
+                           "differentiate through linalg.qr.")
+
+
+def qr(input, some=True, *, out=None):
+    return linalg_qr(input, "reduced" if some else "complete")
+
+
+class LinalgEighBackward0(_MultiOutputNode):
+    """A = V diag(L) V^H:  dA = V (diag(gL) + skew(V^H gV)/2 / (L_j - L_i)) V^H"""
+
+    __slots__ = ()
+    saved_spec = (-1, -2)
+
+    def backward(self, grads, lam, v):
+        gl, gv = grads
+        if gv is None:
+            if gl is None:
+                return (None,)
+            return ((v * _unsq(gl, -2)) @ _mH(v),)
+        vgv = _mH(v) @ gv
+        vgv = 0.5 * (vgv - _mH(vgv))
+        n = lam.shape[-1]
+        e = _unsq(lam, -2) - _unsq(lam, -1)  # e[i, j] = L_j - L_i
+        eye = np.eye(n, dtype=_arr(lam).dtype)
+        inner = vgv / (e + eye)  # the diagonal of vgv is 0: any non-zero divisor will do
+        if gl is not None:
+            inner = inner + _diag_embed(gl)
+        return (v @ inner @ _mH(v),)
+
+
+_Eigh = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
+
+
+def linalg_eigh(A, UPLO="L", *, out=None):
+    """Eigenvalues (ascending) and orthonormal eigenvectors of Hermitian matrices."""
+    a = A._data
+    _check_square("linalg.eigh", a)
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    lam, v = np.linalg.eigh(a, UPLO=UPLO)
+    _, (lt, vt) = _record_multi(LinalgEighBackward0, (lam, v), (A,), (lam, v))
+    return _Eigh(lt, vt)
+
+
+def linalg_eigvalsh(A, UPLO="L", *, out=None):
+    a = A._data
+    _check_square("linalg.eigvalsh", a)
+    if A._requires_grad and grad_state.enabled:
+        return linalg_eigh(A, UPLO).eigenvalues
+    return _make(np.linalg.eigvalsh(a, UPLO=UPLO), False, None)
+
+
+class LinalgSvdBackward0(_MultiOutputNode):
+    """A = U diag(S) Vh: PyTorch's svd_backward (k = min(m, n) columns used)."""
+
+    __slots__ = ()
+    saved_spec = (-1, -2, -3)
+
+    def backward(self, grads, u, s, vh):
+        gu, gs, gvh = grads
+        m, n = u.shape[-2], vh.shape[-1]
+        k = s.shape[-1]
+        if u.shape[-1] != k:
+            u = u[..., :, :k]
+            gu = gu[..., :, :k] if gu is not None else None
+        if vh.shape[-2] != k:
+            vh = vh[..., :k, :]
+            gvh = gvh[..., :k, :] if gvh is not None else None
+        if gu is None and gvh is None:
+            if gs is None:
+                return (None,)
+            return ((u * _unsq(gs, -2)) @ vh,)
+        s_row = _unsq(s, -2)   # S_j along columns
+        s_col = _unsq(s, -1)   # S_i along rows
+        s2 = s * s
+        e = _unsq(s2, -2) - _unsq(s2, -1)  # S_j^2 - S_i^2
+        eye = np.eye(k, dtype=_arr(s).dtype)
+        e = e + eye
+        if gu is not None:
+            uhgu = _mH(u) @ gu
+            skew_u = uhgu - _mH(uhgu)
+        if gvh is not None:
+            vhgv = vh @ _mH(gvh)
+            skew_v = vhgv - _mH(vhgv)
+        if gu is not None and gvh is not None:
+            ret = (skew_u * s_row + s_col * skew_v) / e
+        elif gu is not None:
+            ret = (skew_u / e) * s_row
+        else:
+            ret = s_col * (skew_v / e)
+        if gs is not None:
+            ret = ret + _diag_embed(gs)
+        if m > k and gu is not None:
+            ga = u @ ret
+            gus = gu / s_row
+            ga = ga + gus - u @ (_mH(u) @ gus)
+            ga = ga @ vh
+        elif n > k and gvh is not None:
+            ga = ret @ vh
+            sgv = gvh / s_col
+            ga = ga + sgv - (sgv @ _mH(vh)) @ vh
+            ga = u @ ga
+        else:
+            ga = u @ ret @ vh
+        return (ga,)
+
+
+_Svd = namedtuple("svd", ["U", "S", "Vh"])
+
+
+def linalg_svd(A, full_matrices=True, *, driver=None, out=None):
+    """Singular value decomposition ``A = U diag(S) Vh``."""
+    a = A._data
+    if a.ndim < 2:
+        raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
+    _check_float("linalg.svd", a)
+    u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+    _, outs = _record_multi(LinalgSvdBackward0, (u, s, vh), (A,), (u, s, vh))
+    return _Svd(*outs)
+
+
+def linalg_svdvals(A, *, driver=None, out=None):
+    a = A._data
+    if a.ndim < 2:
+        raise RuntimeError("linalg.svdvals: The input tensor A must have at least 2 dimensions.")
+    _check_float("linalg.svdvals", a)
+    if A._requires_grad and grad_state.enabled:
+        return linalg_svd(A, full_matrices=False).S
+    return _make(np.linalg.svd(a, compute_uv=False), False, None)
+
+
+_SvdOld = namedtuple("svd", ["U", "S", "V"])
+
+
+def svd(input, some=True, compute_uv=True, *, out=None):
+    """``torch.svd``: returns V (not Vh); ``some=False`` gives full U and V."""
+    if not compute_uv:
+        a = input._data
+        s = linalg_svdvals(input)
+        m, n = a.shape[-2:]
+        return _SvdOld(_const(np.zeros(a.shape[:-2] + (m, m), a.dtype)), s,
+                       _const(np.zeros(a.shape[:-2] + (n, n), a.dtype)))
+    u, s, vh = linalg_svd(input, full_matrices=not some)
+    return _SvdOld(u, s, _mH(vh))
+
+
+class LinalgPinvBackward0(Node):
+    """P = A^+:  dA = -P^H g P^H + (I - A P)^H... (Golub & Pereyra's formula, adjointed)"""
+
+    __slots__ = ()
+    saved_spec = (0, OUTPUT)
+
+    def backward(self, g, a, p):
+        return (_pinv_grad(a, p, g),)
+
+
+def _pinv_grad(a, p, g):
+    ph = _mH(p)
+    gh = _mH(g)
+    m, n = a.shape[-2], a.shape[-1]
+    t1 = -(ph @ g @ ph)
+    # (I - A P) g^H P P^H  and  P^H P g^H (I - P A), without forming the identities
+    pph = p @ ph
+    t2 = gh @ pph - a @ (p @ (gh @ pph))
+    php = ph @ p
+    t3 = php @ gh - ((php @ gh) @ p) @ a
+    del m, n
+    return t1 + t2 + t3
+
+
+def _np_pinv(a, atol=None, rtol=None, hermitian=False):
+    if hermitian:
+        lam, v = np.linalg.eigh(a)
+        s = np.abs(lam)
+    else:
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+    smax = s.max(-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), s.dtype)
+    if rtol is None:
+        rtol = np.finfo(a.dtype).eps * max(a.shape[-2:]) if atol is None or atol == 0 else 0.0
+    tol = np.maximum(atol if atol is not None else 0.0, rtol * smax)
+    with np.errstate(divide="ignore"):
+        if hermitian:
+            inv = np.where(s > tol, 1 / np.where(lam == 0, 1, lam), 0)
+            return (v * inv[..., None, :]) @ _mH(v)
+        inv = np.where(s > tol, 1 / np.where(s == 0, 1, s), 0)
+    return _mH(vh) @ (inv[..., :, None] * _mH(u))
+
+
+def linalg_pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    """Moore-Penrose pseudo-inverse (singular values below the tolerance are dropped)."""
+    a = A._data
+    if a.ndim < 2:
+        raise RuntimeError("linalg.pinv(" + _name(a.dtype).capitalize() + "{" + shape_str(
+            a.shape)[1:-1] + "}): expected a tensor with 2 or more dimensions of float, double, "
+            "cfloat or cdouble types")
+    _check_float("linalg.pinv", a)
+    atol = atol._data if isinstance(atol, Tensor) else atol
+    rtol = rtol._data if isinstance(rtol, Tensor) else rtol
+    p = _np_pinv(a, atol, rtol, hermitian).astype(a.dtype, copy=False)
+    return _record(LinalgPinvBackward0, p, (A,), (a, p))
+
+
+def pinverse(input, rcond=1e-15):
+    return linalg_pinv(input, rtol=rcond)
+
+
+class LinalgLstsqBackward0(Node):
+    """X = pinv(A) B:  dB = P^H g,  dA = pinv's backward with dP = g B^H"""
+
+    __slots__ = ("vector", "shapes")
+    saved_spec = (0, 1)
+
+    def backward(self, g, a, b):
+        fa, fb = self.next_functions
+        if self.vector:
+            g, b = _unsq(g, -1), _unsq(b, -1)
+        p = _np_pinv(a) if _is_arr(a) else linalg_pinv(a)
+        ga = gb = None
+        if fb[0] is not None:
+            gb = _reduce_batch(_mH(p) @ g, self.shapes[1])
+            if self.vector:
+                gb = gb[..., 0]
+        if fa[0] is not None:
+            ga = _reduce_batch(_pinv_grad(a, p, g @ _mH(b)), self.shapes[0])
+        return ga, gb
+
+
+_Lstsq = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
+
+
+def linalg_lstsq(A, B, rcond=None, *, driver=None):
+    """Least-squares solution of ``A X = B`` (minimum norm for rank-deficient A)."""
+    a, b = A._data, B._data
+    if a.ndim < 2:
+        raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+    if b.ndim < 1:
+        raise RuntimeError("torch.linalg.lstsq: other must have at least 1 dimension.")
+    if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
+        raise RuntimeError("parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
+    vector = b.ndim == a.ndim - 1
+    b2 = b[..., None] if vector else b
+    if b2.shape[-2] != a.shape[-2]:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    m, n = a.shape[-2:]
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    smax = s.max(-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), s.dtype)
+    tol = (np.finfo(a.dtype).eps * max(m, n) if rcond is None else rcond) * smax
+    with np.errstate(divide="ignore"):
+        inv = np.where(s > tol, 1 / np.where(s == 0, 1, s), 0)
+    x = _mH(vh) @ (inv[..., :, None] * (_mH(u) @ b2))
+    rank = (s > tol).sum(-1).astype(np.int64)
+    drv = driver or "gelsy"
+    if drv in ("gelsd", "gelss") and m > n and np.all(rank == n):
+        resid = (np.abs(a @ x - b2) ** 2).sum(-2)
+    else:
+        resid = np.zeros((0,), a.dtype)
+    sv = s if drv in ("gelsd", "gelss") else np.zeros((0,), s.dtype)
+    rank_t = _const(rank) if drv != "gels" else _const(np.zeros((0,), np.int64))
+    if vector:
+        x = x[..., 0]
+    sol = _record(LinalgLstsqBackward0, x.astype(a.dtype, copy=False), (A, B), (a, b))
+    if sol.grad_fn is not None:
+        sol.grad_fn.vector, sol.grad_fn.shapes = vector, (a.shape, b2.shape)
+    return _Lstsq(sol, _const(resid), rank_t, _const(sv))
+
+
+def linalg_matrix_power(A, n):
+    """``A`` multiplied by itself ``n`` times (``n < 0`` uses the inverse; 0 gives I)."""
+    a = A._data
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise RuntimeError("linalg.matrix_power: A must be batches of square matrices, but they "
+                           f"are {a.shape[-2] if a.ndim >= 2 else 1} by {a.shape[-1]} matrices")
+    n = int(n)
+    if n == 0:
+        return _const(np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy())
+    if n < 0:
+        A = linalg_inv(A)
+        n = -n
+    result = None
+    base = A
+    while n:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return result
+
+
+matrix_power = linalg_matrix_power
+
+
+def linalg_multi_dot(tensors, *, out=None):
+    """``A @ B @ C ...`` (1-D first/last operands are treated as row/column vectors)."""
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    result = tensors[0]
+    for t in tensors[1:]:
+        result = matmul(result, t)
+    return result
+
+
+def linalg_matmul(input, other, *, out=None):
+    return matmul(input, other)
+
+
+def linalg_vecdot(x, y, *, dim=-1, out=None):
+    """``sum(conj(x) * y, dim)``."""
+    xc = x.conj() if x._data.dtype.kind == "c" else x
+    return (xc * y).sum(dim)
+
+
+def linalg_matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None):
+    a = A._data
+    if a.ndim < 2:
+        raise RuntimeError("linalg.matrix_rank: The input tensor input must have at least 2 "
+                           "dimensions.")
+    s = np.abs(np.linalg.eigvalsh(a)) if hermitian else np.linalg.svd(a, compute_uv=False)
+    if tol is not None:
+        atol, rtol = tol, 0.0
+    smax = s.max(-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,))
+    if rtol is None:
+        rtol = np.finfo(a.dtype).eps * max(a.shape[-2:]) if atol is None or atol == 0 else 0.0
+    thr = np.maximum(atol if atol is not None else 0.0, rtol * smax)
+    return _const((s > thr).sum(-1).astype(np.int64))
+
+
+# ======================================================================================
+# Norms
+# ======================================================================================
+class LinalgVectorNormBackward0(Node):
+    """out = ||x||_p over dims:  dx = g * x |x|^(p-2) / out^(p-1)  (p=2: g x / out)"""
+
+    __slots__ = ("ord", "axes", "keepdim", "in_shape")
+    saved_spec = (0, OUTPUT)
+
+    def backward(self, g, x, out):
+        p = self.ord
+        g = self._expand(g)
+        out = self._expand(out)
+        xa = _arr(x)
+        if p == 0:  # a count: PyTorch sends no gradient at all
+            return (None,)
+        if p == 2:
+            zero = (_arr(out) == 0)
+            return (g * x / (out + zero) if zero.any() else g * x / out,)
+        sign = np.sign(xa)
+        if p == 1:
+            return (g * sign,)
+        if p == math.inf or p == -math.inf:
+            mask = (np.abs(xa) == _arr(out)).astype(xa.dtype)
+            count = mask.sum(axis=self.axes, keepdims=True) if self.axes is not None \
+                else mask.sum(keepdims=True)
+            return (g * sign * mask / count,)
+        absx = x * sign
+        zero = (_arr(out) == 0)
+        safe_out = out + zero if zero.any() else out
+        if p < 2:
+            xz = (xa == 0)
+            pw = (absx + xz) ** (p - 2) * ~xz
+        else:
+            pw = absx ** (p - 2)
+        return (g * x * pw / safe_out ** (p - 1),)
+
+    def _expand(self, t):
+        if self.keepdim:
+            return t
+        if self.axes is None:
+            return t.reshape((1,) * len(self.in_shape))
+        shape = list(self.in_shape)
+        for a in self.axes:
+            shape[a] = 1
+        return t.reshape(tuple(shape))
+
+
+def _np_vector_norm(x, p, axes, keepdim):
+    ax = x if x.dtype.kind != "c" else np.abs(x)
+    if p == 2:
+        return np.sqrt(np.sum((x * np.conj(x)).real if x.dtype.kind == "c" else x * x,
+                              axis=axes, keepdims=keepdim))
+    a = np.abs(ax)
+    if p == math.inf:
+        return np.max(a, axis=axes, keepdims=keepdim, initial=0) if a.size == 0 else \
+            np.max(a, axis=axes, keepdims=keepdim)
+    if p == -math.inf:
+        return np.min(a, axis=axes, keepdims=keepdim)
+    if p == 0:
+        return np.sum(a != 0, axis=axes, keepdims=keepdim).astype(a.dtype)
+    if p == 1:
+        return np.sum(a, axis=axes, keepdims=keepdim)
+    return np.sum(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+
+
+def linalg_vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A002
+    """The ``ord``-norm of ``x`` over ``dim`` (all entries when None) as a vector."""
+    xd = x._data
+    if dtype is not None:
+        x = x.to(dtype)
+        xd = x._data
+    if xd.dtype.kind not in "fc":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {_scalar_name(xd.dtype)}")
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord}")
+    axes = canon_dims(dim, xd.ndim)
+    if (ord < 0 or ord == math.inf) and xd.size == 0:
+        what = "inf" if ord == math.inf else str(ord)
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {what} norm on an empty "
+                           "tensor because the operation does not have an identity")
+    out = np.asarray(_np_vector_norm(xd, ord, axes, keepdim))
+    if out.dtype != xd.dtype and xd.dtype.kind == "f":
+        out = out.astype(xd.dtype)
+    res = _record(LinalgVectorNormBackward0, out, (x,), (xd, out))
+    if res.grad_fn is not None:
+        n = res.grad_fn
+        n.ord, n.axes, n.keepdim, n.in_shape = ord, axes, keepdim, xd.shape
+    return res
+
+
+class _ExtremeBackward(Node):
+    """out = max/min over dim:  dx = g shared evenly by the entries equal to out"""
+
+    __slots__ = ("dim", "keepdim")
+    saved_spec = (0, OUTPUT)
+
+    def backward(self, g, x, out):
+        if not self.keepdim:
+            g, out = _unsq(g, self.dim), _unsq(out, self.dim)
+        mask = (_arr(x) == _arr(out)).astype(_arr(x).dtype)
+        mask = mask / mask.sum(axis=self.dim, keepdims=True)
+        return (g * mask,)
+
+
+class AmaxBackward0(_ExtremeBackward):
+    __slots__ = ()
+
+
+class AminBackward0(_ExtremeBackward):
+    __slots__ = ()
+
+
+def _amax(x, dim, keepdim, largest=True):
+    xd = x._data
+    out = (np.max if largest else np.min)(xd, axis=dim, keepdims=keepdim)
+    res = _record(AmaxBackward0 if largest else AminBackward0, np.asarray(out), (x,),
+                  (xd, np.asarray(out)))
+    if res.grad_fn is not None:
+        res.grad_fn.dim, res.grad_fn.keepdim = dim % xd.ndim, keepdim
+    return res
+
+
+def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):  # noqa: A002
+    """Matrix norms: 'fro', 'nuc', 1, -1, 2, -2, inf, -inf over the two dims ``dim``."""
+    a = A._data
+    if dtype is not None:
+        A = A.to(dtype)
+        a = A._data
+    if a.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
+                           "dimensions.")
+    _check_float("linalg.matrix_norm", a)
+    d0, d1 = (canon_dim(d, a.ndim) for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, "
+                           f"{dim[1]})")
+    if ord == "fro":
+        return linalg_vector_norm(A, 2, (d0, d1), keepdim)
+    if ord in ("nuc", 2, -2):
+        perm = [i for i in range(a.ndim) if i not in (d0, d1)] + [d0, d1]
+        s = linalg_svdvals(A.permute(*perm))
+        if ord == "nuc":
+            res = s.sum(-1)
+        else:
+            res = _amax(s, -1, False, ord == 2)
+        if keepdim:
+            for d in sorted((d0, d1)):
+                res = _unsq(res, d)
+        return res
+    if ord in (1, -1, math.inf, -math.inf):
+        if ord in (math.inf, -math.inf):
+            d0, d1 = d1, d0
+        s = linalg_vector_norm(A, 1, d0, keepdim)
+        return _amax(s, d1 if keepdim or d1 < d0 else d1 - 1, keepdim, ord > 0)
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+
+
+def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A002
+    """Vector or matrix norm, picked the way ``torch.linalg.norm`` does."""
+    a = A._data
+    if dim is not None and not isinstance(dim, (list, tuple)):
+        dim = (dim,)
+    if ord is None:
+        if dim is not None and len(dim) == 2:
+            return linalg_matrix_norm(A, "fro", dim, keepdim, dtype=dtype)
+        return linalg_vector_norm(A, 2, dim, keepdim, dtype=dtype)
+    if isinstance(ord, str) or (dim is not None and len(dim) == 2) or (
+            dim is None and a.ndim == 2):
+        if dim is None:
+            if a.ndim != 2:
+                raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input "
+                                   f"must be 1D or 2D. Got {a.ndim}D.")
+            dim = (-2, -1)
+        return linalg_matrix_norm(A, ord, dim, keepdim, dtype=dtype)
+    if dim is None and a.ndim != 1:
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be "
+                           f"1D or 2D. Got {a.ndim}D.")
+    return linalg_vector_norm(A, ord, dim, keepdim, dtype=dtype)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    """``torch.norm`` (legacy): 'fro' and numbers are vector norms over ``dim``; 'nuc' too."""
+    if isinstance(dim, int):
+        dim = (dim,)
+    if p == "fro" or p is None:
+        return linalg_vector_norm(input, 2, dim, keepdim, dtype=dtype)
+    if p == "nuc":
+        return linalg_matrix_norm(input, "nuc", dim if dim is not None else (-2, -1), keepdim,
+                                  dtype=dtype)
+    return linalg_vector_norm(input, p, dim, keepdim, dtype=dtype)

@@ -1,0 +1,30 @@
+"""``chainrule.linalg``: the ``torch.linalg`` namespace (the ops live in ops/linalg.py)."""
+from .ops.linalg import LinAlgError  # noqa: F401
+from .ops.linalg import linalg_cholesky as cholesky  # noqa: F401
+from .ops.linalg import linalg_cross as cross  # noqa: F401
+from .ops.linalg import linalg_det as det  # noqa: F401
+from .ops.linalg import linalg_eigh as eigh  # noqa: F401
+from .ops.linalg import linalg_eigvalsh as eigvalsh  # noqa: F401
+from .ops.linalg import linalg_inv as inv  # noqa: F401
+from .ops.linalg import linalg_inv_ex as inv_ex  # noqa: F401
+from .ops.linalg import linalg_lstsq as lstsq  # noqa: F401
+from .ops.linalg import linalg_matmul as matmul  # noqa: F401
+from .ops.linalg import linalg_matrix_norm as matrix_norm  # noqa: F401
+from .ops.linalg import linalg_matrix_power as matrix_power  # noqa: F401
+from .ops.linalg import linalg_matrix_rank as matrix_rank  # noqa: F401
+from .ops.linalg import linalg_multi_dot as multi_dot  # noqa: F401
+from .ops.linalg import linalg_norm as norm  # noqa: F401
+from .ops.linalg import linalg_pinv as pinv  # noqa: F401
+from .ops.linalg import linalg_qr as qr  # noqa: F401
+from .ops.linalg import linalg_slogdet as slogdet  # noqa: F401
+from .ops.linalg import linalg_solve as solve  # noqa: F401
+from .ops.linalg import linalg_solve_triangular as solve_triangular  # noqa: F401
+from .ops.linalg import linalg_svd as svd  # noqa: F401
+from .ops.linalg import linalg_svdvals as svdvals  # noqa: F401
+from .ops.linalg import linalg_vecdot as vecdot  # noqa: F401
+from .ops.linalg import linalg_vector_norm as vector_norm  # noqa: F401
+
+__all__ = ['LinAlgError', 'cholesky', 'cross', 'det', 'eigh', 'eigvalsh', 'inv', 'inv_ex',
+           'lstsq', 'matmul', 'matrix_norm', 'matrix_power', 'matrix_rank', 'multi_dot', 'norm',
+           'pinv', 'qr', 'slogdet', 'solve', 'solve_triangular', 'svd', 'svdvals', 'vecdot',
+           'vector_norm']

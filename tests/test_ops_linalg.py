@@ -1,0 +1,374 @@
+"""Linear algebra: values and gradients against PyTorch, finite differences, second order, errors."""
+import math
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.linalg  # noqa: F401 - the namespace (the package imports it too)
+from conftest import check_grad
+
+RNG = np.random.default_rng(0)
+
+
+def rn(*shape):
+    return RNG.standard_normal(shape)
+
+
+def spd(n, batch=()):
+    a = RNG.standard_normal(batch + (n, n))
+    return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+
+
+def _lin(L):
+    return L.linalg
+
+
+def _run_both(fn, arrays, torch, rtol=1e-8, atol=1e-10):
+    """Run ``fn(lib, *tensors)`` (a Tensor or tuple of Tensors) in both; compare values and grads."""
+    ct = [cr.tensor(a, requires_grad=True) for a in arrays]
+    tt = [torch.tensor(a, requires_grad=True) for a in arrays]
+    co, to = fn(cr, *ct), fn(torch, *tt)
+    cos = co if isinstance(co, tuple) else (co,)
+    tos = to if isinstance(to, tuple) else (to,)
+    loss_c, loss_t = 0, 0
+    for i, (c, t) in enumerate(zip(cos, tos)):
+        np.testing.assert_allclose(c.detach().numpy(), t.detach().numpy(), rtol=rtol, atol=atol)
+        if t.requires_grad:
+            r = np.random.default_rng(i + 1).standard_normal(tuple(t.shape))
+            loss_c = loss_c + (c * cr.tensor(r)).sum()
+            loss_t = loss_t + (t * torch.tensor(r)).sum()
+    loss_c.backward()
+    loss_t.backward()
+    for c, t in zip(ct, tt):
+        if t.grad is None:
+            assert c.grad is None
+            continue
+        np.testing.assert_allclose(c.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=atol)
+    return cos, tos
+
+
+def _sym(x):
+    return x + x.mT
+
+
+# name: (fn(lib, *tensors), arrays, check node name?)
+OPS = {
+    "matmul_2d": (lambda L, a, b: L.matmul(a, b), [rn(3, 4), rn(4, 2)]),
+    "matmul_batched_bcast": (lambda L, a, b: a @ b, [rn(2, 1, 3, 4), rn(3, 4, 2)]),
+    "matmul_vec_mat": (lambda L, a, b: a @ b, [rn(4), rn(2, 4, 3)]),
+    "matmul_mat_vec": (lambda L, a, b: a @ b, [rn(2, 3, 4), rn(4)]),
+    "mm": (lambda L, a, b: L.mm(a, b), [rn(3, 4), rn(4, 5)]),
+    "dot": (lambda L, a, b: L.dot(a, b), [rn(5), rn(5)]),
+    "mv": (lambda L, a, b: L.mv(a, b), [rn(3, 4), rn(4)]),
+    "bmm": (lambda L, a, b: L.bmm(a, b), [rn(2, 3, 4), rn(2, 4, 5)]),
+    "vdot": (lambda L, a, b: L.vdot(a, b), [rn(4), rn(4)]),
+    "outer": (lambda L, a, b: L.outer(a, b), [rn(3), rn(4)]),
+    "ger": (lambda L, a, b: L.ger(a, b), [rn(3), rn(2)]),
+    "inner": (lambda L, a, b: L.inner(a, b), [rn(2, 4), rn(3, 4)]),
+    "inner_1d": (lambda L, a, b: L.inner(a, b), [rn(4), rn(4)]),
+    "addmm": (lambda L, c, a, b: L.addmm(c, a, b, beta=0.5, alpha=2.0),
+              [rn(4), rn(3, 5), rn(5, 4)]),
+    "addmv": (lambda L, c, a, b: L.addmv(c, a, b, alpha=-1.5), [rn(3), rn(3, 5), rn(5)]),
+    "baddbmm": (lambda L, c, a, b: L.baddbmm(c, a, b, beta=2.0), [rn(3, 1), rn(2, 3, 4),
+                                                                   rn(2, 4, 5)]),
+    "addbmm": (lambda L, c, a, b: L.addbmm(c, a, b, alpha=0.5), [rn(3, 5), rn(2, 3, 4),
+                                                                  rn(2, 4, 5)]),
+    "einsum_mm": (lambda L, a, b: L.einsum("ij,jk->ik", a, b), [rn(3, 4), rn(4, 2)]),
+    "einsum_batch": (lambda L, a, b: L.einsum("bij,bjk->bik", a, b), [rn(2, 3, 4),
+                                                                       rn(2, 4, 2)]),
+    "einsum_trace": (lambda L, a: L.einsum("ii", a), [rn(4, 4)]),
+    "einsum_diag": (lambda L, a: L.einsum("ii->i", a), [rn(3, 3)]),
+    "einsum_sum_only_here": (lambda L, a, b: L.einsum("ij,j->j", a, b), [rn(3, 4), rn(4)]),
+    "einsum_ellipsis": (lambda L, a, b: L.einsum("...ij,...jk", a, b), [rn(2, 3, 4),
+                                                                         rn(4, 5)]),
+    "einsum_three": (lambda L, a, b, c: L.einsum("ij,jk,kl->il", a, b, c),
+                     [rn(2, 3), rn(3, 4), rn(4, 5)]),
+    "einsum_list": (lambda L, a, b: L.einsum("i,j->ij", [a, b]), [rn(3), rn(2)]),
+    "einsum_outer_implicit": (lambda L, a, b: L.einsum("ba,c", a, b), [rn(2, 3), rn(2)]),
+    "tensordot_int": (lambda L, a, b: L.tensordot(a, b, 2), [rn(2, 3, 4), rn(3, 4, 5)]),
+    "tensordot_lists": (lambda L, a, b: L.tensordot(a, b, ([0, 2], [2, 0])),
+                        [rn(2, 3, 4), rn(4, 5, 2)]),
+    "kron": (lambda L, a, b: L.kron(a, b), [rn(2, 3), rn(3, 2)]),
+    "kron_mixed_ndim": (lambda L, a, b: L.kron(a, b), [rn(2), rn(2, 3)]),
+    "trace": (lambda L, a: L.trace(a), [rn(3, 4)]),
+    "cross": (lambda L, a, b: L.cross(a, b, dim=1), [rn(2, 3), rn(2, 3)]),
+    "linalg_cross_bcast": (lambda L, a, b: L.linalg.cross(a, b), [rn(4, 3), rn(1, 3)]),
+    "inv": (lambda L, a: L.linalg.inv(a), [rn(3, 3) + 3 * np.eye(3)]),
+    "inverse_batched": (lambda L, a: L.inverse(a), [rn(2, 3, 3) + 3 * np.eye(3)]),
+    "det": (lambda L, a: L.linalg.det(a), [rn(2, 3, 3)]),
+    "det_alias": (lambda L, a: L.det(a), [rn(4, 4)]),
+    "slogdet": (lambda L, a: tuple(L.linalg.slogdet(a)), [rn(2, 3, 3)]),
+    "logdet": (lambda L, a: L.logdet(a), [spd(3)]),
+    "solve": (lambda L, a, b: L.linalg.solve(a, b), [rn(3, 3) + 3 * np.eye(3), rn(3, 2)]),
+    "solve_vec": (lambda L, a, b: L.linalg.solve(a, b), [rn(3, 3) + 3 * np.eye(3), rn(3)]),
+    "solve_batched_bcast": (lambda L, a, b: L.linalg.solve(a, b),
+                            [rn(2, 3, 3) + 3 * np.eye(3), rn(3, 4)]),
+    "solve_right": (lambda L, a, b: L.linalg.solve(a, b, left=False),
+                    [rn(3, 3) + 3 * np.eye(3), rn(2, 3)]),
+    "solve_triangular": (lambda L, a, b: L.linalg.solve_triangular(a, b, upper=True),
+                         [np.triu(rn(3, 3)) + 3 * np.eye(3), rn(3, 2)]),
+    "solve_triangular_lower_right": (
+        lambda L, a, b: L.linalg.solve_triangular(a, b, upper=False, left=False),
+        [np.tril(rn(3, 3)) + 3 * np.eye(3), rn(2, 3)]),
+    "cholesky": (lambda L, a: L.linalg.cholesky(a), [spd(3)]),
+    "cholesky_upper": (lambda L, a: L.linalg.cholesky(a, upper=True), [spd(3, (2,))]),
+    "cholesky_alias": (lambda L, a: L.cholesky(a), [spd(4)]),
+    "qr_tall": (lambda L, a: tuple(L.linalg.qr(a)), [rn(5, 3)]),
+    "qr_square_batched": (lambda L, a: tuple(L.linalg.qr(a)), [rn(2, 3, 3)]),
+    "qr_wide": (lambda L, a: tuple(L.linalg.qr(a)), [rn(3, 5)]),
+    "eigh": (lambda L, a: tuple(L.linalg.eigh(_sym(a))), [rn(4, 4)]),
+    "eigh_upper": (lambda L, a: tuple(L.linalg.eigh(_sym(a), UPLO="U")), [rn(2, 3, 3)]),
+    "eigvalsh": (lambda L, a: L.linalg.eigvalsh(_sym(a)), [rn(4, 4)]),
+    "svd_tall": (lambda L, a: tuple(L.linalg.svd(a, full_matrices=False)), [rn(5, 3)]),
+    "svd_wide": (lambda L, a: tuple(L.linalg.svd(a, full_matrices=False)), [rn(2, 3, 5)]),
+    "svd_square": (lambda L, a: tuple(L.linalg.svd(a, full_matrices=False)), [rn(4, 4)]),
+    "svdvals": (lambda L, a: L.linalg.svdvals(a), [rn(4, 3)]),
+    "pinv_tall": (lambda L, a: L.linalg.pinv(a), [rn(5, 3)]),
+    "pinv_wide_batched": (lambda L, a: L.linalg.pinv(a), [rn(2, 3, 4)]),
+    "pinverse": (lambda L, a: L.pinverse(a), [rn(3, 3)]),
+    "lstsq": (lambda L, a, b: L.linalg.lstsq(a, b).solution, [rn(5, 3), rn(5, 2)]),
+    "matrix_power_3": (lambda L, a: L.linalg.matrix_power(a, 3), [rn(3, 3)]),
+    "matrix_power_neg": (lambda L, a: L.matrix_power(a, -2), [rn(3, 3) + 3 * np.eye(3)]),
+    "multi_dot": (lambda L, a, b, c: L.linalg.multi_dot([a, b, c]), [rn(2, 3), rn(3, 4),
+                                                                      rn(4, 2)]),
+    "vector_norm_2": (lambda L, a: L.linalg.vector_norm(a), [rn(3, 4)]),
+    "vector_norm_dim": (lambda L, a: L.linalg.vector_norm(a, 3, dim=1, keepdim=True),
+                        [rn(3, 4)]),
+    "vector_norm_1": (lambda L, a: L.linalg.vector_norm(a, 1, dim=(0, 2)), [rn(2, 3, 4)]),
+    "vector_norm_inf": (lambda L, a: L.linalg.vector_norm(a, math.inf, dim=0), [rn(3, 4)]),
+    "vector_norm_ninf": (lambda L, a: L.linalg.vector_norm(a, -math.inf), [rn(3, 4)]),
+    "vector_norm_half": (lambda L, a: L.linalg.vector_norm(a, 0.5, dim=-1), [rn(3, 4)]),
+    "vector_norm_0": (lambda L, a: L.linalg.vector_norm(a, 0), [rn(3, 4)]),
+    "matrix_norm_fro": (lambda L, a: L.linalg.matrix_norm(a), [rn(2, 3, 4)]),
+    "matrix_norm_nuc": (lambda L, a: L.linalg.matrix_norm(a, "nuc"), [rn(2, 3, 4)]),
+    "matrix_norm_2": (lambda L, a: L.linalg.matrix_norm(a, 2, keepdim=True), [rn(2, 3, 4)]),
+    "matrix_norm_m2": (lambda L, a: L.linalg.matrix_norm(a, -2), [rn(4, 3)]),
+    "matrix_norm_1": (lambda L, a: L.linalg.matrix_norm(a, 1), [rn(2, 3, 4)]),
+    "matrix_norm_inf": (lambda L, a: L.linalg.matrix_norm(a, math.inf, dim=(0, 2)),
+                        [rn(3, 2, 4)]),
+    "matrix_norm_m1": (lambda L, a: L.linalg.matrix_norm(a, -1), [rn(3, 4)]),
+    "linalg_norm_default": (lambda L, a: L.linalg.norm(a), [rn(2, 3, 4)]),
+    "linalg_norm_mat_ord": (lambda L, a: L.linalg.norm(a, "fro"), [rn(3, 4)]),
+    "linalg_norm_vec_ord": (lambda L, a: L.linalg.norm(a, 3), [rn(5)]),
+    "linalg_norm_dim2": (lambda L, a: L.linalg.norm(a, dim=(1, 2)), [rn(2, 3, 4)]),
+    "linalg_vecdot": (lambda L, a, b: L.linalg.vecdot(a, b), [rn(3, 4), rn(3, 4)]),
+}
+
+# Node names PyTorch gives that we match (compositions differ on purpose: we skip those).
+NAMED = {"matmul_2d", "mm", "dot", "mv", "bmm", "vdot", "outer", "addmm", "addmv", "baddbmm",
+         "addbmm", "trace", "cross", "linalg_cross_bcast", "inv", "det", "solve", "cholesky",
+         "qr_tall", "eigh", "svd_tall", "svdvals", "pinv_tall", "lstsq", "vector_norm_2",
+         "matrix_norm_fro", "matrix_norm_1"}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_linalg_vs_torch(name, torch_mod):
+    fn, arrays = OPS[name]
+    if name.startswith(("qr", "svd_", "eigh")):
+        # decompositions are unique up to signs: compare sign-invariant functions of them
+        def wrapped(L, *ts):
+            outs = fn(L, *ts)
+            if name.startswith("qr"):
+                q, r = outs
+                return q @ r, (q * q).sum(-2), r * r
+            if name.startswith("eigh"):
+                lam, v = outs
+                return lam, (v * v)
+            u, s, vh = outs
+            return u @ (s.unsqueeze(-1) * vh), s, (u * u), (vh * vh)
+        cos, tos = _run_both(wrapped, arrays, torch_mod)
+    else:
+        cos, tos = _run_both(fn, arrays, torch_mod)
+        if name in NAMED:
+            assert cos[0].grad_fn.name() == tos[0].grad_fn.name().split("::")[-1]
+
+
+FD_SKIP = {"vector_norm_0"}  # zero gradient by definition (checked vs torch)
+
+
+@pytest.mark.parametrize("name", sorted(set(OPS) - FD_SKIP))
+def test_linalg_gradcheck(name):
+    fn, arrays = OPS[name]
+    if name.startswith("qr"):
+        def f(a):
+            q, r = fn(cr, a)
+            return (q @ r) * 0.5 + (q * q).sum() + (r * r).sum()
+    elif name.startswith("eigh"):
+        def f(a):
+            lam, v = fn(cr, a)
+            return lam.sum() + (v * v)
+    elif name.startswith("svd") and name != "svdvals":
+        def f(a):
+            u, s, vh = fn(cr, a)
+            return (u * u).sum() + s.sum() + (vh * vh).sum() + u @ (s.unsqueeze(-1) * vh)
+    elif name.startswith("cholesky"):  # only one triangle is read: perturb symmetrically
+        def f(a):
+            return fn(cr, _sym(a))
+    elif name == "slogdet":
+        def f(a):
+            return fn(cr, a)[1]
+    else:
+        def f(*ts):
+            return fn(cr, *ts)
+    check_grad(f, *arrays, atol=1e-5, rtol=1e-4)
+
+
+SECOND_ORDER = ["matmul_batched_bcast", "mv", "bmm", "addmm", "einsum_three", "einsum_diag",
+                "einsum_sum_only_here", "inv", "det", "slogdet", "solve", "solve_vec",
+                "solve_triangular", "cholesky", "trace", "cross", "vector_norm_2",
+                "vector_norm_dim", "matrix_norm_fro", "pinv_tall", "eigvalsh", "svdvals",
+                "kron", "tensordot_lists", "matrix_power_neg", "qr_tall"]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", SECOND_ORDER)
+def test_second_order_vs_torch(name, torch_mod):
+    fn, arrays = OPS[name]
+    grads = []
+    for L in (cr, torch_mod):
+        ts = [L.tensor(a, requires_grad=True) for a in arrays]
+        out = fn(L, *ts)
+        if isinstance(out, tuple):
+            out = out[0] @ out[1] if name.startswith("qr") else out[-1]
+        y = (out * out * out).sum() if name != "det" else out.sum() ** 3
+        gs = L.autograd.grad(y, ts, create_graph=True)
+        z = sum(((g * g).sum() for g in gs), 0)
+        z.backward()
+        grads.append([t.grad.detach().numpy() for t in ts])
+    for c, t in zip(*grads):
+        np.testing.assert_allclose(c, t, rtol=1e-6, atol=1e-8)
+
+
+def test_det_singular_gradient_is_cofactor():
+    a = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.5, 1.0, 0.0]])
+    check_grad(lambda x: cr.linalg.det(x), a, atol=1e-6)
+
+
+@pytest.mark.torch
+def test_lstsq_named_fields_and_vector_rhs(torch_mod):
+    a, b = rn(6, 3), rn(6, 2)
+    for drv in ("gelsy", "gelsd"):
+        c = cr.linalg.lstsq(cr.tensor(a), cr.tensor(b), driver=drv)
+        t = torch_mod.linalg.lstsq(torch_mod.tensor(a), torch_mod.tensor(b), driver=drv)
+        for f in ("solution", "residuals", "rank", "singular_values"):
+            np.testing.assert_allclose(getattr(c, f).numpy(), getattr(t, f).numpy(), rtol=1e-8)
+    check_grad(lambda x, y: cr.linalg.lstsq(x, y).solution, rn(2, 5, 3), rn(2, 5), atol=1e-5)
+
+
+@pytest.mark.torch
+def test_torch_svd_qr_aliases(torch_mod):
+    a = rn(4, 3)
+    u, s, v = cr.svd(cr.tensor(a))
+    np.testing.assert_allclose((u.numpy() * s.numpy()) @ v.numpy().T, a, atol=1e-12)
+    tu, ts_, tv = torch_mod.svd(torch_mod.tensor(a), some=False)
+    cu, cs, cv = cr.svd(cr.tensor(a), some=False)
+    assert cu.shape == tuple(tu.shape) and cv.shape == tuple(tv.shape)
+    q, r = cr.qr(cr.tensor(a))
+    np.testing.assert_allclose(q.numpy() @ r.numpy(), a, atol=1e-12)
+    assert cr.linalg.matrix_rank(cr.tensor(a @ a.T)).item() == 3
+    x = cr.tensor(a, requires_grad=True)
+    q, r = cr.linalg.qr(x, mode="r")
+    with pytest.raises(RuntimeError, match="The derivative of linalg.qr depends on Q"):
+        r.sum().backward()
+
+
+def test_tensor_methods():
+    a = cr.tensor(rn(3, 3) + 3 * np.eye(3))
+    np.testing.assert_allclose(a.inverse().numpy(), np.linalg.inv(a.numpy()))
+    np.testing.assert_allclose(a.det().item(), np.linalg.det(a.numpy()))
+    np.testing.assert_allclose(a.trace().item(), np.trace(a.numpy()))
+    v = cr.tensor(rn(3))
+    np.testing.assert_allclose(a.mv(v).numpy(), a.numpy() @ v.numpy())
+    np.testing.assert_allclose(v.outer(v).numpy(), np.outer(v.numpy(), v.numpy()))
+    np.testing.assert_allclose(a.matrix_power(2).numpy(), a.numpy() @ a.numpy())
+
+
+def test_matmul_accepts_arrays_in_formulas():
+    # Backward formulas mix Tensors with constant arrays under create_graph.
+    x = cr.tensor(rn(2, 2), requires_grad=True)
+    y = x @ np.eye(2)
+    assert y.requires_grad
+
+
+# -- errors ----------------------------------------------------------------------------
+BAD = {
+    "mm_shapes": (lambda L: L.mm(L.ones(5, 3), L.ones(4, 2)), RuntimeError,
+                  "mat1 and mat2 shapes cannot be multiplied (5x3 and 4x2)"),
+    "matmul_shapes": (lambda L: L.ones(5, 3) @ L.ones(4, 2), RuntimeError,
+                      "mat1 and mat2 shapes cannot be multiplied (5x3 and 4x2)"),
+    "addmm_shapes": (lambda L: L.addmm(L.ones(2), L.ones(2, 3), L.ones(4, 2)), RuntimeError,
+                     "mat1 and mat2 shapes cannot be multiplied (2x3 and 4x2)"),
+    "dot_sizes": (lambda L: L.dot(L.ones(2), L.ones(3)), RuntimeError,
+                  "inconsistent tensor size, expected tensor [2] and src [3] to have the same "
+                  "number of elements, but got 2 and 3 elements respectively"),
+    "mv_sizes": (lambda L: L.mv(L.ones(2, 2), L.ones(3)), RuntimeError,
+                 "size mismatch, got input (2), mat (2x2), vec (3)"),
+    "mv_dims": (lambda L: L.mv(L.ones(2, 2, 2), L.ones(2)), RuntimeError,
+                "vector + matrix @ vector expected, got 1, 3, 1"),
+    "bmm_dim": (lambda L: L.bmm(L.ones(3, 4), L.ones(2, 5, 6)), RuntimeError,
+                "batch1 must be a 3D tensor"),
+    "bmm_sizes": (lambda L: L.bmm(L.ones(2, 3, 4), L.ones(2, 5, 6)), RuntimeError,
+                  "Expected size for first two dimensions of batch2 tensor to be: [2, 4] but "
+                  "got: [2, 5]."),
+    "outer_dim": (lambda L: L.outer(L.ones(2, 2), L.ones(2)), RuntimeError,
+                  "outer: Expected 1-D argument self, but got 2-D"),
+    "trace_dim": (lambda L: L.trace(L.ones(2, 2, 2)), RuntimeError,
+                  "trace: expected a matrix, but got tensor with dim 3"),
+    "cross_len": (lambda L: L.linalg.cross(L.ones(2), L.ones(2)), RuntimeError,
+                  "linalg.cross: inputs dimension -1 must have length 3. Got 2 and 2"),
+    "inv_square": (lambda L: L.linalg.inv(L.ones(2, 3)), RuntimeError,
+                   "linalg.inv: A must be batches of square matrices, but they are 2 by 3 "
+                   "matrices"),
+    "inv_1d": (lambda L: L.linalg.inv(L.ones(3)), RuntimeError,
+               "linalg.inv: The input tensor A must have at least 2 dimensions."),
+    "inv_singular": (lambda L: L.linalg.inv(L.tensor([[1.0, 2.0], [2.0, 4.0]])), RuntimeError,
+                     "linalg.inv: The diagonal element 2 is zero, the inversion could not be "
+                     "completed because the input matrix is singular."),
+    "inv_singular_batch": (lambda L: L.linalg.inv(L.zeros(2, 2, 2)), RuntimeError,
+                           "linalg.inv: (Batch element 0): The diagonal element 1 is zero"),
+    "det_square": (lambda L: L.linalg.det(L.ones(2, 3)), RuntimeError,
+                   "linalg.det: A must be batches of square matrices, but they are 2 by 3 "
+                   "matrices"),
+    "cholesky_pd": (lambda L: L.linalg.cholesky(L.diag(L.tensor([1.0, -1.0, 1.0]))),
+                    RuntimeError, "linalg.cholesky: The factorization could not be completed "
+                    "because the input is not positive-definite (the leading minor of order 2 "
+                    "is not positive-definite)."),
+    "solve_singular": (lambda L: L.linalg.solve(L.tensor([[1.0, 2.0], [2.0, 4.0]]),
+                                                L.ones(2)), RuntimeError,
+                       "torch.linalg.solve: The solver failed because the input matrix is "
+                       "singular."),
+    "solve_shapes": (lambda L: L.linalg.solve(L.eye(3), L.ones(2)), RuntimeError,
+                     "linalg.solve: Incompatible shapes of A and B for the equation AX = B (3x3 "
+                     "and 2x1)"),
+    "einsum_sizes": (lambda L: L.einsum("ij,jk->ik", L.ones(2, 3), L.ones(4, 2)), RuntimeError,
+                     "einsum(): subscript j has size 4 for operand 1 which does not broadcast "
+                     "with previously seen size 3"),
+    "vector_norm_int": (lambda L: L.linalg.vector_norm(L.ones(2, dtype=L.long)), RuntimeError,
+                        "linalg.vector_norm: Expected a floating point or complex tensor as "
+                        "input. Got Long"),
+    "matrix_power_square": (lambda L: L.linalg.matrix_power(L.ones(2, 3), 2), RuntimeError,
+                            "linalg.matrix_power: A must be batches of square matrices, but "
+                            "they are 2 by 3 matrices"),
+    "eigh_square": (lambda L: L.linalg.eigh(L.ones(2, 3)), RuntimeError,
+                    "linalg.eigh: A must be batches of square matrices, but they are 2 by 3 "
+                    "matrices"),
+    "qr_mode": (lambda L: L.linalg.qr(L.ones(3, 3), mode="x"), RuntimeError,
+                "qr received unrecognized mode 'x' but expected one of 'reduced' (default), "
+                "'r', or 'complete'"),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_inputs_match_torch(name, torch_mod):
+    fn, exc, msg = BAD[name]
+    for L in (torch_mod, cr):
+        if name == "cholesky_pd" and L is cr and not hasattr(cr, "diag"):
+            fn = (lambda L: L.linalg.cholesky(L.tensor(np.diag([1.0, -1.0, 1.0]))))
+        with pytest.raises(exc) as info:
+            fn(L)
+        assert msg in str(info.value), (L.__name__, str(info.value))
+    if name.endswith("singular") or name == "cholesky_pd":
+        assert isinstance(info.value, cr.linalg.LinAlgError)
