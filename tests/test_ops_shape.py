@@ -310,3 +310,20 @@ def test_meshgrid_without_indexing_warns_and_uses_ij():
         ga, gb = cr.meshgrid(a, b)
     np.testing.assert_array_equal(ga.numpy(), np.meshgrid(a.numpy(), b.numpy(), indexing="ij")[0])
     assert tuple(gb.shape) == (3, 2)
+
+
+@pytest.mark.torch
+def test_cat_and_stack_grads_keep_input_dtypes():
+    import torch
+
+    for lib in (cr, torch):
+        a = lib.ones(2, dtype=lib.float32, requires_grad=True)
+        b = lib.ones(2, dtype=lib.float64, requires_grad=True)
+        a2, b2 = a * 2, b * 2  # non-leaves: the cast must happen in Cat/StackBackward0
+        seen = []
+        a2.register_hook(lambda g: seen.append(str(g.dtype)))
+        lib.cat([a2, b2]).sum().backward(retain_graph=True)
+        lib.stack([a2, b2]).sum().backward()
+        assert [s.split(".")[-1] for s in seen] == ["float32", "float32"]
+        assert str(a.grad.dtype).endswith("float32") and str(b.grad.dtype).endswith("float64")
+        assert a.grad.tolist() == [4.0, 4.0]

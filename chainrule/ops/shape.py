@@ -555,7 +555,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 class CatBackward0(Node):
     """out = cat(xs, dim):  dx_i = g narrowed to x_i's slice along dim"""
 
-    __slots__ = ("dim", "sizes")
+    __slots__ = ("dim", "sizes", "dtypes")
     saved_spec = ()
 
     def backward(self, g):
@@ -567,7 +567,24 @@ class CatBackward0(Node):
             else:
                 out.append(_narrow(g, d, start, n))
             start += n or 0
-        return tuple(out)
+        return _cast_back(out, self.dtypes)
+
+
+def _mixed_dtypes(datas, rt):
+    """The inputs' dtypes when some differ from the result's (``rt``), else None."""
+    return [a.dtype for a in datas] if any(a.dtype != rt for a in datas) else None
+
+
+def _cast_back(grads, dtypes):
+    """Inputs of mixed dtypes were promoted: give each gradient its input's dtype again."""
+    if dtypes is None:
+        return tuple(grads)
+    out = []
+    for g, dt in zip(grads, dtypes):
+        if g is not None and g.dtype != dt and dt.kind in "fc":
+            g = g.astype(dt) if _isarr(g) else g.to(_dtype.from_numpy_dtype(dt))
+        out.append(g)
+    return tuple(out)
 
 
 def _narrow(g, d, start, n):
@@ -613,6 +630,7 @@ def cat(tensors, dim=0, *, out=None, **kwargs):
         axis=d))
     if res.grad_fn is not None:
         res.grad_fn.dim = d
+        res.grad_fn.dtypes = _mixed_dtypes(datas, rt)
         res.grad_fn.sizes = tuple(
             a.shape[d] if (a is ref or a.ndim != 1 or a.shape[0]) else None for a in datas)
     return res
@@ -629,7 +647,7 @@ def concatenate(tensors, axis=0, *, out=None):
 class StackBackward0(Node):
     """out = stack(xs, dim):  dx_i = g.select(dim, i)"""
 
-    __slots__ = ("dim",)
+    __slots__ = ("dim", "dtypes")
     saved_spec = ()
 
     def backward(self, g):
@@ -638,8 +656,8 @@ class StackBackward0(Node):
             parts = [g[(slice(None),) * d + (i,)] for i in range(g.shape[d])]
         else:
             parts = unbind(g, d)
-        return tuple(p if fn is not None else None
-                     for p, (fn, _) in zip(parts, self.next_functions))
+        return _cast_back([p if fn is not None else None
+                           for p, (fn, _) in zip(parts, self.next_functions)], self.dtypes)
 
 
 def stack(tensors, dim=0, *, out=None):
@@ -659,6 +677,7 @@ def stack(tensors, dim=0, *, out=None):
                     np.stack([a.astype(rt, copy=False) for a in datas], axis=d))
     if res.grad_fn is not None:
         res.grad_fn.dim = d
+        res.grad_fn.dtypes = _mixed_dtypes(datas, rt)
     return res
 
 
