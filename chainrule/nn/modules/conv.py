@@ -89,8 +89,7 @@ class _ConvNd(Module):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
         if self.padding != (0,) * n:
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) \
-                else f", padding={self.padding}"
+            s += f", padding={self.padding}"
         if self.dilation != (1,) * n:
             s += f", dilation={self.dilation}"
         if self.output_padding != (0,) * n:
@@ -112,7 +111,7 @@ class _Conv(_ConvNd):
                          groups, bias, padding_mode, device, dtype)
 
     def _conv_forward(self, input, weight, bias):
-        conv = (F.conv1d, F.conv2d, F.conv3d)[self._n - 1]
+        conv = getattr(F, f"conv{self._n}d")
         if self.padding_mode != "zeros":
             input = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
             return conv(input, weight, bias, self.stride, 0, self.dilation, self.groups)
@@ -176,7 +175,7 @@ class _ConvTranspose(_ConvNd):
         return tuple(res)
 
     def forward(self, input, output_size=None):
-        conv_t = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self._n - 1]
+        conv_t = getattr(F, f"conv_transpose{self._n}d")
         output_padding = self._output_padding(input, output_size)
         return conv_t(input, self.weight, self.bias, self.stride, self.padding, output_padding,
                       self.groups, self.dilation)
