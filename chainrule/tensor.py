@@ -346,6 +346,10 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead.")
         if dtype is not None and dtype != self._data.dtype:
             return self._data.astype(dtype)
         return self._data
@@ -628,6 +632,40 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
         self._bump()
         return self
 
+    def copy_(self, src, non_blocking=False):
+        """Copy ``src`` (broadcast, cast) into this tensor; gradient flows to ``src``."""
+        src = src if isinstance(src, Tensor) else _make(np.asarray(src), False, None)
+        return inplace(self, _copy_from, src)
+
+    # -- new tensors like this one (dtype taken from self) --------------------------
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        from .ops.creation import tensor
+
+        return tensor(data, dtype=self.dtype if dtype is None else dtype,
+                      requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new_filled(size, 0, dtype, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new_filled(size, 1, dtype, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new_filled(size, 0, dtype, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        return self._new_filled((size,) if isinstance(size, int) else tuple(size), fill_value,
+                                dtype, requires_grad)
+
+    def _new_filled(self, size, value, dtype, requires_grad):
+        from .ops.creation import _size
+
+        d = self._data.dtype if dtype is None else _dtype.to_np(dtype)
+        t = _make(np.full(_size(size), value, dtype=d), False, None)
+        if requires_grad:
+            t.requires_grad = True
+        return t
+
     def _bump(self):
         """Record an in-place write (the version is shared by all views of the memory)."""
         bump_version(self._data)
@@ -692,14 +730,23 @@ def inplace(t: Tensor, op, *args, **kwargs) -> Tensor:
     if rd is not t._data:
         t._data[...] = rd
     t._bump()
-    if recording and r.grad_fn is not None:
+    if recording:
+        # The new value's history replaces the old one (none if it is a constant now).
         t.grad_fn = r.grad_fn
-        t._requires_grad = True
+        t._requires_grad = r.grad_fn is not None
         if r._output_nr:
             t._output_nr = r._output_nr
         elif "_output_nr" in t.__dict__:
             del t.__dict__["_output_nr"]
     return t
+
+
+def _copy_from(old: Tensor, src: Tensor) -> Tensor:
+    """The out-of-place value of ``old.copy_(src)``: src cast and broadcast to old."""
+    r = src if src._data.dtype == old._data.dtype else src.to(old.dtype)
+    if tuple(r.shape) != tuple(old.shape):
+        r = r.expand(old.shape)
+    return r
 
 
 def _as_operand(x):

@@ -1,0 +1,52 @@
+"""finfo and iinfo: machine limits of chainrule dtypes (like torch.finfo / torch.iinfo)."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _dtype
+
+
+class finfo:
+    """Limits of a floating dtype: ``eps``, ``max``, ``min``, ``tiny``, ``resolution``, ``bits``.
+
+    >>> import chainrule as torch
+    >>> torch.finfo(torch.float32).eps
+    1.1920928955078125e-07
+    """
+
+    def __init__(self, type=None):  # noqa: A002 - torch's parameter name
+        d = _dtype.get_default_dtype() if type is None else _dtype.to_dtype(type)
+        if not (d.is_floating_point or d.is_complex):
+            raise TypeError(f"torch.finfo() requires a floating point input type. Use "
+                            f"torch.iinfo to handle '{d}'")
+        info = np.finfo(d.to_real().np)
+        self.dtype = d.to_real().name
+        self.bits = int(info.bits)
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.tiny)
+        self.resolution = float(info.resolution)
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, "
+                f"eps={self.eps}, smallest_normal={self.tiny}, tiny={self.tiny}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer dtype: ``min``, ``max``, ``bits``."""
+
+    def __init__(self, type):  # noqa: A002
+        d = _dtype.to_dtype(type)
+        if d.is_floating_point or d.is_complex:
+            raise TypeError(f"torch.iinfo() requires an integer input type. Use torch.finfo "
+                            f"to handle '{d}'")
+        info = np.iinfo(d.np) if d is not _dtype.bool else None
+        self.dtype = d.name
+        self.bits = 8 if info is None else int(info.bits)
+        self.min = 0 if info is None else int(info.min)
+        self.max = 1 if info is None else int(info.max)
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
