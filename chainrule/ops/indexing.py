@@ -327,6 +327,26 @@ class IndexBackward0(Node):
         return (_embed(g, self.in_shape, self.key, self.accumulate),)
 
 
+def _simple_tuple(key) -> bool:
+    for k in key:
+        tk = type(k)
+        if tk is int:
+            continue
+        if tk is not slice or k.step is not None:
+            return False
+    return True
+
+
+def _simple_cls(key):
+    cls = None
+    for k in key:
+        if type(k) is int:
+            cls = SelectBackward0
+        elif k.start is not None or k.stop is not None:
+            cls = SliceBackward0
+    return cls or SliceBackward0
+
+
 def getitem(input, key):
     """``input[key]`` with PyTorch's rules; integer-array indices gather (and accumulate back)."""
     x = input._data
@@ -336,6 +356,9 @@ def getitem(input, key):
     elif tk is slice and (key.step is None or type(key.step) is int and key.step > 0):
         nkey, adv = (key,), False
         cls = SliceBackward0
+    elif tk is tuple and _simple_tuple(key):
+        # x[:, 0], x[1:3, 2]: ints and step-less slices need no normalising
+        nkey, adv, cls = key, False, None  # the node class is found only if needed
     else:
         nkey, adv, cls = _norm_key(key)
     try:
@@ -351,7 +374,7 @@ def getitem(input, key):
             node = IndexBackward0()
             node.accumulate = _has_int_array(nkey)
         else:
-            node = cls()
+            node = (cls or _simple_cls(nkey))()
         node.next_functions = (edge(input),)
         node.saved = ()
         node.in_shape = x.shape
