@@ -208,6 +208,8 @@ def _stack(tensors, shape=None, like=None):
         return cr.zeros((0,) + tuple(shape or ()), dtype=like.dtype if like is not None else None)
     if not any(t.requires_grad for t in tensors):
         return cr.from_numpy(np.stack([t._data for t in tensors]))
+    if len(tensors) == 1:
+        return tensors[0].unsqueeze(0)
     stack = getattr(cr, "stack", None)
     if stack is not None:
         return stack(tensors)
