@@ -8,11 +8,11 @@ install:
 	$(PIP) install -q -e '.[test]'
 
 demo: install
-	$(PIP) install -q -e '.[examples]' || true
+	$(PIP) install -q -e '.[examples]'
 	$(PYTHON) examples/autograd_tutorial.py
 
 test: install
-	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[test,examples]' torch==2.13.0
 	$(PYTHON) -m pytest -q -n 2 tests
 
 bench: install
