@@ -226,3 +226,30 @@ def test_vmap_runs_broadcasting_functions_on_the_whole_batch():
     calls.clear()
     CF.vmap(f, chunk_size=1)(x)  # chunk_size=1 forces the per-sample loop
     assert len(calls) == 50
+
+
+@pytest.mark.torch
+def test_functional_call_per_sample_grads():
+    import torch
+    import torch.func as TF
+
+    m = cr.nn.Linear(3, 2)
+    tm = torch.nn.Linear(3, 2)
+    with torch.no_grad():
+        tm.weight.copy_(torch.tensor(m.weight.detach().numpy()))
+        tm.bias.copy_(torch.tensor(m.bias.detach().numpy()))
+    xd = RNG.standard_normal((5, 3)).astype(np.float32)
+    pc = {k: v.detach() for k, v in m.named_parameters()}
+    pt = {k: v.detach() for k, v in tm.named_parameters()}
+
+    def loss(lib, call, mod):
+        return lambda p, xi: (call(mod, p, (xi.unsqueeze(0),)) ** 2).sum()
+
+    gc = CF.vmap(CF.grad(loss(cr, CF.functional_call, m)), in_dims=(None, 0))(pc, cr.tensor(xd))
+    gt = TF.vmap(TF.grad(loss(torch, TF.functional_call, tm)), in_dims=(None, 0))(
+        pt, torch.tensor(xd))
+    assert gc.keys() == gt.keys()
+    for k in gc:
+        np.testing.assert_allclose(gc[k].numpy(), gt[k].numpy(), rtol=1e-5, atol=1e-6)
+    # the module's own parameters are untouched
+    np.testing.assert_array_equal(m.weight.detach().numpy(), tm.weight.detach().numpy())
