@@ -11,7 +11,7 @@ from ..tensor import Tensor, _make
 
 # -- random state -----------------------------------------------------------------
 
-__all__ = ['Generator', 'arange', 'as_tensor', 'bernoulli', 'default_generator', 'empty', 'empty_like', 'eye', 'from_numpy', 'full', 'full_like', 'get_rng_state', 'initial_seed', 'linspace', 'logspace', 'manual_seed', 'multinomial', 'normal', 'ones', 'ones_like', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'seed', 'set_rng_state', 'tensor', 'zeros', 'zeros_like']  # extend as ops are added
+__all__ = ['Generator', 'arange', 'as_tensor', 'asarray', 'bernoulli', 'default_generator', 'empty', 'empty_like', 'eye', 'from_numpy', 'full', 'full_like', 'get_rng_state', 'initial_seed', 'linspace', 'logspace', 'manual_seed', 'multinomial', 'normal', 'ones', 'ones_like', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'scalar_tensor', 'seed', 'set_rng_state', 'tensor', 'zeros', 'zeros_like']  # extend as ops are added
 
 _rng = np.random.default_rng()
 _initial_seed = None
@@ -74,38 +74,74 @@ def rng(generator=None) -> np.random.Generator:
 
 
 # -- conversion ---------------------------------------------------------------------
+# PyTorch infers the dtype of nested Python data by promoting the dtypes of its scalars:
+# bool -> bool, int -> int64, float -> default dtype, complex -> default complex; NumPy
+# scalars and arrays and Tensors bring their own dtype. An empty sequence is default dtype.
+_PY_KIND = {builtins.bool: np.dtype(np.bool_), builtins.int: np.dtype(np.int64)}
+
+
 def _infer_np_dtype(data):
-    """PyTorch's dtype inference for Python data: bool < int64 < default float < complex."""
-    kind = _scan_kind(data)
-    if kind == "b":
+    """PyTorch's dtype inference for (nested) Python data."""
+    found = None
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+            continue
+        d = _scalar_np_dtype(x)
+        found = d if found is None else _dtype.promote_types(found, d)
+    return _dtype.get_default_dtype().np if found is None else found
+
+
+def _scalar_np_dtype(x) -> np.dtype:
+    if isinstance(x, Tensor):
+        return x._data.dtype
+    if isinstance(x, (np.ndarray, np.generic)):
+        if x.dtype not in _dtype._BY_NP:
+            _unsupported_numpy(x.dtype)
+        return x.dtype
+    d = _PY_KIND.get(type(x))
+    if d is not None:
+        return d
+    if isinstance(x, builtins.bool):
         return np.dtype(np.bool_)
-    if kind == "i":
+    if isinstance(x, numbers.Integral):
         return np.dtype(np.int64)
-    if kind == "c":
+    if isinstance(x, numbers.Real):
+        return _dtype.get_default_dtype().np
+    if isinstance(x, numbers.Complex):
         return _dtype.get_default_dtype().to_complex().np
-    return _dtype.get_default_dtype().np
+    if isinstance(x, str):
+        raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
+    raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
 
 
-def _scan_kind(data) -> str:
-    if isinstance(data, builtins.bool) or isinstance(data, np.bool_):
-        return "b"
-    if isinstance(data, numbers.Integral):
-        return "i"
-    if isinstance(data, numbers.Real):
-        return "f"
-    if isinstance(data, numbers.Complex):
-        return "c"
-    if isinstance(data, Tensor):
-        return data._data.dtype.kind if data._data.dtype.kind != "u" else "i"
-    if isinstance(data, np.ndarray):
-        return data.dtype.kind if data.dtype.kind != "u" else "i"
-    kinds = "b"
-    order = "bifc"
-    for item in data:
-        k = _scan_kind(item)
-        if order.index(k) > order.index(kinds):
-            kinds = k
-    return kinds
+def _unsupported_numpy(np_dtype):
+    raise TypeError(
+        f"can't convert np.ndarray of type numpy.{np_dtype}. The only supported types are: "
+        "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, "
+        "and bool.")
+
+
+def _check_rectangular(data) -> None:
+    """Raise PyTorch's error for ragged nested sequences (NumPy would make an object array)."""
+    level, dim = [data], 0
+    while True:
+        is_seq = [isinstance(x, (list, tuple)) for x in level]
+        if not any(is_seq):
+            return
+        if not all(is_seq):
+            if is_seq[0]:
+                raise TypeError("not a sequence")
+            bad = level[is_seq.index(True)]
+            raise TypeError(f"'{type(bad).__name__}' object cannot be interpreted as a number")
+        n = len(level[0])
+        for x in level:
+            if len(x) != n:
+                raise ValueError(f"expected sequence of length {n} at dim {dim} (got {len(x)})")
+        level = [y for x in level for y in x]
+        dim += 1
 
 
 def _to_array(data, dtype=None) -> np.ndarray:
@@ -114,34 +150,32 @@ def _to_array(data, dtype=None) -> np.ndarray:
     if isinstance(data, Tensor):
         arr = data._data
         return np.array(arr, dtype=np_dtype or arr.dtype)
-    if isinstance(data, np.ndarray):
+    if isinstance(data, (np.ndarray, np.generic)):
         if np_dtype is None:
             np_dtype = data.dtype
             if np_dtype not in _dtype._BY_NP:
-                raise TypeError(
-                    f"can't convert np.ndarray of type {data.dtype}. The only supported types "
-                    "are: float64, float32, float16, complex64, complex128, int64, int32, int16, "
-                    "int8, uint8, and bool.")
+                _unsupported_numpy(np_dtype)
         return np.array(data, dtype=np_dtype)
-    if isinstance(data, np.generic):
-        return np.array(data, dtype=np_dtype or data.dtype)
-    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
-        data = _tensors_to_lists(data)
     if np_dtype is None:
         np_dtype = _infer_np_dtype(data)
-    try:
-        arr = np.array(data, dtype=np_dtype)
-    except ValueError as e:
-        raise ValueError(f"expected sequence of equal-length lists: {e}") from None
+    elif not isinstance(data, (list, tuple, numbers.Number)):
+        _infer_np_dtype(data)  # raises PyTorch's error for strings, None, dicts, ...
+    if isinstance(data, (list, tuple)):
+        if any(isinstance(x, Tensor) for x in _flat(data)):
+            data = _tensors_to_lists(data)
+        _check_rectangular(data)
+    arr = np.array(data, dtype=np_dtype)
     if arr.dtype == object:
-        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+        raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
     return arr
 
 
 def _flat(data):
-    for x in data:
+    stack = [data]
+    while stack:
+        x = stack.pop()
         if isinstance(x, (list, tuple)):
-            yield from _flat(x)
+            stack.extend(x)
         else:
             yield x
 
@@ -174,43 +208,89 @@ def _parse_to(args, kwargs):
     return (None if dt is None else _dtype.to_dtype(dt)), copy
 
 
-def _leaf(arr: np.ndarray, requires_grad: bool) -> Tensor:
+_GRAD_DTYPE_MSG = "Only Tensors of floating point and complex dtype can require gradients"
+
+# PyTorch's C type names, used in its "not implemented for 'Long'" errors.
+_C_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+            "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double",
+            "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def _leaf(arr: np.ndarray, requires_grad: bool, out=None) -> Tensor:
+    if requires_grad and arr.dtype.kind not in "fc":
+        raise RuntimeError(_GRAD_DTYPE_MSG)
+    if out is not None:
+        out._data = arr
+        out._bump()
+        return out
     t = _make(arr, False, None)
-    if requires_grad:
-        t.requires_grad = True  # validates the dtype
+    t._requires_grad = builtins.bool(requires_grad)
     return t
 
 
-def _size(size) -> tuple:
+def _size(size, name="tensor") -> tuple:
+    """A shape from ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(size=(2, 3))``."""
     if len(size) == 1 and isinstance(size[0], (list, tuple)):
         size = tuple(size[0])
     out = []
     for s in size:
-        if isinstance(s, Tensor):
+        if isinstance(s, Tensor) and s._data.size == 1 and s._data.dtype.kind in "iu":
             s = int(s.item())
-        if not isinstance(s, (int, np.integer)):
-            raise TypeError(
-                f"size must be a tuple of ints, but got {type(s).__name__} in {tuple(size)}")
-        if s < 0:
-            raise RuntimeError(
-                f"Trying to create tensor with negative dimension {s}: {list(size)}")
+        if isinstance(s, builtins.bool) or not isinstance(s, (int, np.integer)):
+            raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, "
+                            f"not {type(s).__name__}")
         out.append(int(s))
+    if any(s < 0 for s in out):
+        if name == "zeros":
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
+        neg = next(s for s in out if s < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {neg}: {out}")
     return tuple(out)
 
 
-def _float_dtype(dtype):
-    return (_dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)).np
+def _shape_arg(size, kw_size, name):
+    if kw_size is not None:
+        if size:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        size = (kw_size,)
+    return _size(size, name)
+
+
+def _float_dtype(dtype, name=None):
+    d = _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
+    if name is not None and not d.is_floating_point and not d.is_complex:
+        raise NotImplementedError(f'"{name}" not implemented for \'{_C_NAMES[d.name]}\'')
+    return d.np
 
 
 # -- factories ------------------------------------------------------------------------
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
-    """A new leaf tensor holding a copy of ``data``.
+    """A new leaf tensor holding a copy of ``data`` (dtype inferred as PyTorch does).
 
     >>> import chainrule as torch
     >>> torch.tensor([[1., 2.], [3., 4.]]).shape
     chainrule.Size([2, 2])
+    >>> torch.tensor([1, 2]).dtype, torch.tensor([1, 2.5]).dtype
+    (chainrule.int64, chainrule.float32)
     """
+    if isinstance(data, Tensor):
+        import warnings
+
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use "
+            "sourceTensor.detach().clone() or sourceTensor.detach().clone().requires_grad_(True), "
+            "rather than torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
+    if device is not None:
+        from ..tensor import device as _device
+
+        _device(device)
     return _leaf(_to_array(data, dtype), requires_grad)
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A 0-d tensor holding the number ``s`` (default float dtype unless ``dtype`` is given)."""
+    return _leaf(np.array(s, dtype=_float_dtype(None) if dtype is None else _dtype.to_np(dtype)),
+                 requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -218,180 +298,287 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or _dtype.to_np(dtype) == data.dtype):
+        if data.dtype not in _dtype._BY_NP:
+            _unsupported_numpy(data.dtype)
         return _make(data, False, None)
     return _make(_to_array(data, dtype), False, None)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
+    """Like ``as_tensor``; ``copy=True`` always copies."""
+    t = tensor(obj, dtype=dtype) if copy and not isinstance(obj, Tensor) else (
+        as_tensor(obj, dtype) if not copy else obj.detach().clone().to(dtype or obj.dtype))
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
 def from_numpy(arr: np.ndarray) -> Tensor:
     """A tensor sharing memory with the NumPy array ``arr``."""
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
-    _dtype.from_numpy_dtype(arr.dtype)
+    if arr.dtype not in _dtype._BY_NP:
+        _unsupported_numpy(arr.dtype)
     return _make(arr, False, None)
 
 
-def _filled(size, value, dtype, requires_grad, default_np=None):
-    shape = _size(size)
+def _filled(shape, value, dtype, requires_grad, default_np=None, out=None):
     np_dtype = _dtype.to_np(dtype) if dtype is not None else (
         default_np if default_np is not None else _dtype.get_default_dtype().np)
-    return _leaf(np.full(shape, value, dtype=np_dtype), requires_grad)
+    return _leaf(np.full(shape, value, dtype=np_dtype), requires_grad, out)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
-    return _filled(size, 0, dtype, requires_grad)
+def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          **kwargs) -> Tensor:
+    """A tensor of zeros: ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``."""
+    return _filled(_shape_arg(size, kwargs.get("size"), "zeros"), 0, dtype, requires_grad,
+                   out=out)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
-    return _filled(size, 1, dtype, requires_grad)
+def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+         **kwargs) -> Tensor:
+    """A tensor of ones."""
+    return _filled(_shape_arg(size, kwargs.get("size"), "ones"), 1, dtype, requires_grad,
+                   out=out)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=None,
-          out=None, layout=None, pin_memory=False) -> Tensor:
-    return _filled(size, 0, dtype, requires_grad)
+def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False, memory_format=None, **kwargs) -> Tensor:
+    """An uninitialised tensor (chainrule fills it with zeros)."""
+    return _filled(_shape_arg(size, kwargs.get("size"), "empty"), 0, dtype, requires_grad,
+                   out=out)
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    default = None
-    if dtype is None:
-        default = _infer_np_dtype(fill_value)
-    return _filled((size,) if isinstance(size, int) else tuple(size), fill_value, dtype,
-                   requires_grad, default)
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False) -> Tensor:
+    """A tensor filled with ``fill_value``; its dtype follows the value (bool, int64, float)."""
+    if not isinstance(size, (list, tuple)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, "
+                        f"not {type(size).__name__}")
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    default = _infer_np_dtype(fill_value) if dtype is None else None
+    return _filled(_size(tuple(size), "full"), fill_value, dtype, requires_grad, default, out)
 
 
 def _like(t: Tensor, dtype):
     return t._data.shape, (t._data.dtype if dtype is None else _dtype.to_np(dtype))
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False,
+def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None) -> Tensor:
     shape, d = _like(input, dtype)
     return _leaf(np.zeros(shape, d), requires_grad)
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False,
+def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
     shape, d = _like(input, dtype)
     return _leaf(np.ones(shape, d), requires_grad)
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False,
+def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None) -> Tensor:
     shape, d = _like(input, dtype)
     return _leaf(np.zeros(shape, d), requires_grad)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
     shape, d = _like(input, dtype)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
     return _leaf(np.full(shape, fill_value, d), requires_grad)
 
 
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _leaf(np.eye(n, n if m is None else m, dtype=_float_dtype(dtype)), requires_grad)
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None,
+        requires_grad=False) -> Tensor:
+    """The ``n x m`` identity matrix (default float dtype)."""
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
+    d = _float_dtype(None) if dtype is None else _dtype.to_np(dtype)
+    return _leaf(np.eye(n, n if m is None else m, dtype=d), requires_grad, out)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Values from ``start`` to ``end`` (exclusive); int64 unless a bound or step is a float."""
+def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive); int64 unless a bound or step is a float.
+
+    >>> import chainrule as torch
+    >>> torch.arange(5), torch.arange(0, 1, 0.25)
+    (tensor([0, 1, 2, 3, 4]), tensor([0.0000, 0.2500, 0.5000, 0.7500]))
+    """
     if end is None:
         start, end = 0, start
     start, end, step = (x.item() if isinstance(x, Tensor) else x for x in (start, end, step))
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     if dtype is None:
         is_int = all(isinstance(x, (int, np.integer)) for x in (start, end, step))
         np_dtype = np.dtype(np.int64) if is_int else _dtype.get_default_dtype().np
     else:
         np_dtype = _dtype.to_np(dtype)
-    n = int(np.ceil((end - start) / step))
-    data = (start + step * np.arange(max(n, 0), dtype=np.float64)) if np_dtype.kind == "f" \
-        else np.arange(start, end, step)
-    return _leaf(data.astype(np_dtype), requires_grad)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if np_dtype == np.int64:  # PyTorch casts the bounds and step to int64 first
+        start, end, step = int(start), int(end), int(step)
+        if step == 0:
+            raise ValueError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    n = max(int(np.ceil((end - start) / step)), 0)
+    if np_dtype.kind in "fc":
+        data = start + step * np.arange(n, dtype=np.float64)
+    else:  # other integer dtypes: the length from the float bounds, values from int ones
+        data = int(start) + int(step) * np.arange(n, dtype=np.int64)
+    return _leaf(data.astype(np_dtype), requires_grad, out)
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _leaf(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+def _linspace(start, end, steps, np_dtype):
+    """PyTorch's linspace: the first half counts up from ``start``, the second half down from
+    ``end`` (so both ends are exact), computed in the output's float dtype."""
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    work = np_dtype if np_dtype.kind in "fc" else np.dtype(np.float64)
+    if steps == 1:
+        return np.array([start], dtype=work)
+    step = work.type((end - start) / (steps - 1)) if steps else work.type(0)
+    idx = np.arange(steps)
+    lo = work.type(start) + step * idx.astype(work)
+    hi = work.type(end) - step * (steps - 1 - idx).astype(work)
+    return np.where(idx < steps // 2, lo, hi).astype(work)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
-    return _leaf(np.logspace(start, end, steps, base=base).astype(_float_dtype(dtype)),
-                 requires_grad)
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    d = _float_dtype(None) if dtype is None else _dtype.to_np(dtype)
+    return _leaf(_linspace(start, end, steps, d).astype(d), requires_grad, out)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False) -> Tensor:
+    """``steps`` values ``base ** x`` for x evenly spaced from ``start`` to ``end``."""
+    d = _float_dtype(None) if dtype is None else _dtype.to_np(dtype)
+    exps = _linspace(start, end, steps, np.dtype(np.float64))
+    return _leaf(np.power(float(base), exps).astype(d), requires_grad, out)
+
+
+def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False, pin_memory=False, **kwargs) -> Tensor:
     """Uniform samples on [0, 1)."""
-    d = _float_dtype(dtype)
-    return _leaf(rng(generator).random(_size(size)).astype(d), requires_grad)
+    d = _float_dtype(dtype, "check_uniform_bounds")
+    shape = _shape_arg(size, kwargs.get("size"), "rand")
+    return _leaf(rng(generator).random(shape).astype(d), requires_grad, out)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False, pin_memory=False, **kwargs) -> Tensor:
     """Standard normal samples."""
-    d = _float_dtype(dtype)
-    return _leaf(rng(generator).standard_normal(_size(size)).astype(d), requires_grad)
+    d = _float_dtype(dtype, "normal_kernel_cpu")
+    shape = _shape_arg(size, kwargs.get("size"), "randn")
+    return _leaf(rng(generator).standard_normal(shape).astype(d), requires_grad, out)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad=False) -> Tensor:
-    """Integers uniform on [low, high) (int64 unless ``dtype`` says otherwise)."""
+def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
+            device=None, requires_grad=False) -> Tensor:
+    """Integers uniform on [low, high): ``randint(high, size)`` or ``randint(low, high, size)``
+    (int64 unless ``dtype`` says otherwise)."""
     if size is None:
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
+    if size is None or not isinstance(size, (list, tuple)):
+        raise TypeError("randint(): argument 'size' (position 2) must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                           f"from={low} >= to={high}")
     d = np.dtype(np.int64) if dtype is None else _dtype.to_np(dtype)
-    return _leaf(rng(generator).integers(low, high, _size((size,) if isinstance(size, int)
-                                                          else tuple(size))).astype(d),
-                 requires_grad)
+    return _leaf(rng(generator).integers(low, high, _size(tuple(size), "randint")).astype(d),
+                 requires_grad, out)
 
 
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False) -> Tensor:
+    """A random permutation of ``0 .. n-1`` (int64 unless ``dtype`` says otherwise)."""
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     d = np.dtype(np.int64) if dtype is None else _dtype.to_np(dtype)
-    return _leaf(rng(generator).permutation(n).astype(d), requires_grad)
+    return _leaf(rng(generator).permutation(n).astype(d), requires_grad, out)
 
 
-def rand_like(input, *, dtype=None, generator=None, requires_grad=False, device=None) -> Tensor:
+def rand_like(input, *, dtype=None, generator=None, requires_grad=False, device=None,
+              layout=None, memory_format=None) -> Tensor:
     d = input._data.dtype if dtype is None else _dtype.to_np(dtype)
+    _float_dtype(_dtype.from_numpy_dtype(d), "check_uniform_bounds")
     return _leaf(rng(generator).random(input._data.shape).astype(d), requires_grad)
 
 
-def randn_like(input, *, dtype=None, generator=None, requires_grad=False, device=None) -> Tensor:
+def randn_like(input, *, dtype=None, generator=None, requires_grad=False, device=None,
+               layout=None, memory_format=None) -> Tensor:
     d = input._data.dtype if dtype is None else _dtype.to_np(dtype)
+    _float_dtype(_dtype.from_numpy_dtype(d), "normal_kernel_cpu")
     return _leaf(rng(generator).standard_normal(input._data.shape).astype(d), requires_grad)
 
 
-def randint_like(input, low, high=None, *, dtype=None, requires_grad=False,
-                 device=None) -> Tensor:
+def randint_like(input, low, high=None, *, dtype=None, generator=None, requires_grad=False,
+                 device=None, layout=None, memory_format=None) -> Tensor:
     if high is None:
         low, high = 0, low
     d = input._data.dtype if dtype is None else _dtype.to_np(dtype)
-    return _leaf(rng().integers(low, high, input._data.shape).astype(d), requires_grad)
+    return _leaf(rng(generator).integers(low, high, input._data.shape).astype(d), requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None) -> Tensor:
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None,
+           layout=None, device=None, requires_grad=False) -> Tensor:
+    """Normal samples: tensor ``mean``/``std`` (broadcast), or numbers with a ``size``."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         m = mean._data if isinstance(mean, Tensor) else mean
         s = std._data if isinstance(std, Tensor) else std
-        out = rng(generator).normal(m, s)
         ref = mean if isinstance(mean, Tensor) else std
-        return _make(np.asarray(out, dtype=ref._data.dtype), False, None)
-    return _leaf(rng(generator).normal(mean, std, _size(tuple(size))).astype(_float_dtype(dtype)),
-                 False)
+        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+        draw = rng(generator).standard_normal(shape)
+        return _leaf(np.asarray(m + s * draw, dtype=ref._data.dtype), False, out)
+    if size is None:
+        raise TypeError("normal() missing required argument 'size' when mean and std are "
+                        "numbers")
+    d = _float_dtype(dtype, "normal_kernel_cpu")
+    shape = _size(tuple(size) if isinstance(size, (list, tuple)) else (size,), "normal")
+    return _leaf(rng(generator).normal(mean, std, shape).astype(d), requires_grad, out)
 
 
-def bernoulli(input, p=None, *, generator=None) -> Tensor:
+def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
+    """0/1 samples with probabilities ``input`` (or ``p``), in ``input``'s dtype."""
     probs = input._data if p is None else np.full(input._data.shape, p)
-    return _make((rng(generator).random(input._data.shape) < probs).astype(input._data.dtype),
-                 False, None)
+    return _leaf((rng(generator).random(input._data.shape) < probs).astype(input._data.dtype),
+                 False, out)
 
 
-def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None) -> Tensor:
+    """Indices drawn from the rows of ``input`` (non-negative weights), int64.
+
+    Without replacement the draw is "exponential keys": ``argsort(E / p)`` with
+    ``E ~ Exp(1)``, so zero-weight categories come last, as in PyTorch."""
     p = np.asarray(input._data, dtype=np.float64)
+    if not np.all(np.isfinite(p)) or np.any(p < 0):
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if np.any(p.sum(axis=-1) <= 0):
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement and num_samples > p.shape[-1]:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
     g = rng(generator)
-
-    def draw(row):
-        row = row / row.sum()
-        return g.choice(len(row), size=num_samples, replace=replacement, p=row)
-
-    out = draw(p) if p.ndim == 1 else np.stack([draw(r) for r in p])
-    return _make(out.astype(np.int64), False, None)
+    rows = p.reshape(-1, p.shape[-1])
+    if replacement:
+        cdf = np.cumsum(rows, axis=-1)
+        cdf /= cdf[:, -1:]
+        u = g.random((rows.shape[0], num_samples))
+        samples = np.stack([np.searchsorted(c, x, side="right") for c, x in zip(cdf, u)])
+        samples = np.minimum(samples, rows.shape[-1] - 1)
+    else:
+        with np.errstate(divide="ignore"):
+            keys = g.standard_exponential(rows.shape) / rows
+        samples = np.argsort(keys, axis=-1, kind="stable")[:, :num_samples]
+    samples = samples.reshape(p.shape[:-1] + (num_samples,))
+    return _leaf(samples.astype(np.int64), False, out)
