@@ -19,7 +19,8 @@ from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, _make
 from ._broadcast import canon_dim, canon_dims, shape_str, sum_to
 
-__all__ = ['addbmm', 'addmm', 'addmv', 'baddbmm', 'bmm', 'chain_matmul', 'cholesky', 'cross',
+__all__ = ['addbmm', 'addmm', 'addmv', 'addr', 'baddbmm', 'bmm', 'chain_matmul', 'cholesky',
+           'cholesky_inverse', 'cholesky_solve', 'cross', 'matrix_exp', 'triangular_solve',
            'det', 'dot', 'einsum', 'ger', 'inner', 'inverse', 'is_tensor', 'kron', 'logdet',
            'matmul', 'matrix_power', 'mm', 'mv', 'outer', 'pinverse', 'qr', 'slogdet',
            'svd', 'tensordot', 'trace', 'vdot']
@@ -1750,3 +1751,250 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
         return linalg_matrix_norm(input, "nuc", dim if dim is not None else (-2, -1), keepdim,
                                   dtype=dtype)
     return linalg_vector_norm(input, p, dim, keepdim, dtype=dtype)
+
+
+# ======================================================================================
+# More of torch.linalg: *_ex variants, Cholesky solves, cond, matrix_exp, eig, tensor*
+# ======================================================================================
+_CholEx = namedtuple("linalg_cholesky_ex", ["L", "info"])
+_SolveEx = namedtuple("linalg_solve_ex", ["result", "info"])
+
+
+def linalg_cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    """Cholesky factor and ``info`` (0, or the order of the first non-positive minor)."""
+    a = A._data
+    _check_square("linalg.cholesky_ex", a)
+    try:
+        return _CholEx(linalg_cholesky(A, upper=upper), _const(np.zeros(a.shape[:-2], np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+    info = np.zeros(a.shape[:-2], np.int32).reshape(-1)
+    for i, m in enumerate(a.reshape((-1,) + a.shape[-2:])):
+        for k in range(1, m.shape[0] + 1):
+            try:
+                np.linalg.cholesky(m[:k, :k])
+            except np.linalg.LinAlgError:
+                info[i] = k
+                break
+    return _CholEx(_const(np.full(a.shape, np.nan, a.dtype)), _const(info.reshape(a.shape[:-2])))
+
+
+def linalg_solve_ex(A, B, *, left=True, check_errors=False, out=None):
+    a = A._data
+    try:
+        return _SolveEx(linalg_solve(A, B, left=left), _const(np.zeros(a.shape[:-2], np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+    b = B._data
+    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2] if b.ndim >= 2 else ()) + b.shape[-2:]
+    return _SolveEx(_const(np.full(shape, np.nan, a.dtype)),
+                    _const(np.ones(a.shape[:-2], np.int32)))
+
+
+def cholesky_solve(B, L, upper=False, *, out=None):
+    """Solve ``A X = B`` given the Cholesky factor of ``A`` (two triangular solves)."""
+    if B._data.ndim < 2 or L._data.ndim < 2:
+        raise RuntimeError(f"b should have at least 2 dimensions, but has {B._data.ndim} "
+                           "dimensions instead")
+    if upper:
+        y = linalg_solve_triangular(L.mT, B, upper=False)
+        return linalg_solve_triangular(L, y, upper=True)
+    y = linalg_solve_triangular(L, B, upper=False)
+    return linalg_solve_triangular(L.mT, y, upper=True)
+
+
+def cholesky_inverse(L, upper=False, *, out=None):
+    """``(L L^T)^{-1}`` from a Cholesky factor."""
+    n = L._data.shape[-1]
+    eye = _const(np.broadcast_to(np.eye(n, dtype=L._data.dtype), L._data.shape).copy())
+    return cholesky_solve(eye, L, upper)
+
+
+_TriSolve = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+
+
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, out=None):
+    """Legacy ``torch.triangular_solve``: solves ``op(A) X = b``."""
+    a = A.mT if transpose else A
+    x = linalg_solve_triangular(a, b, upper=upper != transpose, unitriangular=unitriangular)
+    return _TriSolve(x, A.clone())
+
+
+def linalg_cond(A, p=None, *, out=None):
+    """Condition number (``p=None`` or 2: ratio of extreme singular values)."""
+    if p is None or p == 2 or p == -2:
+        s = linalg_svdvals(A)
+        hi, lo = _amax(s, -1, False, True), _amax(s, -1, False, False)
+        return hi / lo if p != -2 else lo / hi
+    return linalg_matrix_norm(A, p) * linalg_matrix_norm(linalg_inv(A), p)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * outer(vec1, vec2)``."""
+    res = outer(vec1, vec2)
+    if alpha != 1:
+        res = res * alpha
+    if beta == 0:
+        return res
+    return res + (input * beta if beta != 1 else input)
+
+
+def _expm(a: np.ndarray) -> np.ndarray:
+    """Matrix exponential: scaling and squaring with a degree-13 Pade approximant (batched)."""
+    b = (64764752532480000., 32382376266240000., 7771770303897600., 1187353796428800.,
+         129060195264000., 10559470521600., 670442572800., 33522128640., 1323241920.,
+         40840800., 960960., 16380., 182., 1.)
+    n = a.shape[-1]
+    norm1 = np.abs(a).sum(-2).max(-1) if a.size else np.zeros(a.shape[:-2])
+    s = np.maximum(0, np.ceil(np.log2(np.maximum(norm1, 1e-300) / 5.371920351148152))).astype(
+        np.int64)
+    s = np.where(norm1 == 0, 0, s)
+    a = a / (2.0 ** s)[..., None, None]
+    ident = np.broadcast_to(np.eye(n, dtype=a.dtype), a.shape)
+    a2 = a @ a
+    a4 = a2 @ a2
+    a6 = a4 @ a2
+    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2
+             + b[1] * ident)
+    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 \
+        + b[0] * ident
+    r = np.linalg.solve(v - u, v + u)
+    smax = int(s.max()) if s.size else 0
+    for k in range(smax):  # square each matrix s times (loop over squarings, not elements)
+        sq = r @ r
+        r = np.where((k < s)[..., None, None], sq, r)
+    return r
+
+
+class LinalgMatrixExpBackward0(Node):
+    """out = exp(A):  dA = the upper-right block of exp([[A^H, g], [0, A^H]])"""
+
+    __slots__ = ()
+    saved_spec = (0,)
+
+    def backward(self, g, a):
+        n = a.shape[-1]
+        ah = _mH(a)
+        shape = tuple(a.shape[:-2]) + (2 * n, 2 * n)
+        if _is_arr(g):
+            big = np.zeros(shape, np.result_type(a, g))
+            big[..., :n, :n] = ah
+            big[..., n:, n:] = ah
+            big[..., :n, n:] = g
+            return (_expm(big)[..., :n, n:],)
+        from .indexing import _embed
+
+        big = (_embed(_tensor(ah), shape, (Ellipsis, slice(0, n), slice(0, n)), False)
+               + _embed(_tensor(ah), shape, (Ellipsis, slice(n, None), slice(n, None)), False)
+               + _embed(g, shape, (Ellipsis, slice(0, n), slice(n, None)), False))
+        return (linalg_matrix_exp(big)[..., :n, n:],)
+
+
+def linalg_matrix_exp(A):
+    """``exp(A)`` for square matrices (batched)."""
+    a = A._data
+    _check_square("linalg.matrix_exp", a)
+    return _record(LinalgMatrixExpBackward0, _expm(a).astype(a.dtype, copy=False), (A,), (a,))
+
+
+matrix_exp = linalg_matrix_exp
+
+
+class LinalgEigBackward0(_MultiOutputNode):
+    """A = V diag(L) V^{-1}:  dA = V^{-H} (diag(gL)* + (V^H gV - V^H V Re(diag(V^H gV)))/E*) V^H"""
+
+    __slots__ = ("real_input",)
+    saved_spec = (-1, -2)
+
+    def backward(self, grads, lam, v):
+        gl, gv = grads
+        if not (_is_arr(lam) and _is_arr(v)):
+            raise NotImplementedError("linalg.eig: higher-order gradients are not supported")
+        n = lam.shape[-1]
+        vh = np.conj(v).swapaxes(-1, -2)
+        inner = np.zeros(v.shape, v.dtype)
+        if gv is not None:
+            vhgv = vh @ gv
+            vhv = vh @ v
+            vhgv = vhgv - vhv @ (np.real(np.diagonal(vhgv, 0, -2, -1))[..., :, None] *
+                                 np.eye(n))
+            e = np.conj(lam[..., None, :] - lam[..., :, None]) + np.eye(n)
+            inner = vhgv / e
+            inner = inner * (1 - np.eye(n))
+        if gl is not None:
+            inner = inner + np.conj(gl)[..., :, None] * np.eye(n)
+        ga = np.linalg.solve(vh, inner @ vh)
+        return (np.real(ga) if self.real_input else ga,)
+
+
+_Eig = namedtuple("eig", ["eigenvalues", "eigenvectors"])
+
+
+def linalg_eig(A, *, out=None):
+    """Eigenvalues and eigenvectors of general square matrices (complex results)."""
+    a = A._data
+    _check_square("linalg.eig", a)
+    lam, v = np.linalg.eig(a)
+    ct = np.complex128 if a.dtype in (np.float64, np.complex128) else np.complex64
+    lam, v = lam.astype(ct), v.astype(ct)
+    # PyTorch normalises each eigenvector to unit norm (NumPy does too)
+    node, outs = _record_multi(LinalgEigBackward0, (lam, v), (A,), (lam, v))
+    if node is not None:
+        node.real_input = a.dtype.kind == "f"
+    return _Eig(*outs)
+
+
+def linalg_eigvals(A, *, out=None):
+    if A._requires_grad and grad_state.enabled:
+        return linalg_eig(A).eigenvalues
+    a = A._data
+    _check_square("linalg.eigvals", a)
+    ct = np.complex128 if a.dtype in (np.float64, np.complex128) else np.complex64
+    return _const(np.linalg.eigvals(a).astype(ct))
+
+
+def linalg_tensorinv(A, ind=2, *, out=None):
+    """Inverse of a tensor seen as a matrix of shape (prod(shape[:ind]), prod(shape[ind:]))."""
+    a = A._data
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = a.shape[:ind], a.shape[ind:]
+    m = int(np.prod(rows))
+    inv = linalg_inv(A.reshape(m, -1))
+    return inv.reshape(*(tuple(cols) + tuple(rows)))
+
+
+def linalg_tensorsolve(A, B, dims=None, *, out=None):
+    """Solve ``tensordot(A, X, X.ndim) = B``."""
+    if dims is not None:
+        nd = A._data.ndim
+        dims = [d % nd for d in dims]
+        A = A.permute(*([d for d in range(nd) if d not in dims] + dims))
+    a, b = A._data, B._data
+    xshape = a.shape[b.ndim:]
+    n = int(np.prod(xshape))
+    x = linalg_solve(A.reshape(-1, n), B.reshape(-1))
+    return x.reshape(*xshape)
+
+
+def linalg_vander(x, *, N=None):
+    """Vandermonde matrix: columns x**0, x**1, ... (increasing powers)."""
+    n = x._data.shape[-1] if N is None else N
+    cols = [x * 0 + 1] + [None] * (n - 1)
+    for k in range(1, n):
+        cols[k] = cols[k - 1] * x
+    return _stack_last(cols)
+
+
+def _stack_last(ts):
+    from .indexing import _embed
+
+    n = len(ts)
+    shape = tuple(ts[0].shape) + (n,)
+    out = None
+    for k, t in enumerate(ts):
+        e = _embed(_tensor(t), shape, (Ellipsis, k), False)
+        out = e if out is None else out + e
+    return out
