@@ -186,8 +186,16 @@ def _zeros_for(grads, leaves):
             for g, x in zip(grads, leaves)]
 
 
-def _grad_all(outputs, leaves, grad_outputs=None):
-    """Gradients (create_graph=True, zeros where unused) w.r.t. the tensor ``leaves``."""
+def _needs_graph(outputs, fresh) -> bool:
+    """Must derivatives of ``outputs`` be recorded? Not when their graphs lead only to this
+    transform's fresh leaves: the results would be detached anyway (``_lift``), so the
+    top-level call skips create_graph and runs every formula at NumPy speed."""
+    return any(_is_tensor(o) and o.requires_grad and not _depends_only_on(o, fresh)
+               for o in outputs)
+
+
+def _grad_all(outputs, leaves, grad_outputs=None, create_graph=True):
+    """Gradients (zeros where unused) w.r.t. the tensor ``leaves``."""
     from .autograd import grad as _grad
 
     tensors = [x for x in leaves if _is_tensor(x)]
@@ -197,7 +205,7 @@ def _grad_all(outputs, leaves, grad_outputs=None):
             outs.append(o)
             gos.append(None if grad_outputs is None else grad_outputs[i])
     if outs:
-        gs = list(_grad(outs, tensors, gos, retain_graph=True, create_graph=True,
+        gs = list(_grad(outs, tensors, gos, retain_graph=True, create_graph=create_graph,
                         allow_unused=True))
     else:
         gs = [None] * len(tensors)
@@ -244,7 +252,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
                     f"got tensor with {out.dim()} dims. Maybe you wanted to use the vjp or "
                     "jacrev APIs instead?")
             flat = [x for leaves in leaves_per_arg for x in leaves]
-            grads = _grad_all([out], flat)
+            grads = _grad_all([out], flat, create_graph=_needs_graph([out], fresh))
             per_arg, k = [], 0
             for a, leaves in zip(nums, leaves_per_arg):
                 _, spec = _flatten(args[a])
@@ -305,6 +313,7 @@ def vjp(func, *primals, has_aux=False):
                 f"vjp(f, *primals): Expected f to be a function that has only Tensors as "
                 f"outputs, got {type(o)}")
     flat = [x for leaves in leaves_per_arg for x in leaves]
+    need = _needs_graph(out_leaves, fresh)
 
     def vjp_fn(cotangents, retain_graph=True, create_graph=None):
         ct_leaves, ct_spec = _flatten(cotangents)
@@ -318,7 +327,8 @@ def vjp(func, *primals, has_aux=False):
                     f"Mismatch in shape: grad_output[0] has a shape of {c.shape} and output[0] "
                     f"has a shape of {o.shape}.")
         with enable_grad():
-            grads = _grad_all(out_leaves, flat, ct_leaves)
+            grads = _grad_all(out_leaves, flat, ct_leaves, create_graph=need or any(
+                _is_tensor(c) and c.requires_grad for c in ct_leaves))
         res, k = [], 0
         for a, leaves in zip(nums, leaves_per_arg):
             _, spec = _flatten(args[a])
@@ -380,6 +390,8 @@ def _jvp_trick(out_leaves, in_leaves, tangents, fresh):
     from .autograd import grad as _grad
 
     cr = _cr()
+    need = _needs_graph(out_leaves, fresh) or any(
+        _is_tensor(t) and t.requires_grad for t in tangents)
     us = []
     for o in out_leaves:
         u = cr.zeros_like(o).requires_grad_(True)
@@ -389,7 +401,7 @@ def _jvp_trick(out_leaves, in_leaves, tangents, fresh):
     pairs = [(gi, t) for gi, t in zip(g, tangents) if gi is not None and gi.requires_grad]
     if pairs:
         res = _grad([p[0] for p in pairs], us, [p[1] for p in pairs], retain_graph=True,
-                    create_graph=True, allow_unused=True)
+                    create_graph=need, allow_unused=True)
     else:
         res = (None,) * len(us)
     return [r if r is not None else cr.zeros_like(o) for r, o in zip(res, out_leaves)]
@@ -437,7 +449,8 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
                                        f"only tensors, got {type(o)}")
                 n = o.numel()
                 basis = np.eye(n, dtype=o._data.dtype).reshape((n,) + tuple(o.shape))
-                rows = [_grad_all([o], flat, [_cr().from_numpy(np.array(basis[k]))])
+                need = _needs_graph([o], fresh)
+                rows = [_grad_all([o], flat, [_cr().from_numpy(np.array(basis[k]))], need)
                         for k in range(n)]
                 jac = []
                 for j, x in enumerate(flat):
@@ -476,6 +489,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
             out, aux = _split_aux(out, has_aux, "jacfwd")
             out_leaves, out_spec = _flatten(out)
             flat = [x for leaves in leaves_per_arg for x in leaves]
+            need = _needs_graph(out_leaves, fresh)
             us = []
             for o in out_leaves:
                 u = cr.zeros_like(o).requires_grad_(True)
@@ -492,7 +506,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
                         cols.append((None,) * len(us))
                         continue
                     cols.append(_grad(gj, us, cr.from_numpy(np.array(basis[k])),
-                                      retain_graph=True, create_graph=True, allow_unused=True))
+                                      retain_graph=True, create_graph=need, allow_unused=True))
                 for i, o in enumerate(out_leaves):
                     shape = tuple(o.shape) + tuple(x.shape)
                     col = [c[i] if c[i] is not None else cr.zeros_like(o) for c in cols]
