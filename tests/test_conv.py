@@ -14,12 +14,15 @@ def _rand(*shape):
     return RNG.standard_normal(shape)
 
 
-def compare_torch(cr_fn, torch_fn, *arrays, atol=1e-10, grad=True):
-    """Values and gradients (for a random cotangent) of cr_fn and torch_fn agree."""
+def compare_torch(cr_fn, torch_fn, *arrays, atol=1e-10, grad=True, const=()):
+    """Values and gradients (for a random cotangent) of cr_fn and torch_fn agree.
+
+    Arrays whose positions are in ``const`` are passed without requires_grad."""
     import torch
 
-    ts = [torch.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
-    cs = [cr.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
+    req = [grad and a.dtype.kind == "f" and i not in const for i, a in enumerate(arrays)]
+    ts = [torch.tensor(a, requires_grad=r) for a, r in zip(arrays, req)]
+    cs = [cr.tensor(a, requires_grad=r) for a, r in zip(arrays, req)]
     ty, cy = torch_fn(*ts), cr_fn(*cs)
     if isinstance(ty, tuple):
         for a, b in zip(cy, ty):

@@ -948,7 +948,13 @@ def _pointwise_loss(node_cls, input, target, reduction, value, grads, name, warn
     """Shared body of the elementwise losses: broadcast check, value, reduction, node."""
     if weight is not None:  # elementwise weights: the unreduced loss times weight
         loss = _pointwise_loss(node_cls, input, target, "none", value, grads, name, warn)
-        return _reduce_t(loss * weight, reduction)
+        wl = loss * weight
+        if reduction == "mean" and name != "huber_loss":
+            # PyTorch's weighted mse/l1 mean is sum(w l) / sum(w) (huber: mean(w l))
+            if isinstance(weight, Tensor):
+                return wl.sum() / weight.expand(wl.shape).sum()
+            return wl.sum() / float(np.broadcast_to(np.asarray(weight), wl.shape).sum())
+        return _reduce_t(wl, reduction)
     if not isinstance(target, Tensor):
         target = _tensor_like(target, input)
     x, t = input._data, target._data
@@ -1077,10 +1083,16 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         xa = _arr(x)
         gx = gt = None
         if nx:  # PyTorch: (x - t) / max((1 - x) x, eps)
-            gx = (x - t) / np.maximum((1 - xa) * xa, 1e-12)
+            if _is_array(x):
+                gx = (x - t) / np.maximum((1 - xa) * xa, 1e-12)
+            else:
+                gx = (x - t) / ((1 - x) * x)
         if nt:
-            with np.errstate(divide="ignore"):
-                gt = np.maximum(np.log1p(-xa), -100) - np.maximum(np.log(xa), -100)
+            if _is_array(x):
+                with np.errstate(divide="ignore"):
+                    gt = np.maximum(np.log1p(-xa), -100) - np.maximum(np.log(xa), -100)
+            else:
+                gt = _ew.log(1 - x) - _ew.log(x)
         return gx, gt
 
     if weight is None:
@@ -1151,11 +1163,11 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
         loss = _ew.exp(input) - target * input
     else:
         loss = input - target * _ew.log(input + eps)
-    if full:
-        t = target._data
-        stir = t * np.log(np.where(t > 1, t, 1)) - t + 0.5 * np.log(2 * np.pi * np.where(
-            t > 1, t, 1))
-        loss = loss + _const(np.where(t > 1, stir, 0).astype(input._data.dtype))
+    if full:  # Stirling's approximation of log(t!), where t > 1 (differentiable in t)
+        big = target._data > 1
+        m = _const(big.astype(input._data.dtype))
+        ts = target * m + _const((~big).astype(input._data.dtype))  # 1 where t <= 1
+        loss = loss + (ts * _ew.log(ts) - ts + _ew.log(ts * (2 * math.pi)) * 0.5) * m
     return _reduce_t(loss, reduction)
 
 
@@ -1381,7 +1393,7 @@ class _CrossEntropyNode(Node):
     """loss = sum(A * log_softmax(x)) (A: coefficients from targets, weights, smoothing):
     dx = gA - softmax(x) * sum(gA, classes);  d(soft target) = g * dA/dt * log_softmax(x)"""
 
-    __slots__ = ("cax", "reduction", "tcoef")
+    __slots__ = ("cax", "reduction", "tcoef", "aconst")
     saved_spec = (0, 1, CONST, CONST)
 
     def backward(self, g, x, t, p, a):
@@ -1389,6 +1401,8 @@ class _CrossEntropyNode(Node):
         cax = self.cax
         if self.reduction == "none" and g.ndim:
             g = g.reshape(g.shape[:cax] + (1,) + g.shape[cax:])
+        if self.tcoef is not None and not _is_array(g) and t is not None:
+            a = t * self.tcoef + self.aconst  # soft targets: A stays differentiable in t
         ga = g * a
         gx = gt = None
         if _is_array(g):
@@ -1432,12 +1446,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             raise RuntimeError(f"weight tensor should be defined either for all {c} classes or "
                                f"no classes but got weight tensor of shape: "
                                f"{shape_str(weight._data.shape)}")
-        wc = 1 if weight is None else weight._data.reshape((c,) + (1,) * (x.ndim - 1 - cax))
-        tcoef = -(1 - label_smoothing) * wc
-        a = (td * tcoef - (label_smoothing / c) * wc).astype(x.dtype)
-        if reduction == "mean":
-            a = a / (x.size // c if c else 1)
-            tcoef = tcoef / (x.size // c if c else 1)
+        wc = np.ones((), x.dtype) if weight is None else \
+            weight._data.reshape((c,) + (1,) * (x.ndim - 1 - cax))
+        den = (x.size // c if c else 1) if reduction == "mean" else 1
+        tcoef = np.asarray(-(1 - label_smoothing) * wc / den, x.dtype)
+        aconst = np.asarray(-(label_smoothing / c) * wc / den, x.dtype)
+        a = (td * tcoef + aconst).astype(x.dtype)
         t_in, t_saved = target, td
     else:
         if td.dtype.kind == "f":
@@ -1451,7 +1465,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                                "probabilities, got Long")
         ys, valid, wy = _class_targets("cross_entropy", x, target, weight, ignore_index)
         a = _class_coeffs(x, ys, valid, wy, weight, label_smoothing, reduction)
-        tcoef, t_in, t_saved = None, None, None
+        tcoef, aconst, t_in, t_saved = None, None, None, None
     logp = _log_softmax_np(x, cax)
     with np.errstate(invalid="ignore"):
         prod = a * logp if label_smoothing or t_in is not None else np.where(a != 0, a * logp, 0)
@@ -1463,7 +1477,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return _make(out, False, None)
     p = np.exp(logp)
     return _node(_CrossEntropyNode, (input, t_in), out, (x, t_saved, p, a), cax=cax,
-                 reduction=reduction, tcoef=tcoef)
+                 reduction=reduction, tcoef=tcoef, aconst=aconst)
 
 
 class NllLossBackward0(Node):
@@ -1548,8 +1562,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = _reduction_arg(reduction, size_average, reduce)
     x, y = input._data, target._data
     if x.shape != y.shape:
-        raise ValueError(f"Target size ({shape_str(y.shape)}) must be the same as input size "
-                         f"({shape_str(x.shape)})")
+        raise ValueError(f"Target size ({_size_repr(y.shape)}) must be the same as input size "
+                         f"({_size_repr(x.shape)})")
     w = None if weight is None else weight._data
     pw = None if pos_weight is None else pos_weight._data
     for extra in (w, pw):
