@@ -5,6 +5,9 @@ from .ops.linalg import linalg_cholesky_ex as cholesky_ex  # noqa: F401
 from .ops.linalg import linalg_cond as cond  # noqa: F401
 from .ops.linalg import linalg_eig as eig  # noqa: F401
 from .ops.linalg import linalg_eigvals as eigvals  # noqa: F401
+from .ops.linalg import linalg_lu as lu  # noqa: F401
+from .ops.linalg import linalg_lu_factor as lu_factor  # noqa: F401
+from .ops.linalg import linalg_lu_solve as lu_solve  # noqa: F401
 from .ops.linalg import linalg_matrix_exp as matrix_exp  # noqa: F401
 from .ops.linalg import linalg_solve_ex as solve_ex  # noqa: F401
 from .ops.linalg import linalg_tensorinv as tensorinv  # noqa: F401
@@ -34,7 +37,8 @@ from .ops.linalg import linalg_vecdot as vecdot  # noqa: F401
 from .ops.linalg import linalg_vector_norm as vector_norm  # noqa: F401
 
 __all__ = ['LinAlgError', 'cholesky', 'cholesky_ex', 'cond', 'cross', 'det', 'diagonal', 'eig',
-           'eigh', 'eigvals', 'eigvalsh', 'inv', 'inv_ex', 'lstsq', 'matmul', 'matrix_exp',
+           'eigh', 'eigvals', 'eigvalsh', 'inv', 'inv_ex', 'lstsq', 'lu', 'lu_factor', 'lu_solve',
+           'matmul', 'matrix_exp',
            'matrix_norm', 'matrix_power', 'matrix_rank', 'multi_dot', 'norm', 'pinv', 'qr',
            'slogdet', 'solve', 'solve_ex', 'solve_triangular', 'svd', 'svdvals', 'tensorinv',
            'tensorsolve', 'vander', 'vecdot', 'vector_norm']

@@ -172,6 +172,10 @@ OPS = {
     "tensorsolve": (lambda L, a, b: L.linalg.tensorsolve(a, b), [rn(2, 3, 6) + 0, rn(2, 3)]),
     "vander": (lambda L, a: L.linalg.vander(a), [rn(4)]),
     "eig_values": (lambda L, a: L.linalg.eigvals(a).real, [rn(3, 3)]),
+    "lu": (lambda L, a: tuple(L.linalg.lu(a))[1:], [rn(2, 4, 4)]),
+    "lu_factor": (lambda L, a: L.linalg.lu_factor(a).LU, [rn(4, 4)]),
+    "lu_solve": (lambda L, a, b: L.linalg.lu_solve(*L.linalg.lu_factor(a), b),
+                 [rn(3, 3) + 3 * np.eye(3), rn(3, 2)]),
 }
 
 # Node names PyTorch gives that we match (compositions differ on purpose: we skip those).
@@ -233,6 +237,10 @@ def test_linalg_gradcheck(name):
     elif name in ("cholesky", "cholesky_upper", "cholesky_alias"):  # only one triangle is read: perturb symmetrically
         def f(a):
             return fn(cr, _sym(a))
+    elif name == "lu":
+        def f(a):
+            l_, u = fn(cr, a)
+            return l_ * 2 + u
     elif name == "slogdet":
         def f(a):
             return fn(cr, a)[1]
@@ -247,7 +255,7 @@ SECOND_ORDER = ["matmul_batched_bcast", "mv", "bmm", "addmm", "einsum_three", "e
                 "solve_triangular", "cholesky", "trace", "cross", "vector_norm_2",
                 "vector_norm_dim", "matrix_norm_fro", "pinv_tall", "eigvalsh", "svdvals",
                 "kron", "tensordot_lists", "matrix_power_neg", "qr_tall", "matrix_exp",
-                "cholesky_solve", "lstsq"]
+                "cholesky_solve", "lstsq", "lu", "lu_solve", "eigh"]
 
 
 @pytest.mark.torch
@@ -259,7 +267,12 @@ def test_second_order_vs_torch(name, torch_mod):
         ts = [L.tensor(a, requires_grad=True) for a in arrays]
         out = fn(L, *ts)
         if isinstance(out, tuple):
-            out = out[0] @ out[1] if name.startswith("qr") else out[-1]
+            if name.startswith("qr"):
+                out = out[0] @ out[1]
+            elif name == "eigh":  # eigenvectors are defined up to sign
+                out = out[1] * out[1] + out[0]
+            else:
+                out = out[-1]
         y = (out * out * out).sum() if name != "det" else out.sum() ** 3
         gs = L.autograd.grad(y, ts, create_graph=True)
         z = sum(((g * g).sum() for g in gs), 0)
@@ -309,6 +322,22 @@ def test_ex_variants_report_info(torch_mod):
         out = L.linalg.solve_ex(L.tensor(np.eye(2)), L.tensor(np.ones(2)))
         assert int(out.info) == 0
         np.testing.assert_allclose(out.result.numpy(), [1.0, 1.0])
+
+
+@pytest.mark.torch
+def test_lu_values_vs_torch(torch_mod):
+    for shape in [(4, 4), (2, 3, 5), (5, 3)]:
+        a = rn(*shape)
+        c = cr.linalg.lu(cr.tensor(a))
+        t = torch_mod.linalg.lu(torch_mod.tensor(a))
+        for ci, ti in zip(c, t):
+            np.testing.assert_allclose(ci.numpy(), ti.numpy(), atol=1e-12)
+        c = cr.linalg.lu_factor(cr.tensor(a))
+        t = torch_mod.linalg.lu_factor(torch_mod.tensor(a))
+        np.testing.assert_allclose(c.LU.numpy(), t.LU.numpy(), atol=1e-12)
+        np.testing.assert_array_equal(c.pivots.numpy(), t.pivots.numpy())
+        for ci, ti in zip(cr.lu_unpack(*c), torch_mod.lu_unpack(*t)):
+            np.testing.assert_allclose(ci.numpy(), ti.numpy(), atol=1e-12)
 
 
 def test_det_singular_gradient_is_cofactor():

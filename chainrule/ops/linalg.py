@@ -20,7 +20,8 @@ from ..tensor import Tensor, _make
 from ._broadcast import canon_dim, canon_dims, shape_str, sum_to
 
 __all__ = ['addbmm', 'addmm', 'addmv', 'addr', 'baddbmm', 'bmm', 'chain_matmul', 'cholesky',
-           'cholesky_inverse', 'cholesky_solve', 'cross', 'matrix_exp', 'triangular_solve',
+           'cholesky_inverse', 'cholesky_solve', 'cross', 'lu_unpack', 'matrix_exp',
+           'triangular_solve',
            'det', 'dot', 'einsum', 'ger', 'inner', 'inverse', 'is_tensor', 'kron', 'logdet',
            'matmul', 'matrix_power', 'mm', 'mv', 'outer', 'pinverse', 'qr', 'slogdet',
            'svd', 'tensordot', 'trace', 'vdot']
@@ -1998,3 +1999,169 @@ def _stack_last(ts):
         e = _embed(_tensor(t), shape, (Ellipsis, k), False)
         out = e if out is None else out + e
     return out
+
+
+# ======================================================================================
+# LU: lu_factor, lu, lu_solve
+# ======================================================================================
+def _lu_np(a: np.ndarray):
+    """Partial-pivoting LU like LAPACK's getrf: packed LU, 1-based pivots, row permutation.
+
+    The loop runs over the min(m, n) columns; every step is vectorised over the batch.
+    """
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    lu = np.array(a, dtype=a.dtype if a.dtype.kind in "fc" else np.float64).reshape((-1, m, n))
+    nb = lu.shape[0]
+    rows = np.arange(nb)
+    piv = np.zeros((nb, k), np.int32)
+    perm = np.tile(np.arange(m), (nb, 1))
+    for j in range(k):
+        p = j + np.argmax(np.abs(lu[:, j:, j]), axis=1)
+        piv[:, j] = p + 1
+        top = lu[rows, j].copy()
+        lu[rows, j] = lu[rows, p]
+        lu[rows, p] = top
+        tp = perm[rows, j].copy()
+        perm[rows, j] = perm[rows, p]
+        perm[rows, p] = tp
+        d = lu[:, j, j]
+        safe = np.where(d == 0, 1, d)
+        lu[:, j + 1:, j] = np.where((d == 0)[:, None], lu[:, j + 1:, j],
+                                    lu[:, j + 1:, j] / safe[:, None])
+        lu[:, j + 1:, j + 1:] -= lu[:, j + 1:, j, None] * lu[:, j, None, j + 1:]
+    batch = a.shape[:-2]
+    return lu.reshape(batch + (m, n)), piv.reshape(batch + (k,)), perm.reshape(batch + (m,))
+
+
+def _perm_matrix(perm, dtype):
+    m = perm.shape[-1]
+    p = np.zeros(perm.shape[:-1] + (m, m), dtype)
+    np.put_along_axis(p, perm[..., None, :], 1, axis=-2)  # P[perm[i], i] = 1
+    return p
+
+
+class LinalgLuBackward0(_MultiOutputNode):
+    """A = P L U (square):  dA = P L^{-H} (tril(L^H gL, -1) + triu(gU U^H)) U^{-H}"""
+
+    __slots__ = ("p",)
+    saved_spec = (-2, -3)
+
+    def backward(self, grads, l_, u):
+        _, gl, gu = grads
+        if l_.shape[-1] != u.shape[-2] or l_.shape[-2] != u.shape[-1]:
+            raise NotImplementedError("linalg.lu: the derivative is implemented for square "
+                                      "matrices only")
+        phi = None
+        if gl is not None:
+            phi = _tril(_mH(l_) @ gl, -1)
+        if gu is not None:
+            t = _triu(gu @ _mH(u))
+            phi = t if phi is None else phi + t
+        if phi is None:
+            return (None,)
+        x = _solve_tri(_mH(l_), phi, True)              # L^{-H} phi
+        x = _solve_tri(_mH(u), x, False, left=False)    # ... U^{-H}
+        return (self.p @ x,)
+
+
+_Lu = namedtuple("lu", ["P", "L", "U"])
+_LuFactor = namedtuple("lu_factor", ["LU", "pivots"])
+
+
+def linalg_lu(A, *, pivot=True, out=None):
+    """``A = P L U`` with partial pivoting (L unit lower triangular)."""
+    a = A._data
+    if a.ndim < 2:
+        raise RuntimeError("linalg.lu: Expected tensor with 2 or more dimensions. Got size: "
+                           f"{shape_str(a.shape)} instead")
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    lu, _, perm = _lu_np(a)
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    l_ = np.tril(lu[..., :, :k], -1) + np.eye(m, k, dtype=lu.dtype)
+    u = np.triu(lu[..., :k, :])
+    p = _perm_matrix(perm, lu.dtype)
+    node, outs = _record_multi(LinalgLuBackward0, (p, l_, u), (A,), (l_, u))
+    if node is not None:
+        node.p = p
+        p_out = _make(p, False, None)
+        outs = (p_out,) + outs[1:]
+    return _Lu(*outs)
+
+
+class LinalgLuFactorExBackward0(_MultiOutputNode):
+    """Packed LU: the lu backward with gL = tril(g, -1), gU = triu(g)."""
+
+    __slots__ = ("p",)
+    saved_spec = (-1,)
+
+    def backward(self, grads, lu):
+        g = grads[0]
+        if g is None:
+            return (None,)
+        n = lu.shape[-1]
+        l_ = _tril(lu, -1) + np.eye(n, dtype=_arr(lu).dtype)
+        u = _triu(lu)
+        phi = _tril(_mH(l_) @ _tril(g, -1), -1) + _triu(_triu(g) @ _mH(u))
+        x = _solve_tri(_mH(l_), phi, True)
+        x = _solve_tri(_mH(u), x, False, left=False)
+        return (self.p @ x,)
+
+
+def linalg_lu_factor(A, *, pivot=True, out=None):
+    """Packed LU factors and LAPACK-style 1-based pivots."""
+    a = A._data
+    if a.ndim < 2:
+        raise RuntimeError("torch.linalg.lu_factor: Expected tensor with 2 or more dimensions. "
+                           f"Got size: {shape_str(a.shape)} instead")
+    lu, piv, perm = _lu_np(a)
+    node, outs = _record_multi(LinalgLuFactorExBackward0, (lu, piv), (A,), (lu,))
+    if node is not None:
+        if a.shape[-1] != a.shape[-2]:
+            node.next_functions = (NO_EDGE,)
+        node.p = _perm_matrix(perm, lu.dtype)
+    return _LuFactor(*outs)
+
+
+def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
+    """Solve ``A X = B`` from ``lu_factor``'s output (differentiable in LU and B)."""
+    lu = LU._data
+    piv = pivots._data
+    n = lu.shape[-1]
+    # rebuild the permutation from the sequential swaps
+    perm = np.tile(np.arange(n), piv.shape[:-1] + (1,)).reshape(-1, n)
+    pv = piv.reshape(-1, piv.shape[-1]) - 1
+    rows = np.arange(perm.shape[0])
+    for j in range(pv.shape[-1]):
+        p = pv[:, j]
+        tj = perm[rows, j].copy()
+        perm[rows, j] = perm[rows, p]
+        perm[rows, p] = tj
+    p_mat = _const(_perm_matrix(perm.reshape(piv.shape[:-1] + (n,)), lu.dtype))
+    eye = np.eye(n, dtype=lu.dtype)
+    l_ = _tril(LU, -1) + eye
+    u = _triu(LU)
+    a = matmul(p_mat, matmul(l_, u))
+    if adjoint:
+        a = _mH(a)
+    return linalg_solve(a, B, left=left)
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
+    lu = LU_data._data
+    m, n = lu.shape[-2:]
+    k = min(m, n)
+    piv = LU_pivots._data.reshape(-1, k) - 1
+    perm = np.tile(np.arange(m), (piv.shape[0], 1))
+    rows = np.arange(perm.shape[0])
+    for j in range(k):
+        p = piv[:, j]
+        tj = perm[rows, j].copy()
+        perm[rows, j] = perm[rows, p]
+        perm[rows, p] = tj
+    p_mat = _const(_perm_matrix(perm.reshape(lu.shape[:-2] + (m,)), lu.dtype))
+    l_ = _tril(LU_data[..., :, :k], -1) + np.eye(m, k, dtype=lu.dtype)
+    u = _triu(LU_data[..., :k, :])
+    return _Lu(p_mat, l_, u)
