@@ -242,3 +242,16 @@ def test_save_graph_writes_dot(tmp_path, monkeypatch):
     paths = save_graph((w * w).sum(), tmp_path / "sub" / "g.dot")
     assert paths == [str(tmp_path / "sub" / "g.dot")]
     assert "MulBackward0" in (tmp_path / "sub" / "g.dot").read_text()
+
+
+def test_readme_example_runs_and_commands_are_documented(capsys):
+    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    code = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    assert len(code.strip().splitlines()) <= 10
+    exec(compile(code, "README.md", "exec"), {})
+    assert "grad_fn=<BinaryCrossEntropyWithLogitsBackward0>" in capsys.readouterr().out
+    assert "make demo" in readme and "make test" in readme
+    makefile = open(os.path.join(ROOT, "Makefile"), encoding="utf-8").read()
+    assert re.search(r"^demo:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+    assert "examples/autograd_tutorial.py" in makefile
+    assert "torch==2.13.0" in makefile
