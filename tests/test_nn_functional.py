@@ -618,3 +618,141 @@ def test_loss_shape_errors_name_both_shapes():
     with pytest.raises(ValueError, match=r"Target size \(torch.Size\(\[3, 5\]\)\) must be the "
                                          r"same as input size \(torch.Size\(\[3, 4\]\)\)"):
         F.binary_cross_entropy_with_logits(cr.randn(3, 4), cr.rand(3, 5))
+
+
+# -- normalization ---------------------------------------------------------------------------
+@pytest.mark.torch
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_matches_torch(affine):
+    import torch
+
+    x = _rand(3, 4, 5)
+    arrays = [x] + ([_rand(4, 5), _rand(4, 5)] if affine else [])
+    y = compare_torch(lambda x, *wb: F.layer_norm(x, (4, 5), *wb, eps=1e-3),
+                      lambda x, *wb: torch.nn.functional.layer_norm(x, (4, 5), *wb, eps=1e-3),
+                      *arrays)
+    assert y.grad_fn.name() == "NativeLayerNormBackward0"
+    check_grad(lambda x, *wb: F.layer_norm(x, (5,), *[t[0] for t in wb]), *arrays)
+    second_order(lambda x, *w: F.layer_norm(x, (4, 5), *w), *arrays[:2])  # linear in bias
+    with pytest.raises(RuntimeError, match=r"Given normalized_shape=\[3\], expected input with "
+                                           r"shape \[\*, 3\], but got input of size\[3, 4, 5\]"):
+        F.layer_norm(cr.tensor(x), (3,))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (2, 3, 4, 2)])
+def test_batch_norm_training_matches_torch_and_updates_running_stats(shape):
+    import torch
+
+    x, w, b = _rand(*shape), _rand(3), _rand(3)
+    rm, rv = _rand(3), np.abs(_rand(3)) + 0.5
+    crm, crv = cr.tensor(rm.copy()), cr.tensor(rv.copy())
+    trm, trv = torch.tensor(rm.copy()), torch.tensor(rv.copy())
+    y = compare_torch(lambda x, w, b: F.batch_norm(x, crm, crv, w, b, True, 0.3),
+                      lambda x, w, b: torch.nn.functional.batch_norm(x, trm, trv, w, b, True, 0.3),
+                      x, w, b)
+    assert y.grad_fn.name() == "NativeBatchNormBackward0"
+    np.testing.assert_allclose(crm.numpy(), trm.numpy())
+    np.testing.assert_allclose(crv.numpy(), trv.numpy())
+    # eval uses the running statistics
+    compare_torch(lambda x, w, b: F.batch_norm(x, crm, crv, w, b, False),
+                  lambda x, w, b: torch.nn.functional.batch_norm(x, trm, trv, w, b, False),
+                  x, w, b)
+    second_order(lambda x, w: F.batch_norm(x, None, None, w, None, True), x, w)
+    second_order(lambda x, w: F.batch_norm(x, None, None, w, None, True) ** 2, x, w, wrt=1)
+
+
+def test_batch_norm_errors():
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel when training"):
+        F.batch_norm(cr.randn(1, 4), None, None, training=True)
+    with pytest.raises(RuntimeError, match="running_mean should contain 4 elements not 5"):
+        F.batch_norm(cr.randn(3, 4), cr.zeros(5), cr.ones(5))
+
+
+@pytest.mark.torch
+def test_group_and_instance_norm_match_torch():
+    import torch
+
+    tf = torch.nn.functional
+    x, w, b = _rand(2, 6, 3, 2), _rand(6), _rand(6)
+    y = compare_torch(lambda x, w, b: F.group_norm(x, 3, w, b), lambda x, w, b: tf.group_norm(
+        x, 3, w, b), x, w, b)
+    assert y.grad_fn.name() == "NativeGroupNormBackward0"
+    second_order(lambda x: F.group_norm(x, 2), _rand(2, 4, 3))
+    compare_torch(lambda x, w, b: F.instance_norm(x, weight=w, bias=b),
+                  lambda x, w, b: tf.instance_norm(x, weight=w, bias=b), x, w, b)
+    rm, rv = cr.zeros(6), cr.ones(6)
+    trm, trv = torch.zeros(6, dtype=torch.float64), torch.ones(6, dtype=torch.float64)
+    compare_torch(lambda x: F.instance_norm(x, rm, rv), lambda x: tf.instance_norm(x, trm, trv), x)
+    np.testing.assert_allclose(rm.numpy(), trm.numpy())
+    np.testing.assert_allclose(rv.numpy(), trv.numpy())
+    with pytest.raises(RuntimeError, match="divisible by num_groups"):
+        F.group_norm(cr.randn(3, 4), 3)
+
+
+@pytest.mark.torch
+def test_local_response_norm_and_rms_norm_match_torch():
+    import torch
+
+    tf = torch.nn.functional
+    compare_torch(lambda x: F.local_response_norm(x, 3), lambda x: tf.local_response_norm(x, 3),
+                  _rand(2, 5, 3, 3))
+    compare_torch(lambda x, w: F.rms_norm(x, (4,), w, 1e-5), lambda x, w: tf.rms_norm(
+        x, (4,), w, 1e-5), _rand(3, 4), _rand(4))
+
+
+@pytest.mark.torch
+def test_normalize_cosine_similarity_pairwise_distance_match_torch():
+    import torch
+
+    tf = torch.nn.functional
+    a, b = _rand(4, 5), _rand(4, 5)
+    for p in (1, 2, 3, float("inf")):
+        compare_torch(lambda x: F.normalize(x, p, 1), lambda x: tf.normalize(x, p, 1), a)
+        compare_torch(lambda x, y: F.pairwise_distance(x, y, p),
+                      lambda x, y: tf.pairwise_distance(x, y, p), a, b)
+    compare_torch(lambda x, y: F.cosine_similarity(x, y, 1), lambda x, y: tf.cosine_similarity(
+        x, y, 1), a, b)
+    compare_torch(lambda x, y: F.cosine_similarity(x, y, 0), lambda x, y: tf.cosine_similarity(
+        x, y, 0), a, _rand(1, 5))
+    second_order(lambda x: F.normalize(x, 2, 1), a)
+    second_order(lambda x, y: F.cosine_similarity(x, y), a, b)
+    # a zero row: normalize and the norm's gradient stay finite (eps clamps)
+    z = np.zeros((2, 3))
+    compare_torch(lambda x: F.normalize(x), lambda x: tf.normalize(x), z)
+
+
+# -- attention ---------------------------------------------------------------------------
+@pytest.mark.torch
+@pytest.mark.parametrize("kw", [{}, dict(is_causal=True), dict(scale=0.3), dict(mask="bool"),
+                                dict(mask="float")])
+def test_scaled_dot_product_attention_matches_torch(kw):
+    import torch
+
+    kw = dict(kw)
+    q, k, v = _rand(2, 3, 4, 5), _rand(2, 3, 6, 5), _rand(2, 3, 6, 2)
+    if kw.get("is_causal"):
+        k, v = k[:, :, :4], v[:, :, :4]
+    mask = kw.pop("mask", None)
+    cm = tm = None
+    if mask == "bool":
+        m = RNG.uniform(size=(4, 6)) > 0.3
+        m[:, 0] = True
+        cm, tm = cr.tensor(m), torch.tensor(m)
+    elif mask == "float":
+        m = _rand(4, 6)
+        cm, tm = cr.tensor(m), torch.tensor(m)
+    compare_torch(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, cm, **kw),
+                  lambda q, k, v: torch.nn.functional.scaled_dot_product_attention(
+                      q, k, v, tm, **kw), q, k, v)
+    second_order(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, cm, **kw),
+                 q[:1, :1], k[:1, :1], v[:1, :1])
+
+
+def test_sdpa_dropout_is_seeded():
+    q = cr.randn(1, 2, 3, 4)
+    cr.manual_seed(5)
+    a = F.scaled_dot_product_attention(q, q, q, dropout_p=0.5)
+    cr.manual_seed(5)
+    b = F.scaled_dot_product_attention(q, q, q, dropout_p=0.5)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())

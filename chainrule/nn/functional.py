@@ -1829,9 +1829,13 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """sum(x1 x2) / (max(||x1||, eps) max(||x2||, eps)) along ``dim``."""
     a, b = x1._data, x2._data
     try:
-        np.broadcast_shapes(a.shape, b.shape)
+        shape = np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
         raise broadcast_error(a.shape, b.shape) from None
+    if a.shape != shape:
+        x1 = x1.expand(shape)
+    if b.shape != shape:
+        x2 = x2.expand(shape)
     n1 = _pnorm(x1, 2, dim, True)
     n2 = _pnorm(x2, 2, dim, True)
 
