@@ -30,8 +30,17 @@ import numpy as np
 
 from .autograd import functional as _F
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
-           "functional_call"]
+__all__ = [
+    "functional_call",
+    "grad",
+    "grad_and_value",
+    "hessian",
+    "jacfwd",
+    "jacrev",
+    "jvp",
+    "vjp",
+    "vmap",
+]
 
 
 def _cr():
@@ -353,7 +362,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     from .autograd.grad_mode import enable_grad
 
     if not isinstance(primals, tuple):
-        raise RuntimeError(
+        raise RuntimeError(  # noqa: TRY004 - PyTorch raises RuntimeError here
             "jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be "
             "valid to call f(*primals).")
     if not isinstance(tangents, tuple) or len(tangents) != len(primals):
@@ -362,9 +371,8 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
             f"structure. For example, if primals is a tuple of 3 tensors, tangents also must "
             f"be. Got primals with structure {type(primals)} and tangents with structure "
             f"{type(tangents)}")
-    cr = _cr()
     with enable_grad():
-        args, nums, leaves_per_arg, fresh = _prepare(primals, tuple(range(len(primals))), "jvp")
+        args, _, leaves_per_arg, fresh = _prepare(primals, tuple(range(len(primals))), "jvp")
         t_leaves, _ = _flatten(tangents)
         flat = [x for leaves in leaves_per_arg for x in leaves]
         if len(t_leaves) != len(flat):
@@ -636,18 +644,18 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             except Exception:  # noqa: BLE001 - not batch-friendly: loop instead
                 out_b = None
         first = call(0)
-        if out_b is not None and _batch_ok(out_b, first, batch, 0):
-            if batch == 1 or _batch_ok(out_b, call(batch - 1), batch, batch - 1):
-                return _place_out(out_b, out_dims)
+        if out_b is not None and _batch_ok(out_b, first, batch, 0) and (
+                batch == 1 or _batch_ok(out_b, call(batch - 1), batch, batch - 1)):
+            return _place_out(out_b, out_dims)
         samples = [first] + [call(i) for i in range(1, batch)]
-        leaves0, spec = _flatten(first)
+        _, spec = _flatten(first)
         cols = list(zip(*[_flatten(s)[0] for s in samples]))
         stacked = []
         for col in cols:
             if not all(_is_tensor(c) for c in col):
-                raise ValueError(
-                    f"vmap({getattr(func, '__name__', func)}, ...): `{getattr(func, '__name__', func)}`"
-                    f" must only return Tensors, got type {type(col[0])}.")
+                name = getattr(func, "__name__", func)
+                raise ValueError(f"vmap({name}, ...): `{name}` must only return Tensors, got "
+                                 f"type {type(col[0])}.")
             stacked.append(_F._stack(list(col), col[0].shape, col[0]))
         return _place_out(_unflatten(stacked, spec), out_dims)
 

@@ -57,7 +57,7 @@ def test_matches_torch_checkpoint(reentrant):
 
 def test_intermediates_are_not_kept_and_recomputed_once():
     calls = []
-    x, w1, w2 = _params()
+    x, w1, _ = _params()
 
     def block(h):
         calls.append(1)
@@ -95,7 +95,7 @@ def test_input_without_grad_still_trains_parameters():
 
 def test_double_backward_through_checkpoint():
     x, w1, _ = _params()
-    f = lambda h: (cr.tanh(h @ w1) ** 3).sum()  # noqa: E731
+    f = lambda h: (cr.tanh(h @ w1) ** 3).sum()
     (g,) = cr.autograd.grad(f(x), x, create_graph=True)
     (gg,) = cr.autograd.grad((g * g).sum(), x)
     x2 = cr.tensor(XD, requires_grad=True)
@@ -121,7 +121,7 @@ def test_rng_state_is_replayed(reentrant):
 
 
 def test_multiple_outputs_and_non_tensor_args():
-    x, w1, w2 = _params()
+    x, w1, _ = _params()
 
     def f(h, scale):
         return h @ w1 * scale, (h * h).sum()
@@ -129,7 +129,7 @@ def test_multiple_outputs_and_non_tensor_args():
     a, b = f(x, 3.0)
     ((a ** 2).sum() + b).backward()
     expected = _grads(x, w1)
-    x, w1, w2 = _params()
+    x, w1, _ = _params()
     a, b = checkpoint(f, x, 3.0, use_reentrant=False)
     ((a ** 2).sum() + b).backward()
     for got, exp in zip(_grads(x, w1), expected):
@@ -161,7 +161,7 @@ def test_no_grad_mode_just_runs():
 
 
 def test_reentrant_rejects_kwargs():
-    x, w1, _ = _params()
+    x, _, _ = _params()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(ValueError, match="Unexpected keyword arguments"):

@@ -177,7 +177,6 @@ def test_vmap_broadcasting_function(make):
 
 @pytest.mark.torch
 def test_vmap_non_broadcasting_function_falls_back_to_loop():
-    import torch
     import torch.func as TF
 
     def f(x, w):  # the full sum and x @ w (w unbatched) are not batch-friendly as written

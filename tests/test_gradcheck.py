@@ -1,4 +1,4 @@
-"""gradcheck / gradgradcheck: pass on right gradients, fail (with PyTorch's message) on wrong ones."""
+"""gradcheck / gradgradcheck: pass on right gradients, fail with PyTorch's message on wrong ones."""
 import importlib
 
 import numpy as np
@@ -150,7 +150,7 @@ def test_float32_warns_and_central_differences_fail():
 
 
 def test_richardson_checks_float32_tightly():
-    f = lambda x: cr.tanh(x) * x.exp()  # noqa: E731
+    f = lambda x: cr.tanh(x) * x.exp()
     x = _x(4, dtype=cr.float32)
     assert gradcheck(f, (x,), method="richardson", atol=1e-5, rtol=1e-4)
     assert not gradcheck(WrongSquare.apply, (x,), method="richardson", raise_exception=False)

@@ -129,9 +129,8 @@ def test_forward_ad_errors_match_torch():
             fw.make_dual(lib.ones(2), lib.ones(3))
 
     def nested(lib, fw):
-        with fw.dual_level():
-            with fw.dual_level():
-                pass
+        with fw.dual_level(), fw.dual_level():
+            pass
 
     for fn in (no_level, bad_size, nested):
         assert msg(cr, fwAD, fn) == msg(torch, tfw, fn)

@@ -192,9 +192,9 @@ def test_anomaly_message_matches_torch():
         warnings.simplefilter("ignore")
         with pytest.raises(RuntimeError) as et, torch.autograd.detect_anomaly():
             _nan_backward(torch)
-        with np.errstate(all="ignore"):
-            with pytest.raises(RuntimeError) as ec, anomaly.detect_anomaly():
-                _nan_backward(cr)
+        with np.errstate(all="ignore"), pytest.raises(RuntimeError) as ec, \
+                anomaly.detect_anomaly():
+            _nan_backward(cr)
     assert str(ec.value) == str(et.value)
     assert str(ec.value) == "Function 'DivBackward0' returned nan values in its 0th output."
 
@@ -210,9 +210,9 @@ def test_anomaly_off_outside_and_state_restored():
             with pytest.raises(RuntimeError, match="returned nan values"):
                 _nan_backward(cr)
         assert not anomaly.is_anomaly_enabled()
-        with pytest.warns(UserWarning, match="Anomaly Detection has been enabled"):
-            with anomaly.detect_anomaly(check_nan=False):
-                _nan_backward(cr)
+        with pytest.warns(UserWarning, match="Anomaly Detection has been enabled"), \
+                anomaly.detect_anomaly(check_nan=False):
+            _nan_backward(cr)
 
 
 def test_anomaly_leaves_graph_hooks_clean():
@@ -238,17 +238,16 @@ def test_saved_tensors_hooks_interface():
 
     for lib, gmod in ((cr, graph), (torch, torch.autograd.graph)):
         x = lib.tensor(X, requires_grad=True)
-        with gmod.saved_tensors_hooks(lambda t: t, lambda t: t):
-            with gmod.save_on_cpu():
-                y = (x * x).sum()
+        with gmod.saved_tensors_hooks(lambda t: t, lambda t: t), gmod.save_on_cpu():
+            y = (x * x).sum()
         y.backward()
         np.testing.assert_allclose(x.grad.numpy(), 2 * X)
     msgs = []
     for gmod in (graph, torch.autograd.graph):
-        with gmod.disable_saved_tensors_hooks("no hooks here"):
-            with pytest.raises(RuntimeError) as e:
-                with gmod.saved_tensors_hooks(lambda t: t, lambda t: t):
-                    pass
+        with gmod.disable_saved_tensors_hooks("no hooks here"), \
+                pytest.raises(RuntimeError) as e, \
+                gmod.saved_tensors_hooks(lambda t: t, lambda t: t):
+            pass
         msgs.append(str(e.value))
     assert msgs[0] == msgs[1]
 

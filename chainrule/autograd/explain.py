@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["explain", "Explanation"]
+__all__ = ["Explanation", "explain"]
 
 
 class Explanation(str):
@@ -181,7 +181,7 @@ def _explain(output, tensor, max_paths, AccumulateGrad):
             users.append(node.name())
         if type(node) is AccumulateGrad and node.variable is not tensor and \
                 node.variable._data.size and np.shares_memory(node.variable._data, tensor._data):
-            users.append(f"a leaf sharing tensor's memory (AccumulateGrad of another tensor)")
+            users.append("a leaf sharing tensor's memory (AccumulateGrad of another tensor)")
     if users:
         return _make(
             "the path is broken: tensor's values are used in output's graph (by "

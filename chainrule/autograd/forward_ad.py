@@ -32,7 +32,7 @@ UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
 
 class _Level:
-    __slots__ = ("index", "duals", "fresh")
+    __slots__ = ("duals", "fresh", "index")
 
     def __init__(self, index):
         self.index = index

@@ -16,8 +16,13 @@ import warnings
 
 import numpy as np
 
-__all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "get_numerical_jacobian",
-           "get_analytical_jacobian"]
+__all__ = [
+    "GradcheckError",
+    "get_analytical_jacobian",
+    "get_numerical_jacobian",
+    "gradcheck",
+    "gradgradcheck",
+]
 
 
 class GradcheckError(RuntimeError):
@@ -361,7 +366,7 @@ def _fast_check(func, inputs, diff_idx, outputs, eps, atol, rtol, method):
             # Numerical: directional derivative of <v, f_o> along u (one extra input slot).
             base = x._data.astype(np.float64).reshape(-1)
 
-            def g(s, o=o):
+            def g(s, o=o, i=i, x=x, u=u, v=v, base=base):
                 args = list(inputs)
                 data = (base + float(s) * u).astype(x._data.dtype).reshape(x.shape)
                 t = cr.from_numpy(data)

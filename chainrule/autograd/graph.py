@@ -13,9 +13,17 @@ from collections import namedtuple
 
 from .function import AccumulateGrad, Node, RemovableHandle, edge
 
-__all__ = ["Node", "GradientEdge", "get_gradient_edge", "saved_tensors_hooks", "save_on_cpu",
-           "disable_saved_tensors_hooks", "register_multi_grad_hook",
-           "current_saved_tensors_hooks", "increment_version"]
+__all__ = [
+    "GradientEdge",
+    "Node",
+    "current_saved_tensors_hooks",
+    "disable_saved_tensors_hooks",
+    "get_gradient_edge",
+    "increment_version",
+    "register_multi_grad_hook",
+    "save_on_cpu",
+    "saved_tensors_hooks",
+]
 
 GradientEdge = namedtuple("GradientEdge", ("node", "output_nr"))
 
@@ -131,13 +139,13 @@ def register_multi_grad_hook(tensors, fn, *, mode="all"):
                 pending[i] = True
                 if len(pending) == n:
                     pending.clear()
-                return None
+                return
             pending[i] = grad
             if len(pending) == n:
                 grads = tuple(pending[k] for k in range(n))
                 pending.clear()
                 fn(grads)
-            return None
+            return
         return hook
 
     return _MultiHandle([t.register_hook(make(i)) for i, t in enumerate(tensors)])

@@ -24,7 +24,7 @@ import warnings
 
 from ..autograd.function import Function
 
-__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "CheckpointFunction"]
+__all__ = ["CheckpointError", "CheckpointFunction", "checkpoint", "checkpoint_sequential"]
 
 
 class CheckpointError(RuntimeError):
