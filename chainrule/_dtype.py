@@ -180,3 +180,36 @@ def _combine(higher, lower):
     if ch == _BOOL or cl == _FLOAT:
         return promote_types(higher, lower)
     return higher
+
+
+# -- public API (exported by chainrule/__init__.py as promote_types, result_type, can_cast) ---
+def api_promote_types(type1, type2) -> dtype:
+    """``torch.promote_types``: the smallest dtype both ``type1`` and ``type2`` convert to.
+
+    >>> import chainrule as torch
+    >>> from chainrule._dtype import api_promote_types
+    >>> api_promote_types(torch.int32, torch.float16)
+    chainrule.float16
+    """
+    return _BY_NP[promote_types(to_np(type1), to_np(type2))]
+
+
+def api_result_type(tensor1, tensor2) -> dtype:
+    """``torch.result_type``: the dtype of an arithmetic op on two tensors and/or numbers
+    (dimensioned tensors outrank 0-d tensors, which outrank Python numbers)."""
+    def operand(x):
+        data = getattr(x, "_data", None)
+        if data is not None:
+            return data
+        if isinstance(x, (_py_bool, _py_int, _py_float, _py_complex)):
+            return x
+        raise TypeError("result_type() received an invalid combination of arguments - got "
+                        f"({type(tensor1).__name__}, {type(tensor2).__name__})")
+
+    return _BY_NP[result_type(operand(tensor1), operand(tensor2))]
+
+
+def api_can_cast(from_, to) -> _builtins.bool:
+    """``torch.can_cast``: casting is allowed unless it lowers the category
+    (complex > floating > integral > bool); within a category any size goes."""
+    return _CATEGORY[to_np(from_)] <= _CATEGORY[to_np(to)]

@@ -171,3 +171,35 @@ def test_tensor_dtype_conversions_match_torch():
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     assert cr.tensor([1, 2]).to(cr.float64).dtype is cr.float64
     assert cr.tensor([1, 2]).to(cr.zeros(1)).dtype is cr.float32
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("a,b", list(itertools.product(NAMES, NAMES)))
+def test_public_promote_types_and_can_cast(a, b):
+    import torch
+
+    ours = _dtype.api_promote_types(getattr(cr, a), getattr(cr, b))
+    assert ours.name == _name(torch.promote_types(getattr(torch, a), getattr(torch, b)))
+    assert _dtype.api_can_cast(getattr(cr, a), getattr(cr, b)) == torch.can_cast(
+        getattr(torch, a), getattr(torch, b))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("a", NAMES)
+@pytest.mark.parametrize("other", ["int32 tensor", "float64 0-d", "int", "float", "bool",
+                                   "complex"])
+def test_public_result_type(a, other):
+    import torch
+
+    def make(L):
+        return {"int32 tensor": lambda: L.tensor([1, 2], dtype=L.int32),
+                "float64 0-d": lambda: L.tensor(1.0, dtype=L.float64),
+                "int": lambda: 3, "float": lambda: 2.5, "bool": lambda: True,
+                "complex": lambda: 1j}[other]()
+
+    ours = _dtype.api_result_type(_tensors(cr, a), make(cr))
+    theirs = torch.result_type(_tensors(torch, a), make(torch))
+    assert ours.name == _name(theirs)
+    ours = _dtype.api_result_type(make(cr), _tensors(cr, a, zero_dim=True))
+    theirs = torch.result_type(make(torch), _tensors(torch, a, zero_dim=True))
+    assert ours.name == _name(theirs)
