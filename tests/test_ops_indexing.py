@@ -176,6 +176,27 @@ def test_scatter_src_larger_than_index_gradcheck():
                RNG.standard_normal((2, 3)))
 
 
+@pytest.mark.torch
+def test_setitem_through_views_updates_base(torch_mod):
+    grads = []
+    for L in (cr, torch_mod):
+        w = L.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        z = L.zeros(2, 3, dtype=L.float64)
+        z[1][2] = w[0] * 5
+        y = z + 0
+        z[0][:2] = w[1:] * w[1:]
+        z[0].index_fill_(0, _idx(L, [0]), 0.0)
+        row = z[1]
+        row.masked_fill_(_mask(L, [True, False, False]), 4.0)
+        assert z.grad_fn.name().endswith("CopySlices")
+        (z.sum() * 3 + y.sum()).backward()
+        grads.append(w.grad.numpy())
+        x = L.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+            x[0:2][0] = w[0]
+    np.testing.assert_allclose(grads[0], grads[1])
+
+
 def test_setitem_gradcheck():
     def f(x, v):
         y = x * 1

@@ -369,17 +369,27 @@ def getitem(input, key):
         raise _translate(e, x.shape) from None
     if type(out) is not _ndarray:
         out = np.asarray(out)
-    if input._requires_grad and grad_state.enabled and out.dtype.kind in "fc":
-        if adv:
-            node = IndexBackward0()
-            node.accumulate = _has_int_array(nkey)
+    if grad_state.enabled:
+        if input._requires_grad and out.dtype.kind in "fc":
+            if adv:
+                node = IndexBackward0()
+                node.accumulate = _has_int_array(nkey)
+            else:
+                node = (cls or _simple_cls(nkey))()
+            node.next_functions = (edge(input),)
+            node.saved = ()
+            node.in_shape = x.shape
+            node.key = nkey
+            res = _make(out, True, node)
         else:
-            node = (cls or _simple_cls(nkey))()
-        node.next_functions = (edge(input),)
-        node.saved = ()
-        node.in_shape = x.shape
-        node.key = nkey
-        return _make(out, True, node)
+            res = _make(out, False, None)
+        if not adv:
+            # A view: remember where it came from, so that writing into it (view[k] = v)
+            # can update the base's history too, as PyTorch does.
+            d = res.__dict__
+            d["_base"] = input
+            d["_view_key"] = nkey
+        return res
     return _make(out, False, None)
 
 
@@ -478,11 +488,47 @@ def _put_inplace(t, nkey, value, node_cls, accumulate=False):
     record = grad_state.enabled and t._data.dtype.kind in "fc" and (
         t._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     if record:
-        return inplace(t, _put_op, nkey, value, node_cls, accumulate)
+        if t._base is not None:
+            _check_view_of_leaf(t)
+        inplace(t, _put_op, nkey, value, node_cls, accumulate)
+        if t._base is not None:
+            propagate_to_base(t)
+        return t
     _check_inplace(t)
     _assign(t._data, nkey, _value_array(value, t._data.dtype), accumulate)
     t._bump()
     return t
+
+
+def _check_view_of_leaf(t):
+    b = t._base
+    while b is not None:
+        if b._requires_grad and b.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
+        b = b._base
+
+
+def propagate_to_base(view) -> None:
+    """After an in-place write into ``view`` (memory already shared), give each base in the
+    chain a CopySlices node: base_new = base_old with base_old[key] = view_new."""
+    t = view
+    while True:
+        base = t._base
+        key = t.__dict__.get("_view_key")
+        if base is None or key is None or not t._requires_grad:
+            return
+        node = CopySlices()
+        node.next_functions = (edge(base) if base._requires_grad else NO_EDGE, edge(t))
+        node.saved = ()
+        node.key = key
+        node.v_shape = t._data.shape
+        node.accumulate = False
+        base.grad_fn = node
+        base._requires_grad = True
+        if base._output_nr:
+            base._output_nr = 0
+        t = base
 
 
 def setitem(input, key, value):
@@ -1375,28 +1421,39 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 # ======================================================================================
 # In-place variants (out-of-place result, then rebase the tensor's data and history)
 # ======================================================================================
+def _inplace(t, op, *args, **kwargs):
+    """``inplace`` from tensor.py, plus PyTorch's view semantics: a base sees the new history."""
+    if t._base is None or not grad_state.enabled:
+        return inplace(t, op, *args, **kwargs)
+    if t._requires_grad or any(getattr(a, "_requires_grad", False) for a in args):
+        _check_view_of_leaf(t)
+    inplace(t, op, *args, **kwargs)
+    propagate_to_base(t)
+    return t
+
+
 def scatter_(input, dim, index, src=None, value=None, *, reduce=None):
-    return inplace(input, scatter, dim, index, src, value, reduce=reduce)
+    return _inplace(input, scatter, dim, index, src, value, reduce=reduce)
 
 
 def scatter_add_(input, dim, index, src):
-    return inplace(input, scatter_add, dim, index, src)
+    return _inplace(input, scatter_add, dim, index, src)
 
 
 def scatter_reduce_(input, dim, index, src, reduce, *, include_self=True):
-    return inplace(input, scatter_reduce, dim, index, src, reduce, include_self=include_self)
+    return _inplace(input, scatter_reduce, dim, index, src, reduce, include_self=include_self)
 
 
 def index_add_(input, dim, index, source, *, alpha=1):
-    return inplace(input, index_add, dim, index, source, alpha=alpha)
+    return _inplace(input, index_add, dim, index, source, alpha=alpha)
 
 
 def index_copy_(input, dim, index, source):
-    return inplace(input, index_copy, dim, index, source)
+    return _inplace(input, index_copy, dim, index, source)
 
 
 def index_fill_(input, dim, index, value):
-    return inplace(input, index_fill, dim, index, value)
+    return _inplace(input, index_fill, dim, index, value)
 
 
 def masked_fill_(input, mask, value):
@@ -1407,7 +1464,7 @@ def masked_fill_(input, mask, value):
         raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value._data.ndim} dimension(s).")
     if grad_state.enabled and (input._requires_grad or vt and value._requires_grad):
-        return inplace(input, masked_fill, mask, value)
+        return _inplace(input, masked_fill, mask, value)
     # Fast path (attention masks): write straight into the memory, no copies.
     _check_inplace(input)
     try:
@@ -1424,8 +1481,8 @@ def masked_fill_(input, mask, value):
 
 
 def masked_scatter_(input, mask, source):
-    return inplace(input, masked_scatter, mask, source)
+    return _inplace(input, masked_scatter, mask, source)
 
 
 def put_(input, index, source, accumulate=False):
-    return inplace(input, put, index, source, accumulate)
+    return _inplace(input, put, index, source, accumulate)
