@@ -56,6 +56,10 @@ CASES = [
     ("chunk_uneven", lambda T, x: T.chunk(x, 3), [(5, 2)]),
     ("chunk_fewer", lambda T, x: T.chunk(x, 4, 1), [(2, 6)]),
     ("unbind", lambda T, x: x.unbind(), [A]),
+    # one output only: the engine hands the node a bare gradient, not a list
+    ("split_single_piece", lambda T, x: x.split(5), [A]),
+    ("chunk_single", lambda T, x: x.chunk(1, 1)[0] * 2, [A]),
+    ("unbind_single", lambda T, x: T.stack([x]).unbind()[0] * x, [A]),
     ("unbind_dim", lambda T, x: T.unbind(x, -1), [B]),
     ("unbind_partial", lambda T, x: x.unbind(1)[2] * 3, [A]),
     ("tensor_split_sections", lambda T, x: T.tensor_split(x, 3, dim=1), [(2, 7)]),

@@ -114,7 +114,7 @@ class _MultiOutputNode(Node):
         if saved is FREED:
             raise RuntimeError(SECOND_BACKWARD_MSG)
         if create_graph:
-            grad = [as_graph_tensor(g) for g in grad]
+            grad = [as_graph_tensor(g) for g in (grad if type(grad) is list else [grad])]
             saved = self._saved_tensors()
         return self.backward(grad, *saved)
 

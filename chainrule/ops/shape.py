@@ -306,8 +306,13 @@ class _MultiOutputNode(Node):
         if self.saved is FREED:
             raise RuntimeError(SECOND_BACKWARD_MSG)
         if create_graph:
-            grad = [as_graph_tensor(g) for g in grad]
+            grad = [as_graph_tensor(g) for g in _as_list(grad)]
         return self.backward(grad)
+
+
+def _as_list(grads):
+    """The engine hands a node with a single output (a one-piece split) a bare gradient."""
+    return grads if type(grads) is list else [grads]
 
 
 def _multi_out(node_cls, input, datas):
@@ -328,6 +333,7 @@ def _zeros_like_out(ref_is_arr, shape, dtype):
 
 def _fill_missing(grads, shapes, dtype):
     """Replace the None gradients of a multi-output node with zeros of each output's shape."""
+    grads = _as_list(grads)
     is_arr = next((_isarr(g) for g in grads if g is not None), True)
     return [g if g is not None else _zeros_like_out(is_arr, s, dtype)
             for g, s in zip(grads, shapes)], is_arr
