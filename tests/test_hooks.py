@@ -259,3 +259,62 @@ def test_gradient_edge_and_node_alias():
     assert edge.node is y.grad_fn and edge.output_nr == 0
     assert isinstance(y.grad_fn, graph.Node)
     assert graph.get_gradient_edge(x).node is y.grad_fn.next_functions[0][0]
+
+
+# ======================================================================================
+# Engine gaps found by comparing with torch (engine.py / function.py are not this file's
+# owner's): kept as xfail so they flip to XPASS once the engine matches.
+# ======================================================================================
+@pytest.mark.torch
+@pytest.mark.xfail(reason="engine: a tensor hook's result is not size-checked", strict=False)
+def test_hook_changing_size_raises():
+    def s(lib, rec):
+        x = _x(lib)
+        y = x * 2
+        y.register_hook(lambda g: g.sum())
+        try:
+            y.sum().backward()
+        except RuntimeError as e:
+            rec.append(str(e))
+        return rec
+    _both(s)
+
+
+@pytest.mark.torch
+@pytest.mark.xfail(reason="engine: autograd.grad skips tensor hooks of a leaf input",
+                   strict=False)
+def test_autograd_grad_runs_leaf_input_hooks():
+    def s(lib, rec):
+        x = _x(lib)
+        x.register_hook(lambda g: g * 5)
+        (g,) = lib.autograd.grad((x * x).sum(), x)
+        rec.append(_np(g))
+        return rec
+    _both(s)
+
+
+@pytest.mark.torch
+@pytest.mark.xfail(reason="engine: post hooks on AccumulateGrad never run", strict=False)
+def test_accumulate_grad_node_hook():
+    def s(lib, rec):
+        x = _x(lib)
+        y = x * 2
+        acc = y.grad_fn.next_functions[0][0]
+        acc.register_hook(lambda gi, go: rec.append(("acc", len(gi), _np(go[0]))))
+        y.sum().backward()
+        return rec
+    _both(s)
+
+
+@pytest.mark.torch
+@pytest.mark.xfail(reason="engine: tensor hooks must run before grad_fn pre-hooks "
+                          "whatever the registration order", strict=False)
+def test_tensor_hooks_run_before_node_prehooks():
+    def s(lib, rec):
+        x = _x(lib)
+        y = x * 2
+        y.grad_fn.register_prehook(lambda go: rec.append("node_pre"))
+        y.register_hook(lambda g: rec.append("tensor"))
+        y.sum().backward()
+        return rec
+    _both(s)
