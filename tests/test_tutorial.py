@@ -255,3 +255,19 @@ def test_readme_example_runs_and_commands_are_documented(capsys):
     assert re.search(r"^demo:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
     assert "examples/autograd_tutorial.py" in makefile
     assert "torch==2.13.0" in makefile
+
+
+def test_save_graph_renders_svg_with_graphviz(tmp_path, monkeypatch):
+    # A stand-in `dot` that records its arguments and writes the -o file.
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    fake = bindir / "dot"
+    fake.write_text('#!/bin/sh\necho "$@" > "${0%/*}/args"\n'
+                    'while [ "$1" != "-o" ]; do shift; done\necho "<svg/>" > "$2"\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bindir))
+    w = cr.ones(2, requires_grad=True)
+    paths = save_graph((w * w).sum(), tmp_path / "g")
+    assert paths == [str(tmp_path / "g.dot"), str(tmp_path / "g.svg")]
+    assert (tmp_path / "g.svg").read_text().strip() == "<svg/>"
+    assert (bindir / "args").read_text().split()[:2] == ["-Tsvg", str(tmp_path / "g.dot")]
