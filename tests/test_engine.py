@@ -404,3 +404,141 @@ def test_long_chain_gradient_value():
         h = h * 1.001
     h.sum().backward()
     np.testing.assert_allclose(_np(x.grad), np.full(2, 1.001 ** 3000), rtol=1e-10)
+
+
+# -- more graph shapes and calling conventions, each compared with torch ------------------------
+def _both(fn):
+    import torch
+
+    ours, theirs = fn(cr), fn(torch)
+    return ours, theirs
+
+
+def _lists_close(a, b):
+    np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float),
+                               rtol=1e-6)
+
+
+@pytest.mark.torch
+def test_leaf_as_root():
+    def f(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        x.backward(L.tensor([3.0, 4.0]))
+        return x.grad.tolist()
+
+    _lists_close(*_both(f))
+
+
+@pytest.mark.torch
+def test_grad_of_tensor_wrt_itself():
+    def f(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        return L.autograd.grad(x, x, L.tensor([5.0, 6.0]))[0].tolist()
+
+    _lists_close(*_both(f))
+
+
+@pytest.mark.torch
+def test_backward_inputs_not_in_graph_leaves_grads_alone():
+    def f(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        u = L.tensor([1.0], requires_grad=True)
+        (x * 2).sum().backward(inputs=[u])
+        return x.grad is None, u.grad is None
+
+    ours, theirs = _both(f)
+    assert ours == theirs
+
+
+@pytest.mark.torch
+def test_grad_wrt_intermediate_and_leaf_together():
+    def f(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        y = x.exp()
+        z = y * 3 + x
+        gy, gx = L.autograd.grad(z.sum(), [y, x])
+        return gy.tolist() + gx.tolist()
+
+    _lists_close(*_both(f))
+
+
+@pytest.mark.torch
+def test_double_backward_into_grad():
+    def f(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        (gx,) = L.autograd.grad((x * x * x).sum(), x, create_graph=True)
+        (gx * gx).sum().backward()
+        return x.grad.tolist()
+
+    _lists_close(*_both(f))
+
+
+@pytest.mark.torch
+def test_backward_of_a_list_of_outputs():
+    def f(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        ys = [x * i for i in range(1, 4)]
+        L.autograd.backward(ys, [L.ones(2)] * 3)
+        return x.grad.tolist()
+
+    _lists_close(*_both(f))
+
+
+@pytest.mark.torch
+def test_grad_then_backward_on_retained_graph():
+    def f(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        out = (x * x).sum()
+        (gx,) = L.autograd.grad(out, x, retain_graph=True)
+        out.backward()
+        return gx.tolist() + x.grad.tolist()
+
+    _lists_close(*_both(f))
+
+
+@pytest.mark.torch
+def test_same_output_listed_twice():
+    def f(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        y = (x * 3).sum()
+        return L.autograd.grad([y, y], [x])[0].tolist()
+
+    _lists_close(*_both(f))
+
+
+@pytest.mark.torch
+def test_accumulates_into_user_assigned_grad_in_place():
+    def f(L):
+        x = L.tensor([3.0], requires_grad=True)
+        x.grad = L.tensor([1.0])
+        g0 = x.grad
+        (x * 2).sum().backward()
+        return g0 is x.grad, x.grad.tolist()
+
+    ours, theirs = _both(f)
+    assert ours == theirs
+
+
+@pytest.mark.torch
+def test_gradient_dtype_follows_the_leaf():
+    def f(L):
+        x = L.tensor([1.0, 2.0], dtype=L.float64, requires_grad=True)
+        (x.float() * 2).sum().backward()
+        y = L.tensor([1.0, 2.0], requires_grad=True)
+        (y * 2).backward(L.tensor([1.0, 1.0], dtype=L.float64))
+        return repr(x.grad.dtype).split(".")[1], repr(y.grad.dtype).split(".")[1]
+
+    ours, theirs = _both(f)
+    assert ours == theirs
+
+
+@pytest.mark.torch
+def test_detached_copy_is_a_new_leaf():
+    def f(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        y = (x * 5).detach().requires_grad_()
+        (y * 2).sum().backward()
+        return x.grad is None, y.grad.tolist(), y.is_leaf
+
+    ours, theirs = _both(f)
+    assert ours == theirs
