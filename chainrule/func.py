@@ -579,16 +579,19 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        name = getattr(func, "__name__", func)
+        where = f"vmap({name}, in_dims={in_dims}, ...)(<inputs>)"
         dims = in_dims
-        if isinstance(dims, (int, type(None))):
+        if isinstance(dims, int):
             dims = (dims,) * len(args)
-        elif isinstance(dims, list):
-            dims = tuple(dims)
-        if not isinstance(dims, tuple) or len(dims) != len(args):
+        elif not isinstance(dims, tuple):
             raise ValueError(
-                f"vmap({getattr(func, '__name__', func)}, in_dims={in_dims}, ...)(<inputs>): "
-                f"in_dims is not compatible with the structure of `inputs`. in_dims has "
-                f"structure {in_dims} but inputs has {len(args)} positional arguments.")
+                f"{where}: expected `in_dims` to be int or a (potentially nested) tuple matching "
+                f"the structure of inputs, got: {type(in_dims)}.")
+        if len(dims) != len(args):
+            raise ValueError(
+                f"{where}: in_dims is not compatible with the structure of `inputs`. in_dims "
+                f"has {len(dims)} entries but inputs has {len(args)} positional arguments.")
         # One in_dim per tensor leaf (an int/None for a whole argument applies to its leaves).
         flat_args, arg_spec = _flatten(list(args))
         flat_dims = []
@@ -599,37 +602,34 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             else:
                 dl, _ = _flatten(d)
                 if len(dl) != len(leaves):
-                    raise ValueError("vmap: in_dims is not compatible with the structure of "
-                                     "`inputs`")
+                    raise ValueError(f"{where}: in_dims is not compatible with the structure "
+                                     "of `inputs`.")
                 flat_dims.extend(dl)
-        batch, moved = None, []
+        sizes, moved = [], []
         for x, d in zip(flat_args, flat_dims):
             if d is None or not _is_tensor(x):
                 if d is not None and not _is_tensor(x):
                     raise ValueError(
-                        f"vmap: Got in_dim={d} for an input but the input is of type "
+                        f"{where}: Got in_dim={d} for an input but the input is of type "
                         f"{type(x)}. We cannot vmap over non-Tensor arguments, please use None "
                         "as the respective in_dim")
                 moved.append(x)
                 continue
             if not -max(x.ndim, 1) <= d < max(x.ndim, 1) or x.ndim == 0:
                 raise ValueError(
-                    f"vmap: Got in_dim={d} for some input, but that input is a Tensor of "
+                    f"{where}: Got in_dim={d} for some input, but that input is a Tensor of "
                     f"dimensionality {x.ndim} so expected in_dim to satisfy "
                     f"-{x.ndim} <= in_dim < {x.ndim}.")
             d %= x.ndim
-            if batch is None:
-                batch = x.shape[d]
-            elif x.shape[d] != batch:
-                raise ValueError(
-                    "vmap: Expected all tensors to have the same size in the mapped dimension, "
-                    f"got sizes {batch} and {x.shape[d]} for the mapped dimension")
+            sizes.append(x.shape[d])
             moved.append(_movedim(x, d, 0))
-        if batch is None:
+        if not sizes:
+            raise ValueError("vmap: Expected at least one Tensor to vmap over")
+        if len(set(sizes)) != 1:
             raise ValueError(
-                f"vmap({getattr(func, '__name__', func)}, in_dims={in_dims}, ...)(<inputs>): "
-                "Got in_dims where no input is batched: at least one input must be mapped "
-                "over (got in_dims=None for every input)")
+                "vmap: Expected all tensors to have the same size in the mapped dimension, "
+                f"got sizes {sizes} for the mapped dimension")
+        batch = sizes[0]
         batched = [d is not None and _is_tensor(x) for x, d in zip(flat_args, flat_dims)]
 
         def call(select):
@@ -653,9 +653,9 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         stacked = []
         for col in cols:
             if not all(_is_tensor(c) for c in col):
-                name = getattr(func, "__name__", func)
                 raise ValueError(f"vmap({name}, ...): `{name}` must only return Tensors, got "
-                                 f"type {type(col[0])}.")
+                                 f"type {type(col[0])}. Did you mean to set out_dims= to None "
+                                 "for output?")
             stacked.append(_F._stack(list(col), col[0].shape, col[0]))
         return _place_out(_unflatten(stacked, spec), out_dims)
 

@@ -42,8 +42,8 @@ def _as_tuple(inp, arg_name=None, fn_name=None):
         if isinstance(inp, list):
             return True, tuple(inp)
         return False, (inp,)
-    is_tuple = isinstance(inp, (tuple, list))
-    items = tuple(inp) if is_tuple else (inp,)
+    is_tuple = isinstance(inp, tuple)  # a list is one (invalid) input, as in PyTorch
+    items = inp if is_tuple else (inp,)
     for i, el in enumerate(items):
         if not _is_tensor(el):
             if is_tuple:
