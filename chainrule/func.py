@@ -585,7 +585,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         if isinstance(dims, int):
             dims = (dims,) * len(args)
         elif not isinstance(dims, tuple):
-            raise ValueError(
+            raise ValueError(  # noqa: TRY004 - PyTorch raises ValueError
                 f"{where}: expected `in_dims` to be int or a (potentially nested) tuple matching "
                 f"the structure of inputs, got: {type(in_dims)}.")
         if len(dims) != len(args):
