@@ -1,40 +1,40 @@
 """``chainrule.linalg``: the ``torch.linalg`` namespace (the ops live in ops/linalg.py)."""
-from .ops.linalg import LinAlgError  # noqa: F401
-from .ops.linalg import linalg_cholesky as cholesky  # noqa: F401
-from .ops.linalg import linalg_cholesky_ex as cholesky_ex  # noqa: F401
-from .ops.linalg import linalg_cond as cond  # noqa: F401
-from .ops.linalg import linalg_eig as eig  # noqa: F401
-from .ops.linalg import linalg_eigvals as eigvals  # noqa: F401
-from .ops.linalg import linalg_lu as lu  # noqa: F401
-from .ops.linalg import linalg_lu_factor as lu_factor  # noqa: F401
-from .ops.linalg import linalg_lu_solve as lu_solve  # noqa: F401
-from .ops.linalg import linalg_matrix_exp as matrix_exp  # noqa: F401
-from .ops.linalg import linalg_solve_ex as solve_ex  # noqa: F401
-from .ops.linalg import linalg_tensorinv as tensorinv  # noqa: F401
-from .ops.linalg import linalg_tensorsolve as tensorsolve  # noqa: F401
-from .ops.linalg import linalg_vander as vander  # noqa: F401
-from .ops.linalg import linalg_cross as cross  # noqa: F401
-from .ops.linalg import linalg_det as det  # noqa: F401
-from .ops.linalg import linalg_eigh as eigh  # noqa: F401
-from .ops.linalg import linalg_eigvalsh as eigvalsh  # noqa: F401
-from .ops.linalg import linalg_inv as inv  # noqa: F401
-from .ops.linalg import linalg_inv_ex as inv_ex  # noqa: F401
-from .ops.linalg import linalg_lstsq as lstsq  # noqa: F401
-from .ops.linalg import linalg_matmul as matmul  # noqa: F401
-from .ops.linalg import linalg_matrix_norm as matrix_norm  # noqa: F401
-from .ops.linalg import linalg_matrix_power as matrix_power  # noqa: F401
-from .ops.linalg import linalg_matrix_rank as matrix_rank  # noqa: F401
-from .ops.linalg import linalg_multi_dot as multi_dot  # noqa: F401
-from .ops.linalg import linalg_norm as norm  # noqa: F401
-from .ops.linalg import linalg_pinv as pinv  # noqa: F401
-from .ops.linalg import linalg_qr as qr  # noqa: F401
-from .ops.linalg import linalg_slogdet as slogdet  # noqa: F401
-from .ops.linalg import linalg_solve as solve  # noqa: F401
-from .ops.linalg import linalg_solve_triangular as solve_triangular  # noqa: F401
-from .ops.linalg import linalg_svd as svd  # noqa: F401
-from .ops.linalg import linalg_svdvals as svdvals  # noqa: F401
-from .ops.linalg import linalg_vecdot as vecdot  # noqa: F401
-from .ops.linalg import linalg_vector_norm as vector_norm  # noqa: F401
+from .ops.linalg import LinAlgError
+from .ops.linalg import linalg_cholesky as cholesky
+from .ops.linalg import linalg_cholesky_ex as cholesky_ex
+from .ops.linalg import linalg_cond as cond
+from .ops.linalg import linalg_cross as cross
+from .ops.linalg import linalg_det as det
+from .ops.linalg import linalg_eig as eig
+from .ops.linalg import linalg_eigh as eigh
+from .ops.linalg import linalg_eigvals as eigvals
+from .ops.linalg import linalg_eigvalsh as eigvalsh
+from .ops.linalg import linalg_inv as inv
+from .ops.linalg import linalg_inv_ex as inv_ex
+from .ops.linalg import linalg_lstsq as lstsq
+from .ops.linalg import linalg_lu as lu
+from .ops.linalg import linalg_lu_factor as lu_factor
+from .ops.linalg import linalg_lu_solve as lu_solve
+from .ops.linalg import linalg_matmul as matmul
+from .ops.linalg import linalg_matrix_exp as matrix_exp
+from .ops.linalg import linalg_matrix_norm as matrix_norm
+from .ops.linalg import linalg_matrix_power as matrix_power
+from .ops.linalg import linalg_matrix_rank as matrix_rank
+from .ops.linalg import linalg_multi_dot as multi_dot
+from .ops.linalg import linalg_norm as norm
+from .ops.linalg import linalg_pinv as pinv
+from .ops.linalg import linalg_qr as qr
+from .ops.linalg import linalg_slogdet as slogdet
+from .ops.linalg import linalg_solve as solve
+from .ops.linalg import linalg_solve_ex as solve_ex
+from .ops.linalg import linalg_solve_triangular as solve_triangular
+from .ops.linalg import linalg_svd as svd
+from .ops.linalg import linalg_svdvals as svdvals
+from .ops.linalg import linalg_tensorinv as tensorinv
+from .ops.linalg import linalg_tensorsolve as tensorsolve
+from .ops.linalg import linalg_vander as vander
+from .ops.linalg import linalg_vecdot as vecdot
+from .ops.linalg import linalg_vector_norm as vector_norm
 
 __all__ = ['LinAlgError', 'cholesky', 'cholesky_ex', 'cond', 'cross', 'det', 'diagonal', 'eig',
            'eigh', 'eigvals', 'eigvalsh', 'inv', 'inv_ex', 'lstsq', 'lu', 'lu_factor', 'lu_solve',

@@ -1,9 +1,9 @@
 """Indexing ops: values and gradients against PyTorch, finite differences, second order, errors."""
 import numpy as np
 import pytest
+from conftest import check_grad
 
 import chainrule as cr
-from conftest import check_grad
 
 RNG = np.random.default_rng(0)
 X34 = RNG.standard_normal((3, 4))
@@ -262,12 +262,24 @@ OPS = {
     "put_noacc": (lambda L, x, s: x.put(_idx(L, [0, 5, 7]), s),
                   [X34, RNG.standard_normal(3)]),
 }
+def _scatter_reduce_case(red, inc):
+    def fn(L, x, s):
+        idx = _idx(L, [[0, 1, 0, 2], [0, 0, 0, 2]])
+        return x.scatter_reduce(0, idx, s, red, include_self=inc)
+    return fn, [X34, RNG.standard_normal((2, 4))]
+
+
+def _index_reduce_case(red):
+    def fn(L, x, s):
+        return x.index_reduce(1, _idx(L, [0, 3, 0]), s, red, include_self=red != "mean")
+    return fn, [X34, RNG.standard_normal((3, 3))]
+
+
 for _red in ("sum", "prod", "mean", "amax", "amin"):
     for _inc in (True, False):
-        OPS[f"scatter_reduce_{_red}_{_inc}"] = (
-            (lambda red, inc: lambda L, x, s: x.scatter_reduce(
-                0, _idx(L, [[0, 1, 0, 2], [0, 0, 0, 2]]), s, red, include_self=inc))(_red, _inc),
-            [X34, RNG.standard_normal((2, 4))])
+        OPS[f"scatter_reduce_{_red}_{_inc}"] = _scatter_reduce_case(_red, _inc)
+for _red in ("prod", "mean", "amax", "amin"):
+    OPS[f"index_reduce_{_red}"] = _index_reduce_case(_red)
 
 
 @pytest.mark.torch
@@ -400,10 +412,23 @@ def test_nonzero_where_unique_search_vs_torch(torch_mod):
         torch_mod.searchsorted(torch_mod.tensor(seq2), torch_mod.tensor(v2),
                                side="right").numpy())
     assert cr.searchsorted(cr.tensor(seq), 4.0).item() == 2
+    b = np.array([0, 3, 1, 1, 5])
+    w = np.array([0.5, 1.0, 2.0, 3.0, 1.5], np.float32)
+    for c, t in [(cr.bincount(cr.tensor(b)), torch_mod.bincount(torch_mod.tensor(b))),
+                 (cr.bincount(cr.tensor(b), cr.tensor(w), minlength=8),
+                  torch_mod.bincount(torch_mod.tensor(b), torch_mod.tensor(w), minlength=8)),
+                 (cr.isin(cr.tensor(b), cr.tensor([1, 5])),
+                  torch_mod.isin(torch_mod.tensor(b), torch_mod.tensor([1, 5]))),
+                 (cr.isin(cr.tensor(b), 3, invert=True),
+                  torch_mod.isin(torch_mod.tensor(b), 3, invert=True))]:
+        np.testing.assert_array_equal(c.numpy(), t.numpy())
+        assert str(c.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
 
 
 # -- errors --------------------------------------------------------------------------------
 BAD = {
+    "select_oob": (lambda L, x: L.select(x, 0, 5), IndexError,
+                   "select(): index 5 out of range for tensor of size [3, 4] at dimension 0"),
     "int_out_of_range": (lambda L, x: x[5], IndexError,
                          "index 5 is out of bounds for dimension 0 with size 3"),
     "neg_out_of_range": (lambda L, x: x[:, -5], IndexError,
@@ -415,14 +440,14 @@ BAD = {
     "float_index": (lambda L, x: x[L.tensor([0.0])], IndexError,
                     "tensors used as indices must be long, int, byte or bool tensors"),
     "mask_shape": (lambda L, x: x[_mask(L, [True, False])], IndexError,
-                   "The shape of the mask [2] at index 0 does not match the shape of the "
-                   "indexed tensor [3, 4] at index 0"),
+                   ("The shape of the mask [2] at index 0 does not match the shape of the "
+                   "indexed tensor [3, 4] at index 0")),
     "mask_shape_after_int": (lambda L, x: x[0, _mask(L, [True, False])], IndexError,
-                             "The shape of the mask [2] at index 0 does not match the shape of "
-                             "the indexed tensor [4] at index 0"),
+                             ("The shape of the mask [2] at index 0 does not match the shape of "
+                             "the indexed tensor [4] at index 0")),
     "mask_shape_2d": (lambda L, x: x[_mask(L, np.ones((3, 3), bool))], IndexError,
-                      "The shape of the mask [3, 3] at index 1 does not match the shape of the "
-                      "indexed tensor [3, 4] at index 1"),
+                      ("The shape of the mask [3, 3] at index 1 does not match the shape of the "
+                      "indexed tensor [3, 4] at index 1")),
     "negative_step": (lambda L, x: x[::-1], ValueError, "step must be greater than zero"),
     "gather_dims": (lambda L, x: x.gather(0, _idx(L, [0, 1])), RuntimeError,
                     "Index tensor must have the same number of dimensions as input tensor"),
@@ -437,23 +462,23 @@ BAD = {
     "index_select_neg": (lambda L, x: x.index_select(1, _idx(L, [0, -1])), RuntimeError,
                          "INDICES element is out of DATA bounds, id=-1 axis_dim=4"),
     "masked_fill_float_mask": (lambda L, x: x.masked_fill(L.ones(3, 4), 0.0), RuntimeError,
-                               "masked_fill_ only supports boolean masks, but got mask with "
-                               "dtype float"),
+                               ("masked_fill_ only supports boolean masks, but got mask with "
+                               "dtype float")),
     "masked_fill_value_dim": (lambda L, x: x.masked_fill(_mask(L, [True] * 4), L.ones(2)),
-                              RuntimeError, "masked_fill_ only supports a 0-dimensional value "
-                              "tensor, but got tensor with 1 dimension(s)."),
+                              RuntimeError, ("masked_fill_ only supports a 0-dimensional value "
+                              "tensor, but got tensor with 1 dimension(s).")),
     "take_oob": (lambda L, x: x.take(_idx(L, [12])), IndexError,
                  "out of range: tried to access index 12 on a tensor of 12 elements."),
     "setitem_shape": (lambda L, x: x.__setitem__(slice(0, 2), L.ones(3, 4, dtype=L.float64)),
-                      RuntimeError, "The expanded size of the tensor (2) must match the existing "
+                      RuntimeError, ("The expanded size of the tensor (2) must match the existing "
                       "size (3) at non-singleton dimension 0.  Target sizes: [2, 4].  Tensor "
-                      "sizes: [3, 4]"),
+                      "sizes: [3, 4]")),
     "setitem_ndim": (lambda L, x: x.__setitem__(0, L.ones(2, 4, dtype=L.float64)),
-                     RuntimeError, "the number of sizes provided (1) must be greater or equal to "
-                     "the number of dimensions in the tensor (2)"),
+                     RuntimeError, ("the number of sizes provided (1) must be greater or equal to "
+                     "the number of dimensions in the tensor (2)")),
     "setitem_adv_shape": (lambda L, x: x.__setitem__(_idx(L, [0, 1]), L.ones(3, dtype=L.float64)),
-                          RuntimeError, "shape mismatch: value tensor of shape [3] cannot be "
-                          "broadcast to indexing result of shape [2, 4]"),
+                          RuntimeError, ("shape mismatch: value tensor of shape [3] cannot be "
+                          "broadcast to indexing result of shape [2, 4]")),
 }
 
 

@@ -3,10 +3,10 @@ import math
 
 import numpy as np
 import pytest
+from conftest import check_grad
 
 import chainrule as cr
-import chainrule.linalg  # noqa: F401 - the namespace (the package imports it too)
-from conftest import check_grad
+import chainrule.linalg
 
 RNG = np.random.default_rng(0)
 
@@ -173,6 +173,9 @@ OPS = {
     "vander": (lambda L, a: L.linalg.vander(a), [rn(4)]),
     "eig_values": (lambda L, a: L.linalg.eigvals(a).real, [rn(3, 3)]),
     "lu": (lambda L, a: tuple(L.linalg.lu(a))[1:], [rn(2, 4, 4)]),
+    "cdist": (lambda L, a, b: L.cdist(a, b), [rn(2, 3, 4), rn(2, 5, 4)]),
+    "cdist_p1": (lambda L, a, b: L.cdist(a, b, p=1.0), [rn(3, 4), rn(5, 4)]),
+    "cdist_p3": (lambda L, a, b: L.cdist(a, b, p=3.0), [rn(3, 4), rn(5, 4)]),
     "lu_factor": (lambda L, a: L.linalg.lu_factor(a).LU, [rn(4, 4)]),
     "lu_solve": (lambda L, a, b: L.linalg.lu_solve(*L.linalg.lu_factor(a), b),
                  [rn(3, 3) + 3 * np.eye(3), rn(3, 2)]),
@@ -361,8 +364,8 @@ def test_torch_svd_qr_aliases(torch_mod):
     a = rn(4, 3)
     u, s, v = cr.svd(cr.tensor(a))
     np.testing.assert_allclose((u.numpy() * s.numpy()) @ v.numpy().T, a, atol=1e-12)
-    tu, ts_, tv = torch_mod.svd(torch_mod.tensor(a), some=False)
-    cu, cs, cv = cr.svd(cr.tensor(a), some=False)
+    tu, _ts, tv = torch_mod.svd(torch_mod.tensor(a), some=False)
+    cu, _cs, cv = cr.svd(cr.tensor(a), some=False)
     assert cu.shape == tuple(tu.shape) and cv.shape == tuple(tv.shape)
     q, r = cr.qr(cr.tensor(a))
     np.testing.assert_allclose(q.numpy() @ r.numpy(), a, atol=1e-12)
@@ -400,8 +403,8 @@ BAD = {
     "addmm_shapes": (lambda L: L.addmm(L.ones(2), L.ones(2, 3), L.ones(4, 2)), RuntimeError,
                      "mat1 and mat2 shapes cannot be multiplied (2x3 and 4x2)"),
     "dot_sizes": (lambda L: L.dot(L.ones(2), L.ones(3)), RuntimeError,
-                  "inconsistent tensor size, expected tensor [2] and src [3] to have the same "
-                  "number of elements, but got 2 and 3 elements respectively"),
+                  ("inconsistent tensor size, expected tensor [2] and src [3] to have the same "
+                  "number of elements, but got 2 and 3 elements respectively")),
     "mv_sizes": (lambda L: L.mv(L.ones(2, 2), L.ones(3)), RuntimeError,
                  "size mismatch, got input (2), mat (2x2), vec (3)"),
     "mv_dims": (lambda L: L.mv(L.ones(2, 2, 2), L.ones(2)), RuntimeError,
@@ -409,8 +412,8 @@ BAD = {
     "bmm_dim": (lambda L: L.bmm(L.ones(3, 4), L.ones(2, 5, 6)), RuntimeError,
                 "batch1 must be a 3D tensor"),
     "bmm_sizes": (lambda L: L.bmm(L.ones(2, 3, 4), L.ones(2, 5, 6)), RuntimeError,
-                  "Expected size for first two dimensions of batch2 tensor to be: [2, 4] but "
-                  "got: [2, 5]."),
+                  ("Expected size for first two dimensions of batch2 tensor to be: [2, 4] but "
+                  "got: [2, 5].")),
     "outer_dim": (lambda L: L.outer(L.ones(2, 2), L.ones(2)), RuntimeError,
                   "outer: Expected 1-D argument self, but got 2-D"),
     "trace_dim": (lambda L: L.trace(L.ones(2, 2, 2)), RuntimeError,
@@ -418,44 +421,44 @@ BAD = {
     "cross_len": (lambda L: L.linalg.cross(L.ones(2), L.ones(2)), RuntimeError,
                   "linalg.cross: inputs dimension -1 must have length 3. Got 2 and 2"),
     "inv_square": (lambda L: L.linalg.inv(L.ones(2, 3)), RuntimeError,
-                   "linalg.inv: A must be batches of square matrices, but they are 2 by 3 "
-                   "matrices"),
+                   ("linalg.inv: A must be batches of square matrices, but they are 2 by 3 "
+                   "matrices")),
     "inv_1d": (lambda L: L.linalg.inv(L.ones(3)), RuntimeError,
                "linalg.inv: The input tensor A must have at least 2 dimensions."),
     "inv_singular": (lambda L: L.linalg.inv(L.tensor([[1.0, 2.0], [2.0, 4.0]])), RuntimeError,
-                     "linalg.inv: The diagonal element 2 is zero, the inversion could not be "
-                     "completed because the input matrix is singular."),
+                     ("linalg.inv: The diagonal element 2 is zero, the inversion could not be "
+                     "completed because the input matrix is singular.")),
     "inv_singular_batch": (lambda L: L.linalg.inv(L.zeros(2, 2, 2)), RuntimeError,
                            "linalg.inv: (Batch element 0): The diagonal element 1 is zero"),
     "det_square": (lambda L: L.linalg.det(L.ones(2, 3)), RuntimeError,
-                   "linalg.det: A must be batches of square matrices, but they are 2 by 3 "
-                   "matrices"),
+                   ("linalg.det: A must be batches of square matrices, but they are 2 by 3 "
+                   "matrices")),
     "cholesky_pd": (lambda L: L.linalg.cholesky(L.diag(L.tensor([1.0, -1.0, 1.0]))),
-                    RuntimeError, "linalg.cholesky: The factorization could not be completed "
+                    RuntimeError, ("linalg.cholesky: The factorization could not be completed "
                     "because the input is not positive-definite (the leading minor of order 2 "
-                    "is not positive-definite)."),
+                    "is not positive-definite).")),
     "solve_singular": (lambda L: L.linalg.solve(L.tensor([[1.0, 2.0], [2.0, 4.0]]),
                                                 L.ones(2)), RuntimeError,
-                       "torch.linalg.solve: The solver failed because the input matrix is "
-                       "singular."),
+                       ("torch.linalg.solve: The solver failed because the input matrix is "
+                       "singular.")),
     "solve_shapes": (lambda L: L.linalg.solve(L.eye(3), L.ones(2)), RuntimeError,
-                     "linalg.solve: Incompatible shapes of A and B for the equation AX = B (3x3 "
-                     "and 2x1)"),
+                     ("linalg.solve: Incompatible shapes of A and B for the equation AX = B (3x3 "
+                     "and 2x1)")),
     "einsum_sizes": (lambda L: L.einsum("ij,jk->ik", L.ones(2, 3), L.ones(4, 2)), RuntimeError,
-                     "einsum(): subscript j has size 4 for operand 1 which does not broadcast "
-                     "with previously seen size 3"),
+                     ("einsum(): subscript j has size 4 for operand 1 which does not broadcast "
+                     "with previously seen size 3")),
     "vector_norm_int": (lambda L: L.linalg.vector_norm(L.ones(2, dtype=L.long)), RuntimeError,
-                        "linalg.vector_norm: Expected a floating point or complex tensor as "
-                        "input. Got Long"),
+                        ("linalg.vector_norm: Expected a floating point or complex tensor as "
+                        "input. Got Long")),
     "matrix_power_square": (lambda L: L.linalg.matrix_power(L.ones(2, 3), 2), RuntimeError,
-                            "linalg.matrix_power: A must be batches of square matrices, but "
-                            "they are 2 by 3 matrices"),
+                            ("linalg.matrix_power: A must be batches of square matrices, but "
+                            "they are 2 by 3 matrices")),
     "eigh_square": (lambda L: L.linalg.eigh(L.ones(2, 3)), RuntimeError,
-                    "linalg.eigh: A must be batches of square matrices, but they are 2 by 3 "
-                    "matrices"),
+                    ("linalg.eigh: A must be batches of square matrices, but they are 2 by 3 "
+                    "matrices")),
     "qr_mode": (lambda L: L.linalg.qr(L.ones(3, 3), mode="x"), RuntimeError,
-                "qr received unrecognized mode 'x' but expected one of 'reduced' (default), "
-                "'r', or 'complete'"),
+                ("qr received unrecognized mode 'x' but expected one of 'reduced' (default), "
+                "'r', or 'complete'")),
 }
 
 

@@ -98,8 +98,28 @@ class IndexingMethods:
     def argwhere(self):
         return _ops.indexing.argwhere(self)
 
-    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
         return _ops.indexing.unique(self, sorted, return_inverse, return_counts, dim)
 
     def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
         return _ops.indexing.unique_consecutive(self, return_inverse, return_counts, dim)
+
+    def select(self, dim, index):
+        return _ops.indexing.select(self, dim, index)
+
+    def select_scatter(self, src, dim, index):
+        return _ops.indexing.select_scatter(self, src, dim, index)
+
+    def slice_scatter(self, src, dim=0, start=None, end=None, step=1):
+        return _ops.indexing.slice_scatter(self, src, dim, start, end, step)
+
+    def index_reduce(self, dim, index, source, reduce, *, include_self=True):
+        return _ops.indexing.index_reduce(self, dim, index, source, reduce,
+                                          include_self=include_self)
+
+    def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+        return _ops.indexing.index_reduce_(self, dim, index, source, reduce,
+                                           include_self=include_self)
+
+    def bincount(self, weights=None, minlength=0):
+        return _ops.indexing.bincount(self, weights, minlength)

@@ -10,15 +10,16 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype
-from ..autograd.function import CONST, NO_EDGE, Node, edge
+from ..autograd.function import NO_EDGE, Node, edge
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, _check_inplace, _make, inplace
 from ._broadcast import broadcast_error, canon_dim, shape_str, sum_to
 
-__all__ = ['argwhere', 'bucketize', 'gather', 'index_add', 'index_copy', 'index_fill',
-           'index_put', 'index_put_', 'index_select', 'masked_fill', 'masked_scatter',
-           'masked_select', 'nonzero', 'put', 'scatter', 'scatter_add', 'scatter_reduce',
-           'searchsorted', 'take', 'take_along_dim', 'unique', 'unique_consecutive']
+__all__ = ['argwhere', 'bincount', 'bucketize', 'gather', 'index_add', 'index_copy',
+           'index_fill', 'index_put', 'index_put_', 'index_reduce', 'index_select', 'isin',
+           'masked_fill', 'masked_scatter', 'masked_select', 'nonzero', 'put', 'scatter',
+           'scatter_add', 'scatter_reduce', 'searchsorted', 'select', 'select_scatter',
+           'slice_scatter', 'take', 'take_along_dim', 'unique', 'unique_consecutive']
 
 _ndarray = np.ndarray
 _generic = np.generic
@@ -320,7 +321,7 @@ class AliasBackward0(_BasicIndexNode):
 class IndexBackward0(Node):
     """out = x[key] (advanced):  dx = zeros with g added at key (repeats accumulate)"""
 
-    __slots__ = ("in_shape", "key", "accumulate")
+    __slots__ = ("accumulate", "in_shape", "key")
     saved_spec = ()
 
     def backward(self, g):
@@ -399,7 +400,7 @@ def getitem(input, key):
 class CopySlices(Node):
     """x[key] = v:  dx = g with zeros at key,  dv = g[key] summed to v's shape"""
 
-    __slots__ = ("key", "v_shape", "accumulate")
+    __slots__ = ("accumulate", "key", "v_shape")
     saved_spec = ()
 
     def backward(self, g):
@@ -573,12 +574,10 @@ def index_put_(input, indices, values, accumulate=False):
 # ======================================================================================
 # index_select / index_add / index_copy / index_fill
 # ======================================================================================
-def _dim_index(index, name, allow_int32=True) -> np.ndarray:
+def _dim_index(index, name) -> np.ndarray:
     idx = _data(index)
-    if idx.dtype.kind not in "iu" or (not allow_int32 and idx.dtype != np.int64):
-        if idx.dtype.kind == "b" or idx.dtype.kind == "f" or not allow_int32:
-            raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index" if allow_int32
-                               else f"{name}(): Expected dtype int64 for index")
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     if idx.ndim > 1:
         raise IndexError(f"{name}(): Index is supposed to be a vector")
     return idx.reshape(-1) if idx.ndim == 0 else idx
@@ -617,7 +616,7 @@ def _index_add_arr(shape, dim, idx, src):
 class IndexSelectBackward0(Node):
     """out = x.index_select(dim, idx):  dx = zeros.index_add(dim, idx, g)"""
 
-    __slots__ = ("in_shape", "dim", "index")
+    __slots__ = ("dim", "in_shape", "index")
     saved_spec = ()
 
     def backward(self, g):
@@ -648,7 +647,7 @@ def index_select(input, dim, index):
 class IndexAddBackward0(Node):
     """out = x.index_add(dim, idx, src, alpha):  dx = g,  dsrc = g.index_select(dim, idx) * alpha"""
 
-    __slots__ = ("dim", "index", "alpha", "src_shape")
+    __slots__ = ("alpha", "dim", "index", "src_shape")
     saved_spec = ()
 
     def backward(self, g):
@@ -911,10 +910,8 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     d = canon_dim(dim, x.ndim)
     is_t = isinstance(src, Tensor)
     s = _value_array(src, x.dtype)
-    if is_t and s.ndim != max(x.ndim, 1) and s.size:
-        if s.ndim != x.ndim:
-            raise RuntimeError("Index tensor must have the same number of dimensions as src "
-                               "tensor")
+    if is_t and s.ndim != max(x.ndim, 1) and s.size and s.ndim != x.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
     idx = _gather_index("scatter", x, d, index, s if is_t else None)
     key = _scatter_key(idx, d, x.ndim)
     sl = _src_slice(idx.shape, s.shape) if is_t else None
@@ -971,7 +968,7 @@ def scatter_add(input, dim, index, src):
 class ScatterReduceBackward0(Node):
     """out = x.scatter_reduce(dim, idx, src, reduce, include_self); see each case below."""
 
-    __slots__ = ("key", "src_shape", "src_slice", "reduce", "include_self", "consts")
+    __slots__ = ("consts", "include_self", "key", "reduce", "src_shape", "src_slice")
     saved_spec = ()
 
     def backward(self, g):
@@ -1108,7 +1105,7 @@ def _mask_array(mask, name):
 class MaskedFillBackward0(Node):
     """out = x.masked_fill(mask, value):  dx = g where ~mask,  dvalue = sum(g where mask)"""
 
-    __slots__ = ("mask", "in_shape")
+    __slots__ = ("in_shape", "mask")
     saved_spec = ()
 
     def backward(self, g):
@@ -1150,7 +1147,7 @@ def masked_fill(input, mask, value):
 class MaskedSelectBackward0(Node):
     """out = x[mask] (broadcast):  dx = zeros with g at mask, summed back to x's shape"""
 
-    __slots__ = ("mask", "in_shape")
+    __slots__ = ("in_shape", "mask")
     saved_spec = ()
 
     def backward(self, g):
@@ -1177,7 +1174,7 @@ def masked_select(input, mask):
 class MaskedScatterBackward0(Node):
     """out[mask] = src.flatten()[:n]:  dx = g where ~mask,  dsrc = g[mask] padded to src"""
 
-    __slots__ = ("mask", "in_shape", "src_shape")
+    __slots__ = ("in_shape", "mask", "src_shape")
     saved_spec = ()
 
     def backward(self, g):
@@ -1259,7 +1256,7 @@ def take(input, index):
 class PutBackward0(Node):
     """out = x with x.flat[idx] = src (or +=):  dx = g (zeroed at idx),  dsrc = g.flat[idx]"""
 
-    __slots__ = ("in_shape", "index", "accumulate")
+    __slots__ = ("accumulate", "in_shape", "index")
     saved_spec = ()
 
     def backward(self, g):
@@ -1367,7 +1364,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
-def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values (sorted), with optional inverse indices and counts; no gradient."""
     x = input._data
     if dim is None:
@@ -1419,6 +1416,108 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 
 
 # ======================================================================================
+# select / select_scatter / slice_scatter / index_reduce / bincount / isin
+# ======================================================================================
+def select(input, dim, index):
+    """``input`` indexed with ``index`` along ``dim`` (that dim removed); a view."""
+    x = input._data
+    d = canon_dim(dim, x.ndim)
+    i = int(index)
+    n = x.shape[d]
+    if not -n <= i < n:
+        raise IndexError(f"select(): index {i} out of range for tensor of size "
+                         f"{shape_str(x.shape)} at dimension {d}")
+    return getitem(input, (slice(None),) * d + (i,))
+
+
+class SelectScatterBackward0(CopySlices):
+    __slots__ = ()
+
+
+class SliceScatterBackward0(CopySlices):
+    __slots__ = ()
+
+
+def _scatter_into(node_cls, input, src, key):
+    x = input._data
+    s = _value_array(src, x.dtype)
+    target = np.empty(x.shape, bool)[key].shape
+    if s.shape != target:
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = "
+                           f"{shape_str(s.shape)}, slice size = {shape_str(target)}")
+    out = x.copy()
+    out[key] = s
+    res = _record(node_cls, out, (input, src))
+    if res.grad_fn is not None:
+        n = res.grad_fn
+        n.key, n.v_shape, n.accumulate = key, s.shape, False
+    return res
+
+
+def select_scatter(input, src, dim, index):
+    """``input`` with the slice ``select(dim, index)`` replaced by ``src``."""
+    x = input._data
+    d = canon_dim(dim, x.ndim)
+    i = int(index)
+    if not -x.shape[d] <= i < x.shape[d]:
+        raise IndexError(f"select(): index {i} out of range for tensor of size "
+                         f"{shape_str(x.shape)} at dimension {d}")
+    return _scatter_into(SelectScatterBackward0, input, src, (slice(None),) * d + (i,))
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """``input`` with ``input[..., start:end:step, ...]`` (along ``dim``) replaced by ``src``."""
+    x = input._data
+    d = canon_dim(dim, x.ndim)
+    return _scatter_into(SliceScatterBackward0, input, src,
+                         (slice(None),) * d + (slice(start, end, step),))
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """Reduce slices of ``source`` into ``input`` at ``index`` along ``dim``
+    ('prod', 'mean', 'amax', 'amin')."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or "
+                           f"amin but got {reduce}.")
+    x = input._data
+    d = canon_dim(dim, x.ndim)
+    idx = _dim_index(index, "index_reduce")
+    s = _data(source)
+    shape = [1] * s.ndim
+    shape[d] = idx.size
+    full = np.broadcast_to(idx.reshape(shape), s.shape)
+    res = scatter_reduce(input, d, full, source, reduce, include_self=include_self)
+    if res.grad_fn is not None:
+        res.grad_fn.__class__ = IndexReduceBackward0  # same formula, PyTorch's name
+    return res
+
+
+class IndexReduceBackward0(ScatterReduceBackward0):
+    __slots__ = ()
+
+
+def bincount(input, weights=None, minlength=0):
+    """Counts (or summed ``weights``) of each non-negative integer value; no gradient."""
+    x = input._data
+    if x.ndim != 1:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if x.dtype.kind not in "iub" or (x.size and x.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return _make(np.bincount(x, minlength=minlength).astype(np.int64), False, None)
+    w = _data(weights)
+    out = np.bincount(x, weights=w, minlength=minlength)
+    return _make(out.astype(w.dtype if w.dtype.kind == "f" else np.float64), False, None)
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """Whether each entry of ``elements`` is in ``test_elements`` (either may be a number)."""
+    e = _data(elements)
+    t = _data(test_elements)
+    return _make(np.isin(e, t, assume_unique=assume_unique, invert=invert), False, None)
+
+
+# ======================================================================================
 # In-place variants (out-of-place result, then rebase the tensor's data and history)
 # ======================================================================================
 def _inplace(t, op, *args, **kwargs):
@@ -1442,6 +1541,10 @@ def scatter_add_(input, dim, index, src):
 
 def scatter_reduce_(input, dim, index, src, reduce, *, include_self=True):
     return _inplace(input, scatter_reduce, dim, index, src, reduce, include_self=include_self)
+
+
+def index_reduce_(input, dim, index, source, reduce, *, include_self=True):
+    return _inplace(input, index_reduce, dim, index, source, reduce, include_self=include_self)
 
 
 def index_add_(input, dim, index, source, *, alpha=1):

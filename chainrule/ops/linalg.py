@@ -13,18 +13,57 @@ from collections import namedtuple
 import numpy as np
 
 from .. import _dtype
-from ..autograd.function import (CONST, FREED, NO_EDGE, OUTPUT, SECOND_BACKWARD_MSG, Node,
-                                 as_graph_tensor, edge)
+from ..autograd.function import (
+    FREED,
+    NO_EDGE,
+    OUTPUT,
+    SECOND_BACKWARD_MSG,
+    Node,
+    as_graph_tensor,
+    edge,
+)
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, _make
 from ._broadcast import canon_dim, canon_dims, shape_str, sum_to
 
-__all__ = ['addbmm', 'addmm', 'addmv', 'addr', 'baddbmm', 'bmm', 'chain_matmul', 'cholesky',
-           'cholesky_inverse', 'cholesky_solve', 'cross', 'lu_unpack', 'matrix_exp',
-           'triangular_solve',
-           'det', 'dot', 'einsum', 'ger', 'inner', 'inverse', 'is_tensor', 'kron', 'logdet',
-           'matmul', 'matrix_power', 'mm', 'mv', 'outer', 'pinverse', 'qr', 'slogdet',
-           'svd', 'tensordot', 'trace', 'vdot']
+__all__ = [
+    'addbmm',
+    'addmm',
+    'addmv',
+    'addr',
+    'baddbmm',
+    'bmm',
+    'cdist',
+    'chain_matmul',
+    'cholesky',
+    'cholesky_inverse',
+    'cholesky_solve',
+    'cross',
+    'det',
+    'dot',
+    'einsum',
+    'ger',
+    'inner',
+    'inverse',
+    'is_tensor',
+    'kron',
+    'logdet',
+    'lu_unpack',
+    'matmul',
+    'matrix_exp',
+    'matrix_power',
+    'mm',
+    'mv',
+    'outer',
+    'pinverse',
+    'qr',
+    'slogdet',
+    'svd',
+    'tensordot',
+    'trace',
+    'triangular_solve',
+    'vdot',
+]
 
 _ndarray = np.ndarray
 
@@ -496,7 +535,7 @@ def chain_matmul(*matrices, out=None):
 class AddmmBackward0(Node):
     """out = beta*C + alpha*(A @ B):  dC = beta*g,  dA = alpha*g@B^T,  dB = alpha*A^T@g"""
 
-    __slots__ = ("beta", "alpha", "c_shape")
+    __slots__ = ("alpha", "beta", "c_shape")
     saved_spec = (1, 2)
 
     def backward(self, g, a, b):
@@ -618,10 +657,10 @@ def _parse_einsum(eq, shapes):
         lhs, rhs = eq, None
     terms = lhs.split(",")
     if len(terms) != len(shapes):
-        raise ValueError(f"einsum(): more operands were provided than specified in the equation"
+        raise ValueError("einsum(): more operands were provided than specified in the equation"
                          if len(terms) < len(shapes) else
                          "einsum(): fewer operands were provided than specified in the equation")
-    used = set(c for c in eq if c.isalpha())
+    used = {c for c in eq if c.isalpha()}
     spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in used]
     n_ell = 0
     for t, s in zip(terms, shapes):
@@ -676,7 +715,7 @@ def _np_einsum(eq, *ops):
 class EinsumBackward0(Node):
     """out = einsum(terms -> rhs):  d op_i = einsum(g and the other operands -> term_i)"""
 
-    __slots__ = ("terms", "rhs", "shapes")
+    __slots__ = ("rhs", "shapes", "terms")
 
     def backward(self, g, *ops):
         terms, rhs = self.terms, self.rhs
@@ -737,7 +776,7 @@ def einsum(equation, *operands):
     datas = [o._data for o in operands]
     terms, rhs, _ = _parse_einsum(equation, [d.shape for d in datas])
     eq = ",".join(terms) + "->" + rhs
-    if len(set(d.dtype for d in datas)) > 1:
+    if len({d.dtype for d in datas}) > 1:
         rt = _dtype.result_type(*datas)
         datas = [d.astype(rt) for d in datas]
     out = np.asarray(_np_einsum(eq, *datas))
@@ -799,7 +838,7 @@ def linalg_cross(input, other, *, dim=-1, out=None):
     """Cross product of 3-vectors along ``dim`` (operands broadcast)."""
     a, b = input._data, other._data
     if a.ndim != b.ndim:
-        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions.")
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     d = canon_dim(dim, a.ndim)
     if a.shape[d] != 3 or b.shape[d] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
@@ -828,7 +867,7 @@ def cross(input, other, dim=None, *, out=None):
             shape = a.shape
         dim = next((i for i, s in enumerate(shape) if s == 3), None)
         if dim is None:
-            raise RuntimeError(f"no dimension of size 3 in input")
+            raise RuntimeError("no dimension of size 3 in input")
     return linalg_cross(input, other, dim=dim)
 
 
@@ -962,7 +1001,7 @@ class LinalgSlogdetBackward0(_MultiOutputNode):
     saved_spec = (0,)
 
     def backward(self, grads, a):
-        gsign, glog = grads
+        _gsign, glog = grads
         if glog is None:
             return (None,)
         return (_unsq(_unsq(glog, -1), -1) * _mH(_inv(a)),)
@@ -998,7 +1037,7 @@ def logdet(input):
 class LinalgSolveExBackward0(Node):
     """X = A^{-1} B:  dB = A^{-H} g,  dA = -dB X^H"""
 
-    __slots__ = ("vector", "shapes")
+    __slots__ = ("shapes", "vector")
     saved_spec = (0, OUTPUT)
 
     def backward(self, g, a, x):
@@ -1054,7 +1093,7 @@ def linalg_solve(A, B, *, left=True, out=None):
 class LinalgSolveTriangularBackward0(Node):
     """X = A^{-1} B (A triangular):  dB = A^{-H} g,  dA = -dB X^H (kept triangular)"""
 
-    __slots__ = ("upper", "unitriangular", "shapes")
+    __slots__ = ("shapes", "unitriangular", "upper")
     saved_spec = (0, OUTPUT)
 
     def backward(self, g, a, x):
@@ -1442,7 +1481,7 @@ def pinverse(input, rcond=1e-15):
 class LinalgLstsqBackward0(Node):
     """X = pinv(A) B:  dB = P^H g,  dA = pinv's backward with dP = g B^H"""
 
-    __slots__ = ("vector", "shapes")
+    __slots__ = ("shapes", "vector")
     saved_spec = (0, 1)
 
     def backward(self, g, a, b):
@@ -1475,7 +1514,7 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
     vector = b.ndim == a.ndim - 1
     b2 = b[..., None] if vector else b
     if b2.shape[-2] != a.shape[-2]:
-        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
     m, n = a.shape[-2:]
     u, s, vh = np.linalg.svd(a, full_matrices=False)
     smax = s.max(-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), s.dtype)
@@ -1566,7 +1605,7 @@ def linalg_matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, ou
 class LinalgVectorNormBackward0(Node):
     """out = ||x||_p over dims:  dx = g * x |x|^(p-2) / out^(p-1)  (p=2: g x / out)"""
 
-    __slots__ = ("ord", "axes", "keepdim", "in_shape")
+    __slots__ = ("axes", "in_shape", "keepdim", "ord")
     saved_spec = (0, OUTPUT)
 
     def backward(self, g, x, out):
@@ -1626,7 +1665,7 @@ def _np_vector_norm(x, p, axes, keepdim):
     return np.sum(a ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
 
 
-def linalg_vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A002
+def linalg_vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """The ``ord``-norm of ``x`` over ``dim`` (all entries when None) as a vector."""
     xd = x._data
     if dtype is not None:
@@ -1684,7 +1723,7 @@ def _amax(x, dim, keepdim, largest=True):
     return res
 
 
-def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):  # noqa: A002
+def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
     """Matrix norms: 'fro', 'nuc', 1, -1, 2, -2, inf, -inf over the two dims ``dim``."""
     a = A._data
     if dtype is not None:
@@ -1719,7 +1758,7 @@ def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None,
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
 
-def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A002
+def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     """Vector or matrix norm, picked the way ``torch.linalg.norm`` does."""
     a = A._data
     if dim is not None and not isinstance(dim, (list, tuple)):
@@ -2165,3 +2204,19 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
     l_ = _tril(LU_data[..., :, :k], -1) + np.eye(m, k, dtype=lu.dtype)
     u = _triu(LU_data[..., :k, :])
     return _Lu(p_mat, l_, u)
+
+
+def cdist(x1, x2, p=2.0, compute_mode=None):
+    """Pairwise ``p``-norm distances between the rows of ``x1`` and of ``x2`` (batched)."""
+    a, b = x1._data, x2._data
+    if a.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {a.ndim}D")
+    if b.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X2 got: {b.ndim}D")
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {a.shape[-1]} "
+                           f"X2: {b.shape[-1]}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    return linalg_vector_norm(diff, p, -1)
