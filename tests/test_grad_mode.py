@@ -165,3 +165,27 @@ def test_new_thread_starts_with_grad_enabled():
             t.join()
         assert seen == [True]
 
+
+
+def test_backward_in_threads_is_independent():
+    results, errors = {}, []
+
+    def worker(k):
+        try:
+            x = cr.tensor([float(k), 1.0], requires_grad=True)
+            for _ in range(50):
+                x.grad = None
+                (x * x * k).sum().backward()
+            results[k] = x.grad.tolist()
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(1, 5)]
+    with cr.no_grad():  # the main thread's mode must not leak into the workers
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not cr.is_grad_enabled()
+    assert not errors
+    assert results == {k: [2.0 * k * k, 2.0 * k] for k in range(1, 5)}
