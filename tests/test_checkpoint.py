@@ -166,3 +166,21 @@ def test_reentrant_rejects_kwargs():
         warnings.simplefilter("ignore")
         with pytest.raises(ValueError, match="Unexpected keyword arguments"):
             checkpoint(lambda h, k=1: h * k, x, use_reentrant=True, k=2)
+
+
+def test_context_fn_wraps_forward_and_recompute():
+    import contextlib
+
+    seen = []
+
+    @contextlib.contextmanager
+    def tag(name):
+        seen.append(name)
+        yield
+
+    x, w1, _ = _params()
+    out = checkpoint(_block(w1), x, use_reentrant=False,
+                     context_fn=lambda: (tag("forward"), tag("recompute")))
+    assert seen == ["forward"]
+    out.sum().backward()
+    assert seen == ["forward", "recompute"]

@@ -185,3 +185,30 @@ def test_nondeterministic_backward_is_reported():
     with pytest.raises(GradcheckError, match="Backward is not reentrant"):
         gradcheck(Noisy.apply, (x,))
     assert gradcheck(Noisy.apply, (x,), nondet_tol=1e-6, check_undefined_grad=False)
+
+
+def test_check_grad_dtypes_passes_on_right_dtypes():
+    x = _x(3)
+    assert gradcheck(lambda x: cr.tanh(x) * 2, (x,), check_grad_dtypes=True)
+
+
+@pytest.mark.torch
+@pytest.mark.xfail(reason="engine: a custom Function's gradient is not cast to its input's "
+                          "dtype (PyTorch casts in validate_outputs)", strict=False)
+def test_custom_function_grad_dtype_cast_like_torch():
+    import torch
+
+    def make(lib):
+        class WrongDtype(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return (g * 2).float()
+        return WrongDtype
+
+    xt = torch.tensor(RNG.standard_normal(3), requires_grad=True)
+    assert torch.autograd.gradcheck(make(torch).apply, (xt,), check_grad_dtypes=True)
+    assert gradcheck(make(cr).apply, (_x(3),), check_grad_dtypes=True)

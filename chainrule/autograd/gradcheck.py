@@ -159,7 +159,7 @@ def get_numerical_jacobian(fn, inputs, target=None, eps=1e-3, grad_out=1.0):
 # ======================================================================================
 # Analytical Jacobians
 # ======================================================================================
-def _analytical_jacobian(outputs, inputs, diff_idx):
+def _analytical_jacobian(outputs, inputs, diff_idx, check_dtypes=False):
     """jac[i][o] (n_in, n_out) by one vjp per output element; also checks dtype/shape."""
     from . import grad
 
@@ -177,6 +177,8 @@ def _analytical_jacobian(outputs, inputs, diff_idx):
                     continue
                 if tuple(g.shape) != tuple(x.shape):
                     raise GradcheckError("Gradient has shape mismatch")
+                if check_dtypes and g._data.dtype != x._data.dtype:
+                    raise GradcheckError("Gradient has dtype mismatch")
                 jac[ii][o][:, j] = g._data.astype(np.float64).reshape(-1)
     return jac
 
@@ -267,7 +269,7 @@ def gradcheck(func, inputs, *, eps=None, atol=1e-5, rtol=1e-3, raise_exception=T
     elif check_backward_ad:
         num = _numerical_jacobian(diff_func, tupled, diff_idx, len(diff_out), eps, method)
         try:
-            ana = _analytical_jacobian(diff_out, tupled, diff_idx)
+            ana = _analytical_jacobian(diff_out, tupled, diff_idx, check_grad_dtypes)
         except GradcheckError as e:
             return _fail(str(e), raise_exception)
         for ii, i in enumerate(diff_idx):

@@ -181,7 +181,7 @@ class _NonReentrantCheckpoint(Function):
                     a.requires_grad_(True)
             args[i] = a
             wrt.append(a)
-        with _rng_restored(info["rng_state"]), enable_grad():
+        with _rng_restored(info["rng_state"]), enable_grad(), info["recompute_ctx"]:
             outputs = _as_tuple(info["function"](*args, **info["kwargs"]))
         if info["check"]:
             for i, (o, shape) in enumerate(zip(outputs, info["shapes"])):
@@ -206,11 +206,14 @@ class _NonReentrantCheckpoint(Function):
         return (None,) + tuple(arg_grads) + tuple(leaf_grads)
 
 
-def _checkpoint_nonreentrant(function, args, kwargs, preserve_rng_state, determinism_check):
+def _checkpoint_nonreentrant(function, args, kwargs, preserve_rng_state, determinism_check,
+                             context_fn=noop_context_fn):
     from ..autograd.grad_mode import enable_grad, is_grad_enabled
 
+    forward_ctx, recompute_ctx = context_fn()
     if not is_grad_enabled():
-        return function(*args, **kwargs)
+        with forward_ctx:
+            return function(*args, **kwargs)
     rng_state = _rng_state(preserve_rng_state)
     aliases, arg_kinds, plain = [], [], []
     call_args = []
@@ -227,7 +230,7 @@ def _checkpoint_nonreentrant(function, args, kwargs, preserve_rng_state, determi
             call_args.append(a)
             arg_kinds.append(False)
             plain.append(a)
-    with enable_grad():
+    with enable_grad(), forward_ctx:
         outputs = function(*call_args, **kwargs)
     outs = _as_tuple(outputs)
     leaves = _leaves_of(outs, aliases)
@@ -243,6 +246,7 @@ def _checkpoint_nonreentrant(function, args, kwargs, preserve_rng_state, determi
         "outputs": detached if isinstance(outputs, tuple) else detached[0],
         "check": determinism_check != "none",
         "shapes": [tuple(o.shape) if _is_tensor(o) else None for o in detached],
+        "recompute_ctx": recompute_ctx,
     }
     return _NonReentrantCheckpoint.apply(info, *tensor_args, *leaves)
 
@@ -278,7 +282,7 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn,
                           stacklevel=2)
         return CheckpointFunction.apply(function, preserve_rng_state, *args)
     return _checkpoint_nonreentrant(function, args, kwargs, preserve_rng_state,
-                                    determinism_check)
+                                    determinism_check, context_fn)
 
 
 def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwargs):
