@@ -202,3 +202,25 @@ def test_batched_grad_equals_rows():
     for k in range(4):
         (row,) = cr.autograd.grad(y, x, cr.tensor(np.eye(4)[k]), retain_graph=True)
         np.testing.assert_allclose(jac.numpy()[k], row.numpy())
+
+
+@pytest.mark.torch
+def test_is_grads_batched_matches_torch():
+    import torch
+
+    def run(lib):
+        x = lib.tensor(X, requires_grad=True)
+        w = lib.tensor(W1, requires_grad=True)
+        y = lib.tanh(x @ w)
+        v = lib.tensor(np.arange(15.0).reshape(3, 5) / 7)
+        return lib.autograd.grad(y, (x, w), v, is_grads_batched=True)
+
+    for a, b in zip(run(cr), run(torch)):
+        assert tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+
+
+def test_is_grads_batched_shape_error():
+    x = cr.tensor(X, requires_grad=True)
+    with pytest.raises(RuntimeError, match="first dimension of each grad_output"):
+        cr.autograd.grad(x * 2, x, cr.ones(4), is_grads_batched=True)

@@ -318,3 +318,22 @@ def test_tensor_hooks_run_before_node_prehooks():
         y.sum().backward()
         return rec
     _both(s)
+
+
+def test_anomaly_catches_custom_function_and_autograd_grad():
+    class NanGrad(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * float("nan")
+
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(RuntimeError) as e, anomaly.detect_anomaly():
+            cr.autograd.grad(NanGrad.apply(x).sum(), x)
+    assert str(e.value) == (f"Function '{type(NanGrad.apply(x).grad_fn).__name__}' returned "
+                            "nan values in its 0th output.")
