@@ -154,6 +154,7 @@ OPS = {
     "linalg_norm_vec_ord": (lambda L, a: L.linalg.norm(a, 3), [rn(5)]),
     "linalg_norm_dim2": (lambda L, a: L.linalg.norm(a, dim=(1, 2)), [rn(2, 3, 4)]),
     "linalg_vecdot": (lambda L, a, b: L.linalg.vecdot(a, b), [rn(3, 4), rn(3, 4)]),
+    "linalg_diagonal": (lambda L, a: L.linalg.diagonal(a, offset=1), [rn(2, 3, 4)]),
     "matrix_exp": (lambda L, a: L.linalg.matrix_exp(a), [rn(2, 3, 3)]),
     "matrix_exp_big_norm": (lambda L, a: L.matrix_exp(a), [4 * rn(3, 3)]),
     "cond": (lambda L, a: L.linalg.cond(a), [rn(3, 3)]),

@@ -276,6 +276,9 @@ class MmBackward0(Node):
 
     def backward(self, g, a, b):
         fa, fb = self.next_functions
+        if type(g) is _ndarray and g.dtype.kind != "c":  # the common real case: plain .T
+            return (g @ b.swapaxes(-1, -2) if fa[0] is not None else None,
+                    a.swapaxes(-1, -2) @ g if fb[0] is not None else None)
         return (g @ _mH(b) if fa[0] is not None else None,
                 _mH(a) @ g if fb[0] is not None else None)
 
@@ -336,12 +339,13 @@ def _check_matmul(a: np.ndarray, b: np.ndarray):
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_a == k_b:
-        try:
-            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-        except ValueError:
-            from ._broadcast import broadcast_error
+        if a.ndim > 2 and b.ndim > 2:
+            try:
+                np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+            except ValueError:
+                from ._broadcast import broadcast_error
 
-            raise broadcast_error(a.shape[:-2], b.shape[:-2]) from None
+                raise broadcast_error(a.shape[:-2], b.shape[:-2]) from None
         return
     if a.ndim == 2 and b.ndim == 2:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{k_a} and "
@@ -370,8 +374,10 @@ def matmul(input, other, *, out=None):
     if type(input) is not Tensor:
         input = _tensor(input)
     a, b = input._data, other._data
-    _check_matmul(a, b)
-    _check_dtypes(a, b)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        _check_matmul(a, b)  # the 2-D case with matching sizes needs no further check
+    if a.dtype is not b.dtype:
+        _check_dtypes(a, b)
     res = np.matmul(a, b)
     if a.ndim == 2 and b.ndim == 2:
         node_cls = MmBackward0
@@ -646,6 +652,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
 # einsum
 # ======================================================================================
 _PATHS: dict = {}
+_PARSED: dict = {}
 
 
 def _parse_einsum(eq, shapes):
@@ -774,7 +781,14 @@ def einsum(equation, *operands):
         operands = tuple(operands[0])
     operands = tuple(_tensor(o) for o in operands)
     datas = [o._data for o in operands]
-    terms, rhs, _ = _parse_einsum(equation, [d.shape for d in datas])
+    key = (equation,) + tuple(d.shape for d in datas)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        parsed = _parse_einsum(equation, [d.shape for d in datas])
+        if len(_PARSED) > 4096:
+            _PARSED.clear()
+        _PARSED[key] = parsed
+    terms, rhs, _ = parsed
     eq = ",".join(terms) + "->" + rhs
     if len({d.dtype for d in datas}) > 1:
         rt = _dtype.result_type(*datas)
