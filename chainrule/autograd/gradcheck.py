@@ -218,8 +218,9 @@ def gradcheck(func, inputs, *, eps=None, atol=1e-5, rtol=1e-3, raise_exception=T
     float32 functions.
 
     >>> import chainrule as torch
+    >>> from chainrule.autograd.gradcheck import gradcheck
     >>> x = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
-    >>> torch.autograd.gradcheck.gradcheck(lambda x: (x ** 3).sum(), (x,))
+    >>> gradcheck(lambda x: (x ** 3).sum(), (x,))
     True
     """
     from .grad_mode import enable_grad
@@ -405,8 +406,9 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=None, atol=1e-5, rtol=
     """Check second derivatives: gradcheck of ``(inputs, grad_outputs) -> vjp``.
 
     >>> import chainrule as torch
+    >>> from chainrule.autograd.gradcheck import gradgradcheck
     >>> x = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
-    >>> torch.autograd.gradcheck.gradgradcheck(lambda x: x ** 3, (x,))
+    >>> gradgradcheck(lambda x: x ** 3, (x,))
     True
     """
     from . import grad
