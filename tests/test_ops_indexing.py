@@ -197,6 +197,23 @@ def test_setitem_through_views_updates_base(torch_mod):
     np.testing.assert_allclose(grads[0], grads[1])
 
 
+@pytest.mark.torch
+def test_setitem_second_order_vs_torch(torch_mod):
+    grads = []
+    for L in (cr, torch_mod):
+        x = L.tensor(X34, requires_grad=True)
+        v = L.tensor(np.arange(4.0) - 1.5, requires_grad=True)
+        y = x * x
+        y[1] = v * x[0]
+        y[_idx(L, [0, 2]), 1:3] = 2.0
+        out = (y ** 3).sum()
+        gx, gv = L.autograd.grad(out, (x, v), create_graph=True)
+        ((gx * gx).sum() + (gv * gv).sum()).backward()
+        grads.append((x.grad.numpy(), v.grad.numpy()))
+    for c, t in zip(*grads):
+        np.testing.assert_allclose(c, t, rtol=1e-10)
+
+
 def test_setitem_gradcheck():
     def f(x, v):
         y = x * 1

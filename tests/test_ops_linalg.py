@@ -388,6 +388,22 @@ def test_tensor_methods():
     np.testing.assert_allclose(a.matrix_power(2).numpy(), a.numpy() @ a.numpy())
 
 
+@pytest.mark.torch
+def test_inplace_add_products_vs_torch(torch_mod):
+    c, a, b, v = rn(3, 4), rn(3, 5), rn(5, 4), rn(5)
+    grads = []
+    for L in (cr, torch_mod):
+        ts = [L.tensor(x, requires_grad=True) for x in (c, a, b, v)]
+        y = ts[0] * 1
+        y.addmm_(ts[1], ts[2], beta=0.5, alpha=2.0)
+        z = (ts[0][:, 0] * 1).addmv_(ts[1], ts[3])
+        w = (ts[0] * 1).addr_(ts[0][:, 1], ts[2][0])
+        (y.sum() + (z * z).sum() + (w * w).sum()).backward()
+        grads.append([t.grad.numpy() for t in ts])
+    for cg, tg in zip(*grads):
+        np.testing.assert_allclose(cg, tg, rtol=1e-10)
+
+
 def test_matmul_accepts_arrays_in_formulas():
     # Backward formulas mix Tensors with constant arrays under create_graph.
     x = cr.tensor(rn(2, 2), requires_grad=True)

@@ -76,3 +76,43 @@ class LinalgMethods:
 
     def tensordot(self, other, dims=2):
         return _ops.linalg.tensordot(self, other, dims)
+
+    def matrix_exp(self):
+        return _ops.linalg.linalg_matrix_exp(self)
+
+    def cholesky_solve(self, input2, upper=False):
+        return _ops.linalg.cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper=False):
+        return _ops.linalg.cholesky_inverse(self, upper)
+
+    def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):
+        return _ops.linalg.triangular_solve(self, A, upper, transpose, unitriangular)
+
+    def addr(self, vec1, vec2, *, beta=1, alpha=1):
+        return _ops.linalg.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def lu_solve(self, LU_data, LU_pivots):
+        return _ops.linalg.linalg_lu_solve(LU_data, LU_pivots, self)
+
+    # in-place add* products: computed out of place, written back by ``inplace``
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+        return _inplace(self, _ops.linalg.addmm, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmv_(self, mat, vec, *, beta=1, alpha=1):
+        return _inplace(self, _ops.linalg.addmv, mat, vec, beta=beta, alpha=alpha)
+
+    def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return _inplace(self, _ops.linalg.addbmm, batch1, batch2, beta=beta, alpha=alpha)
+
+    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return _inplace(self, _ops.linalg.baddbmm, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addr_(self, vec1, vec2, *, beta=1, alpha=1):
+        return _inplace(self, _ops.linalg.addr, vec1, vec2, beta=beta, alpha=alpha)
+
+
+def _inplace(t, op, *args, **kwargs):
+    from ..tensor import inplace
+
+    return inplace(t, op, *args, **kwargs)
