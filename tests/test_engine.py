@@ -558,3 +558,15 @@ def test_inplace_on_view_of_non_leaf_rebases_base_history():
 
     ours, theirs = _both(f)
     assert ours == theirs
+
+
+@pytest.mark.torch
+@pytest.mark.xfail(strict=True, reason="Tensor.T on a 2-D tensor records TBackward0 (calls t()); "
+                   "torch 2.13 records PermuteBackward0 for .T (t() keeps TBackward0)")
+def test_node_name_of_T_property():
+    def f(L):
+        x = L.ones(2, 3, requires_grad=True)
+        return x.T.grad_fn.name(), x.t().grad_fn.name(), x.mT.grad_fn.name()
+
+    ours, theirs = _both(f)
+    assert ours == theirs
