@@ -175,6 +175,8 @@ CASES = [
     ("var_correction", lambda T, x: x.var((0, 2), correction=0), [B], True),
     ("var_unbiased_false", lambda T, x: x.var(False), [A], True),
     ("var_positional", lambda T, x: x.var(1, True, True), [A], True),
+    ("var_size1_dim", lambda T, x: x.var(1), [(3, 1)], False),
+    ("std_mean_size1_dim", lambda T, x: T.std_mean(x, 1), [(3, 1)], False),
     ("std", lambda T, x: x.std(), [A], True),
     ("std_dim", lambda T, x: T.std(x, -1, correction=2), [B], True),
     ("std_unbiased", lambda T, x: x.std(0, unbiased=False), [A], True),
@@ -363,6 +365,26 @@ def test_topk_unsorted_selects_the_same_set():
     ref = np.sort(x.numpy(), 1)[:, -3:]
     np.testing.assert_array_equal(np.sort(v.numpy(), 1), ref)
     np.testing.assert_array_equal(np.take_along_axis(x.numpy(), i.numpy(), 1), v.numpy())
+
+
+F32_OPS = [lambda x: x.prod(1), lambda x: x.max(), lambda x: x.max(1)[0], lambda x: x.var(1),
+           lambda x: x.std(), lambda x: cr.std_mean(x, 0)[0], lambda x: x.norm(),
+           lambda x: x.norm(3, 1), lambda x: x.norm(float("inf")), lambda x: x.logsumexp(1),
+           lambda x: x.cumprod(1), lambda x: x.cumsum(0), lambda x: x.sort(1)[0],
+           lambda x: x.median(), lambda x: x.amax(0), lambda x: x.nanmean(),
+           lambda x: cr.aminmax(x)[1]]
+
+
+@pytest.mark.parametrize("fn", F32_OPS, ids=[f"f32_{i}" for i in range(len(F32_OPS))])
+def test_float32_gradients_stay_float32(fn):
+    x = cr.tensor(make_inputs([A])[0], dtype=cr.float32, requires_grad=True)
+    h = x * 1.0  # a non-leaf: its gradient is seen before AccumulateGrad casts anything
+    seen = []
+    h.register_hook(lambda g: seen.append(g.dtype))
+    out = fn(h)
+    assert out.dtype == cr.float32
+    out.sum().backward()
+    assert seen == [cr.float32]
 
 
 def test_median_is_lower_median():

@@ -730,6 +730,12 @@ def _var_args(input, dim, unbiased, keepdim, correction, kwargs):
     return x, axes, keepdim, n, _builtin_max(dof, 0)
 
 
+def _inv(dof):
+    """1 / dof as a NumPy float: inf (not ZeroDivisionError) without degrees of freedom."""
+    with np.errstate(divide="ignore"):
+        return float(np.float64(1.0) / np.float64(dof))
+
+
 def _var_forward(x, axes, keepdim, dof):
     with np.errstate(invalid="ignore", divide="ignore"):
         m = np.mean(x, axis=axes, keepdims=True)
@@ -743,23 +749,23 @@ def _var_forward(x, axes, keepdim, dof):
 class VarBackward0(_ReductionNode):
     """out = var(x):  dx = g * 2 (x - mean(x)) / (n - correction)"""
 
-    __slots__ = ("dof",)
+    __slots__ = ("inv_dof",)
     saved_spec = (0,)
 
     def backward(self, g, x):
         dev = x - x.mean(axis=self.axes, keepdims=True)
-        return (self.expand(g) * dev * (2.0 / self.dof),)
+        return (self.expand(g) * dev * (2.0 * self.inv_dof),)
 
 
 class StdBackward0(_ReductionNode):
     """out = std(x):  dx = g * (x - mean(x)) / ((n - correction) * out); 0 where out == 0"""
 
-    __slots__ = ("dof",)
+    __slots__ = ("inv_dof",)
     saved_spec = (0, OUTPUT, CONST)
 
     def backward(self, g, x, out, zero):
         dev = x - x.mean(axis=self.axes, keepdims=True)
-        return (self.expand(g) * dev / (self.unreduce(out) + zero) * (1.0 / self.dof),)
+        return (self.expand(g) * dev / (self.unreduce(out) + zero) * self.inv_dof,)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, **kwargs):
@@ -769,7 +775,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, **kwa
     res = unary(VarBackward0, input, out, (x,))
     node = _reduce_node(res, x.shape, axes, keepdim)
     if node is not None:
-        node.dof = dof
+        node.inv_dof = _inv(dof)
     return res
 
 
@@ -782,7 +788,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, **kwa
     res = unary(StdBackward0, input, out, (x, out, zero))
     node = _reduce_node(res, x.shape, axes, keepdim)
     if node is not None:
-        node.dof = dof
+        node.inv_dof = _inv(dof)
     return res
 
 
@@ -793,7 +799,7 @@ def _keep_shape_arr(out, in_shape, axes, keepdim):
 class VarMeanBackward0(_MultiOutputNode, _ReductionNode):
     """(v, m) = var_mean(x):  dx = g_v * 2 (x - mean) / dof + g_m / n"""
 
-    __slots__ = ("dof", "n")
+    __slots__ = ("inv_dof", "n")
     saved_spec = (0,)
 
     def backward(self, grads, x):
@@ -801,7 +807,7 @@ class VarMeanBackward0(_MultiOutputNode, _ReductionNode):
         dx = None
         if gv is not None:
             dev = x - x.mean(axis=self.axes, keepdims=True)
-            dx = self.expand(gv) * dev * (2.0 / self.dof)
+            dx = self.expand(gv) * dev * (2.0 * self.inv_dof)
         if gm is not None:
             t = self.expand(gm / self.n)
             dx = t if dx is None else dx + t
@@ -811,7 +817,7 @@ class VarMeanBackward0(_MultiOutputNode, _ReductionNode):
 class StdMeanBackward0(_MultiOutputNode, _ReductionNode):
     """(s, m) = std_mean(x):  dx = g_s * (x - mean) / (dof * s) + g_m / n"""
 
-    __slots__ = ("dof", "n")
+    __slots__ = ("inv_dof", "n")
     saved_spec = (0, OUTPUT, CONST)
 
     def backward(self, grads, x, out, zero):
@@ -819,7 +825,7 @@ class StdMeanBackward0(_MultiOutputNode, _ReductionNode):
         dx = None
         if gs is not None:
             dev = x - x.mean(axis=self.axes, keepdims=True)
-            dx = self.expand(gs) * dev / (self.unreduce(out) + zero) * (1.0 / self.dof)
+            dx = self.expand(gs) * dev / (self.unreduce(out) + zero) * self.inv_dof
         if gm is not None:
             t = self.expand(gm / self.n)
             dx = t if dx is None else dx + t
@@ -839,7 +845,8 @@ def _stat_mean(input, dim, unbiased, keepdim, correction, kwargs, take_sqrt):
     node, outs = _multi_out(StdMeanBackward0 if take_sqrt else VarMeanBackward0, input,
                             (v, m), saved)
     if node is not None:
-        node.in_shape, node.axes, node.keepdim, node.dof, node.n = x.shape, axes, keepdim, dof, n
+        node.in_shape, node.axes, node.keepdim, node.n = x.shape, axes, keepdim, n
+        node.inv_dof = _inv(dof)
     return outs
 
 
