@@ -227,3 +227,13 @@ def test_random_arrays_match_torch():
             finally:
                 cr.set_default_dtype(old_cr)
                 torch.set_default_dtype(old_t)
+
+
+@pytest.mark.parametrize("module", ["chainrule._tensor_str", "chainrule.ops.creation",
+                                    "chainrule.viz", "chainrule._dtype"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
