@@ -508,3 +508,14 @@ def test_bad_inputs_match_torch(name, torch_mod):
         with pytest.raises(exc) as info:
             fn(L, x)
         assert msg in str(info.value), (L.__name__, str(info.value))
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_float32_keeps_dtype(name):
+    fn, arrays = OPS[name]
+    ts = [cr.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
+    out = fn(cr, *ts)
+    assert out.dtype == cr.float32
+    out.sum().backward()
+    for t in ts:
+        assert t.grad is None or t.grad.dtype == cr.float32

@@ -159,12 +159,11 @@ OPS = {
     "matrix_exp_big_norm": (lambda L, a: L.matrix_exp(a), [4 * rn(3, 3)]),
     "cond": (lambda L, a: L.linalg.cond(a), [rn(3, 3)]),
     "cond_fro": (lambda L, a: L.linalg.cond(a, "fro"), [rn(3, 3) + 3 * np.eye(3)]),
-    "cholesky_solve": (lambda L, b, a: L.cholesky_solve(b, L.linalg.cholesky(_sym(a) + 8 * L.eye(
-        3, dtype=L.float64))), [rn(3, 2), rn(3, 3)]),
+    "cholesky_solve": (lambda L, b, a: L.cholesky_solve(b, L.linalg.cholesky(_sym(a) + 8 * L.eye(3, dtype=a.dtype))), [rn(3, 2), rn(3, 3)]),
     "cholesky_solve_upper": (lambda L, b, a: L.cholesky_solve(b, L.linalg.cholesky(
-        _sym(a) + 8 * L.eye(3, dtype=L.float64), upper=True), upper=True), [rn(3, 2), rn(3, 3)]),
+        _sym(a) + 8 * L.eye(3, dtype=a.dtype), upper=True), upper=True), [rn(3, 2), rn(3, 3)]),
     "cholesky_inverse": (lambda L, a: L.cholesky_inverse(L.linalg.cholesky(
-        _sym(a) + 8 * L.eye(3, dtype=L.float64))), [rn(3, 3)]),
+        _sym(a) + 8 * L.eye(3, dtype=a.dtype))), [rn(3, 3)]),
     "triangular_solve": (lambda L, b, a: L.triangular_solve(b, a, upper=False,
                                                              transpose=True).solution,
                          [rn(3, 2), np.tril(rn(3, 3)) + 3 * np.eye(3)]),
@@ -491,3 +490,18 @@ def test_bad_inputs_match_torch(name, torch_mod):
         assert msg in str(info.value), (L.__name__, str(info.value))
     if name.endswith("singular") or name == "cholesky_pd":
         assert isinstance(info.value, cr.linalg.LinAlgError)
+
+
+@pytest.mark.parametrize("name", sorted(set(OPS) - {"eig_values", "vector_norm_0"}))
+def test_float32_keeps_dtype(name):
+    fn, arrays = OPS[name]
+    ts = [cr.tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
+    out = fn(cr, *ts)
+    outs = out if isinstance(out, tuple) else (out,)
+    loss = 0
+    for o in outs:
+        assert o.dtype == cr.float32, (name, o.dtype)
+        loss = loss + o.sum()
+    loss.backward()
+    for t in ts:
+        assert t.grad is not None and t.grad.dtype == cr.float32
