@@ -46,10 +46,11 @@ def set_printoptions(precision: int | None = None, threshold: float | None = Non
     except ``sci_mode``, where ``None`` means "choose automatically").
 
     >>> import chainrule as torch
-    >>> torch.set_printoptions(precision=2)
+    >>> from chainrule._tensor_str import set_printoptions   # also torch.set_printoptions
+    >>> set_printoptions(precision=2)
     >>> torch.tensor([1.12345])
     tensor([1.12])
-    >>> torch.set_printoptions(profile="default")
+    >>> set_printoptions(profile="default")
     """
     if profile is not None:
         if profile not in _PROFILES:
