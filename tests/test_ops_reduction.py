@@ -489,3 +489,13 @@ ERRORS = [
 @pytest.mark.parametrize("fn,exc,msg", ERRORS, ids=[f"err{i}" for i in range(len(ERRORS))])
 def test_errors(fn, exc, msg):
     check_error(fn, exc, msg)
+
+
+def test_docstring_examples():
+    import doctest
+
+    from chainrule.ops import reduction, shape
+
+    for mod in (reduction, shape):
+        res = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert res.attempted > 0 and res.failed == 0

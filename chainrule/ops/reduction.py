@@ -431,7 +431,14 @@ ProdBackward1 = type("ProdBackward1", (ProdBackward0,), {"__slots__": ()})
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
-    """Product over all elements, or over one ``dim``."""
+    """Product over all elements, or over one ``dim``.
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor([2.0, 0.0, 3.0], requires_grad=True)
+    >>> x.prod().backward()
+    >>> x.grad  # the product of the others, also where x is 0
+    tensor([0., 6., 0.])
+    """
     dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
     if isinstance(dim, (tuple, list)):
         raise TypeError("prod() received an invalid combination of arguments - got (tuple), but "
@@ -612,7 +619,17 @@ def _max_min(input, dim, keepdim, other, name, kwargs):
 
 
 def max(input, dim=None, keepdim=False, *, out=None, other=None, **kwargs):  # noqa: A001
-    """Largest element; with ``dim`` the (values, indices) pair; with a Tensor, maximum."""
+    """Largest element; with ``dim`` the (values, indices) pair; with a Tensor, maximum.
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor([[1.0, 5.0], [4.0, 2.0]], requires_grad=True)
+    >>> x.max(1).indices
+    tensor([1, 0])
+    >>> x.max().backward()
+    >>> x.grad
+    tensor([[0., 1.],
+            [0., 0.]])
+    """
     return _max_min(input, dim, keepdim, other, "max", kwargs)
 
 
@@ -890,7 +907,12 @@ class LinalgVectorNormBackward0(_ReductionNode):
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None, **kwargs):
-    """Vector p-norm over ``dim`` (all elements when None); 'fro' is the 2-norm."""
+    """Vector p-norm over ``dim`` (all elements when None); 'fro' is the 2-norm.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([[3.0, -4.0]]).norm(dim=1), torch.tensor([3.0, -4.0]).norm(1)
+    (tensor([5.]), tensor(7.))
+    """
     dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
     if isinstance(p, str):
         if p == "fro":
@@ -978,7 +1000,12 @@ def xp_exp(t):
 
 
 def logsumexp(input, dim, keepdim=False, **kwargs):
-    """log(sum(exp(x))) over ``dim``, computed stably (max subtracted first)."""
+    """log(sum(exp(x))) over ``dim``, computed stably (max subtracted first).
+
+    >>> import chainrule as torch
+    >>> torch.logsumexp(torch.tensor([1000.0, 1000.0]), 0)
+    tensor(1000.6932)
+    """
     dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
     x = _float(input._data)
     axes = canon_dims(dim, x.ndim)
@@ -1056,7 +1083,14 @@ def _dim_input(input, dim):
 
 
 def sort(input, dim=-1, descending=False, stable=False, **kwargs):
-    """(values, indices) sorted along ``dim`` (ties keep their order)."""
+    """(values, indices) sorted along ``dim`` (ties keep their order).
+
+    >>> import chainrule as torch
+    >>> torch.sort(torch.tensor([3.0, 1.0, 2.0]), descending=True)
+    chainrule.return_types.sort(
+    values=tensor([3., 2., 1.]),
+    indices=tensor([0, 2, 1]))
+    """
     dim = _dim_arg(dim, kwargs)
     x1, d = _dim_input(input, dim)
     idx = _stable_argsort(x1, d, descending).astype(np.int64)

@@ -601,7 +601,12 @@ def _narrow(g, d, start, n):
 
 
 def cat(tensors, dim=0, *, out=None, **kwargs):
-    """Join ``tensors`` along existing dim ``dim`` (1-D empty tensors are skipped)."""
+    """Join ``tensors`` along existing dim ``dim`` (1-D empty tensors are skipped).
+
+    >>> import chainrule as torch
+    >>> torch.cat([torch.zeros(1, 2), torch.ones(1, 2)]).shape
+    chainrule.Size([2, 2])
+    """
     if "axis" in kwargs:
         dim = kwargs.pop("axis")
     tensors = _seq(tensors, "cat")
@@ -667,7 +672,12 @@ class StackBackward0(Node):
 
 
 def stack(tensors, dim=0, *, out=None):
-    """Join same-shaped ``tensors`` along a new dim ``dim``."""
+    """Join same-shaped ``tensors`` along a new dim ``dim``.
+
+    >>> import chainrule as torch
+    >>> torch.stack([torch.zeros(3), torch.ones(3)], dim=1).shape
+    chainrule.Size([3, 2])
+    """
     tensors = _seq(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -791,7 +801,14 @@ def _split_sizes(input, sizes, d, node_cls):
 
 
 def split(tensor, split_size_or_sections, dim=0):
-    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes.
+
+    >>> import chainrule as torch
+    >>> [p.tolist() for p in torch.arange(5).split(2)]
+    [[0, 1], [2, 3], [4]]
+    >>> [p.shape[1] for p in torch.zeros(2, 5).split([1, 4], dim=1)]
+    [1, 4]
+    """
     x = tensor._data
     d = canon_dim(dim, x.ndim)
     if x.ndim == 0:
@@ -1008,7 +1025,12 @@ class RollBackward0(Node):
 
 
 def roll(input, shifts, dims=None):
-    """Shift elements cyclically by ``shifts`` along ``dims`` (flattened when None)."""
+    """Shift elements cyclically by ``shifts`` along ``dims`` (flattened when None).
+
+    >>> import chainrule as torch
+    >>> torch.arange(4).roll(1).tolist()
+    [3, 0, 1, 2]
+    """
     x = input._data
     shifts_t = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
     shifts_t = tuple(int(s) for s in shifts_t)
@@ -1171,7 +1193,12 @@ def _diag_scatter(v, shape, offset, d1, d2):
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
-    """The diagonal ``offset`` of the (dim1, dim2) planes, as a new last dim."""
+    """The diagonal ``offset`` of the (dim1, dim2) planes, as a new last dim.
+
+    >>> import chainrule as torch
+    >>> torch.arange(6.0).reshape(2, 3).diagonal(1)
+    tensor([1., 5.])
+    """
     x = input._data
     d1, d2 = canon_dim(dim1, x.ndim), canon_dim(dim2, x.ndim)
     if d1 == d2:
