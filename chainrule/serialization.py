@@ -17,6 +17,7 @@ import collections
 import collections.abc
 import io
 import json
+import math
 import os
 
 import numpy as np
@@ -24,7 +25,7 @@ import numpy as np
 from . import _dtype
 from .tensor import Size, Tensor, _make
 
-__all__ = ["save", "load"]
+__all__ = ["load", "save"]
 
 _META = "__chainrule__"
 _FORMAT = 1
@@ -64,7 +65,7 @@ class _Encoder:
         if isinstance(obj, int):
             return obj
         if isinstance(obj, float):
-            if obj != obj or obj in (float("inf"), float("-inf")):
+            if not math.isfinite(obj):
                 return {"__float__": repr(obj)}
             return obj
         if isinstance(obj, complex):

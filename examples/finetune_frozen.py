@@ -18,8 +18,8 @@ import time
 import numpy as np
 
 import chainrule as torch
-import chainrule.nn as nn
-import chainrule.optim  # noqa: F401  (torch.optim)
+import chainrule.optim
+from chainrule import nn
 from chainrule.utils.data import DataLoader, TensorDataset
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -16,8 +16,8 @@ import time
 import numpy as np
 
 import chainrule as torch
-import chainrule.nn as nn
-import chainrule.optim  # noqa: F401  (torch.optim)
+import chainrule.optim
+from chainrule import nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -16,8 +16,8 @@ import time
 import numpy as np
 
 import chainrule as torch
-import chainrule.nn as nn
-import chainrule.optim  # noqa: F401  (torch.optim)
+import chainrule.optim
+from chainrule import nn
 from chainrule.serialization import load, save
 from chainrule.utils.data import DataLoader, TensorDataset
 

@@ -5,9 +5,19 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.utils.data import (BatchSampler, ConcatDataset, DataLoader, Dataset,
-                                  IterableDataset, RandomSampler, SequentialSampler, Subset,
-                                  TensorDataset, default_collate, random_split)
+from chainrule.utils.data import (
+    BatchSampler,
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    IterableDataset,
+    RandomSampler,
+    SequentialSampler,
+    Subset,
+    TensorDataset,
+    default_collate,
+    random_split,
+)
 
 
 def _ds(n=10):

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-import chainrule.nn  # noqa: F401
-import chainrule.optim as optim
+import chainrule.nn
+from chainrule import optim
 from chainrule.optim import lr_scheduler as sched
 
 OPTIMIZERS = [

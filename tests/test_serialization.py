@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-import chainrule.nn as nn
-import chainrule.optim as optim
+from chainrule import nn, optim
 from chainrule.serialization import load, save
 
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..tensor import Tensor, _make
 
-__all__ = ["Parameter", "Buffer", "UninitializedParameter"]
+__all__ = ["Buffer", "Parameter", "UninitializedParameter"]
 
 
 class Parameter(Tensor):

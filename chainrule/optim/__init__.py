@@ -1,10 +1,10 @@
 """Optimizers and learning-rate schedulers with PyTorch's API and update formulas."""
-from .optimizer import Optimizer  # noqa: F401
-from .sgd import SGD  # noqa: F401
-from .adam import Adam  # noqa: F401
-from .adamw import AdamW  # noqa: F401
-from .rmsprop import RMSprop  # noqa: F401
-from .adagrad import Adagrad  # noqa: F401
+from . import lr_scheduler  # noqa: F401
 from .adadelta import Adadelta  # noqa: F401
+from .adagrad import Adagrad  # noqa: F401
+from .adam import Adam  # noqa: F401
 from .adamax import Adamax  # noqa: F401
-from . import lr_scheduler  # noqa: F401,E402
+from .adamw import AdamW  # noqa: F401
+from .optimizer import Optimizer  # noqa: F401
+from .rmsprop import RMSprop  # noqa: F401
+from .sgd import SGD  # noqa: F401

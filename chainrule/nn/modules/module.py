@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict, namedtuple
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -253,14 +253,14 @@ class Module:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         memo = set()
         for name, m in self._modules.items():
             if m is not None and id(m) not in memo:
                 memo.add(id(m))
                 yield name, m
 
-    def children(self) -> Iterator["Module"]:
+    def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
             yield m
 
@@ -278,11 +278,11 @@ class Module:
             sub = prefix + ("." if prefix else "") + name
             yield from m.named_modules(memo, sub, remove_duplicate)
 
-    def modules(self) -> Iterator["Module"]:
+    def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
             yield m
 
-    def get_submodule(self, target: str) -> "Module":
+    def get_submodule(self, target: str) -> Module:
         if target == "":
             return self
         mod = self
@@ -312,7 +312,7 @@ class Module:
         return mod._buffers[name]
 
     # -- modes and bulk changes -----------------------------------------------------
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         self.training = mode
@@ -320,10 +320,10 @@ class Module:
             m.train(mode)
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         return self.train(False)
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -344,13 +344,13 @@ class Module:
                     g._data = g._data.copy()
                 g._data[...] = 0
 
-    def apply(self, fn: Callable[["Module"], None]) -> "Module":
+    def apply(self, fn: Callable[[Module], None]) -> Module:
         for m in self.children():
             m.apply(fn)
         fn(self)
         return self
 
-    def _apply(self, fn: Callable[[np.ndarray], np.ndarray]) -> "Module":
+    def _apply(self, fn: Callable[[np.ndarray], np.ndarray]) -> Module:
         """Replace every parameter's and buffer's array (and grad) by ``fn(array)``, in place."""
         for m in self.modules():
             for p in m._parameters.values():
@@ -359,12 +359,12 @@ class Module:
                 p._data = fn(p._data)
                 if p._grad is not None:
                     p._grad._data = fn(p._grad._data)
-            for k, b in m._buffers.items():
+            for b in m._buffers.values():
                 if b is not None:
                     b._data = fn(b._data)
         return self
 
-    def to(self, *args, **kwargs) -> "Module":
+    def to(self, *args, **kwargs) -> Module:
         from ...ops.creation import _parse_to
 
         dt, _ = _parse_to(args, kwargs)
@@ -384,25 +384,25 @@ class Module:
 
         return self._apply(convert)
 
-    def type(self, dst_type) -> "Module":
+    def type(self, dst_type) -> Module:
         return self.to(dst_type)
 
-    def float(self) -> "Module":
+    def float(self) -> Module:
         return self._apply(lambda a: a.astype(np.float32) if a.dtype.kind == "f" else a)
 
-    def double(self) -> "Module":
+    def double(self) -> Module:
         return self._apply(lambda a: a.astype(np.float64) if a.dtype.kind == "f" else a)
 
-    def half(self) -> "Module":
+    def half(self) -> Module:
         return self._apply(lambda a: a.astype(np.float16) if a.dtype.kind == "f" else a)
 
-    def cpu(self) -> "Module":
+    def cpu(self) -> Module:
         return self
 
-    def cuda(self, device=None) -> "Module":
+    def cuda(self, device=None) -> Module:
         raise RuntimeError("chainrule runs on the CPU only; CUDA is not available")
 
-    def share_memory(self) -> "Module":
+    def share_memory(self) -> Module:
         return self
 
     # -- state dict -----------------------------------------------------------------

@@ -17,8 +17,12 @@ from .linear import Linear, _empty
 from .module import Module
 from .normalization import LayerNorm
 
-__all__ = ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
-           "NonDynamicallyQuantizableLinear"]
+__all__ = [
+    "MultiheadAttention",
+    "NonDynamicallyQuantizableLinear",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
+]
 
 
 class NonDynamicallyQuantizableLinear(Linear):

@@ -5,8 +5,13 @@ import numpy as np
 
 from ...tensor import Tensor, _make
 
-__all__ = ["get_total_norm", "clip_grads_with_norm_", "clip_grad_norm_", "clip_grad_norm",
-           "clip_grad_value_"]
+__all__ = [
+    "clip_grad_norm",
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "clip_grads_with_norm_",
+    "get_total_norm",
+]
 
 
 def _as_list(tensors) -> list:
