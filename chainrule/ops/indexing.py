@@ -216,6 +216,13 @@ def _linear_index(shape, key) -> np.ndarray:
             inner *= s
         lin = idx.reshape(idx.shape + (1,)) * inner + np.arange(inner)
         return lin.reshape(idx.shape + tuple(shape[1:]))
+    if len(key) == len(shape) and all(type(k) is _ndarray and k.dtype.kind in "iu"
+                                      for k in key):
+        # gather/scatter keys (one integer array per dim): strides, no arange over all of x
+        lin = key[0] % shape[0]
+        for k, s in zip(key[1:], shape[1:]):
+            lin = lin * s + k % s
+        return np.broadcast_to(lin, np.broadcast_shapes(*(k.shape for k in key)))
     n = 1
     for s in shape:
         n *= s
