@@ -505,3 +505,15 @@ def test_float32_keeps_dtype(name):
     loss.backward()
     for t in ts:
         assert t.grad is not None and t.grad.dtype == cr.float32
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("p", [2, 1, 3, 0.5, math.inf, -math.inf])
+def test_vector_norm_at_zero_vs_torch(p, torch_mod):
+    a = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.0]])
+    grads = []
+    for L in (cr, torch_mod):
+        x = L.tensor(a, requires_grad=True)
+        L.linalg.vector_norm(x, p, dim=1).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
