@@ -202,6 +202,8 @@ CASES = [
     ("cumsum", lambda T, x: T.cumsum(x, 1), [B], True),
     ("cumsum_neg", lambda T, x: x.cumsum(-1), [A], True),
     ("cumprod", lambda T, x: T.cumprod(x, 1), [A], True),
+    ("cumsum_inplace", lambda T, x: (x * 1).cumsum_(0), [A], True),
+    ("cumprod_inplace", lambda T, x: (x * 1).cumprod_(-1), [A], True),
     ("cumprod_zeros", lambda T, x: x.cumprod(1), [ZEROS2], False),
     ("cumprod_zeros_dim0", lambda T, x: x.cumprod(0), [ZEROS2], False),
     ("all_any", lambda T, x: (T.all(_pos(T, x)), x.any(1), _pos(T, x).all(1, keepdim=True),

@@ -4,6 +4,12 @@ from __future__ import annotations
 from .. import ops as _ops  # submodules are bound once chainrule.tensor has loaded
 
 
+def _inplace(t, op, *args):
+    from ..tensor import inplace
+
+    return inplace(t, op, *args)
+
+
 class ReductionMethods:
     """Mixed into Tensor; every method forwards to ``chainrule.ops.reduction``."""
 
@@ -53,6 +59,12 @@ class ReductionMethods:
 
     def cumsum(self, dim, *, dtype=None, **kwargs):
         return _ops.reduction.cumsum(self, dim, dtype=dtype, **kwargs)
+
+    def cumsum_(self, dim, *, dtype=None):
+        return _inplace(self, _ops.reduction.cumsum, dim)
+
+    def cumprod_(self, dim, *, dtype=None):
+        return _inplace(self, _ops.reduction.cumprod, dim)
 
     def cumprod(self, dim, *, dtype=None, **kwargs):
         return _ops.reduction.cumprod(self, dim, dtype=dtype, **kwargs)

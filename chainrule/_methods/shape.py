@@ -4,6 +4,12 @@ from __future__ import annotations
 from .. import ops as _ops  # submodules are bound once chainrule.tensor has loaded
 
 
+def _inplace(t, op, *args):
+    from ..tensor import inplace
+
+    return inplace(t, op, *args)
+
+
 class ShapeMethods:
     """Mixed into Tensor; every method forwards to ``chainrule.ops.shape``."""
 
@@ -65,6 +71,21 @@ class ShapeMethods:
 
     def rot90(self, k=1, dims=(0, 1)):
         return _ops.shape.rot90(self, k, dims)
+
+    def hsplit(self, indices_or_sections):
+        return _ops.shape.hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections):
+        return _ops.shape.vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections):
+        return _ops.shape.dsplit(self, indices_or_sections)
+
+    def tril_(self, diagonal=0):
+        return _inplace(self, _ops.shape.tril, diagonal)
+
+    def triu_(self, diagonal=0):
+        return _inplace(self, _ops.shape.triu, diagonal)
 
     def tril(self, diagonal=0):
         return _ops.shape.tril(self, diagonal)

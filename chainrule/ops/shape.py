@@ -15,12 +15,12 @@ from ._broadcast import broadcast_error, canon_dim, shape_str, sum_to
 from .elementwise import unary
 
 __all__ = ['atleast_1d', 'atleast_2d', 'atleast_3d', 'broadcast_shapes', 'broadcast_tensors',
-           'broadcast_to', 'cat', 'chunk', 'concat', 'concatenate', 'diag', 'diag_embed',
-           'diagflat', 'diagonal', 'dstack', 'expand', 'flatten', 'flip', 'fliplr', 'flipud',
-           'hstack', 'meshgrid', 'moveaxis', 'movedim', 'narrow', 'permute', 'ravel',
-           'repeat_interleave', 'reshape', 'roll', 'rot90', 'split', 'squeeze', 'stack',
-           'swapaxes', 'swapdims', 't', 'tensor_split', 'tile', 'transpose', 'tril', 'triu',
-           'unbind', 'unflatten', 'unsqueeze', 'vstack']
+           'broadcast_to', 'cat', 'chunk', 'column_stack', 'concat', 'concatenate', 'diag',
+           'diag_embed', 'diagflat', 'diagonal', 'dsplit', 'dstack', 'expand', 'flatten', 'flip',
+           'fliplr', 'flipud', 'hsplit', 'hstack', 'meshgrid', 'moveaxis', 'movedim', 'narrow',
+           'permute', 'ravel', 'repeat_interleave', 'reshape', 'roll', 'rot90', 'row_stack',
+           'split', 'squeeze', 'stack', 'swapaxes', 'swapdims', 't', 'tensor_split', 'tile',
+           'transpose', 'tril', 'triu', 'unbind', 'unflatten', 'unsqueeze', 'vsplit', 'vstack']
 
 _ndarray = np.ndarray
 
@@ -716,6 +716,18 @@ def dstack(tensors, *, out=None):
     return cat([ts] if isinstance(ts, Tensor) else list(ts), 2)
 
 
+row_stack = vstack
+
+
+def column_stack(tensors, *, out=None):
+    """Tensors as columns: 0-D and 1-D inputs become (n, 1) columns, then ``hstack``."""
+    ts = []
+    for t in _seq(tensors, "column_stack"):
+        nd = t._data.ndim
+        ts.append(reshape(t, t._data.size, 1) if nd <= 1 else t)
+    return hstack(ts)
+
+
 def _atleast(tensors, n, fn):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         return tuple(fn(t) for t in tensors[0])
@@ -954,6 +966,35 @@ def tensor_split(input, indices_or_sections, dim=0):
         a, b = _clip(int(a), n), _clip(int(b), n)
         out.append(narrow(input, d, a, max(b - a, 0)))
     return tuple(out)
+
+
+def _nsplit(input, indices_or_sections, d, name, min_dims):
+    x = input._data
+    if x.ndim < min_dims:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dims} dimension, "
+                           f"but got a tensor with {x.ndim} dimensions!")
+    s = indices_or_sections
+    if isinstance(s, (int, np.integer)):
+        if s == 0 or x.shape[d] % s:
+            raise RuntimeError(f"torch.{name} attempted to split along dimension {d}, but the "
+                               f"size of the dimension {x.shape[d]} is not divisible by the "
+                               f"split_size {s}!")
+    return tensor_split(input, s, d)
+
+
+def hsplit(input, indices_or_sections):
+    """``tensor_split`` along dim 1 (dim 0 for 1-D tensors); int sections must divide evenly."""
+    return _nsplit(input, indices_or_sections, 0 if input._data.ndim == 1 else 1, "hsplit", 1)
+
+
+def vsplit(input, indices_or_sections):
+    """``tensor_split`` along dim 0 of a tensor with at least 2 dims."""
+    return _nsplit(input, indices_or_sections, 0, "vsplit", 2)
+
+
+def dsplit(input, indices_or_sections):
+    """``tensor_split`` along dim 2 of a tensor with at least 3 dims."""
+    return _nsplit(input, indices_or_sections, 2, "dsplit", 3)
 
 
 def _clip(i, n):
