@@ -191,6 +191,35 @@ CASES = [
     ("TransformerEncoder", lambda nn, T: nn.TransformerEncoder(
         nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 2, norm=nn.LayerNorm(8)),
      [(_r(4, 3, 8), True)], None, "eval"),
+    ("TransformerDecoderLayer", lambda nn, T: nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0),
+     [(_r(4, 2, 8), True), (_r(5, 2, 8), True)],
+     lambda T: dict(tgt_mask=T.tensor(np.triu(np.ones((4, 4), bool), 1)))),
+    ("TransformerDecoderLayer-normfirst", lambda nn, T: nn.TransformerDecoderLayer(
+        8, 4, 16, dropout=0.0, norm_first=True, batch_first=True),
+     [(_r(2, 4, 8), True), (_r(2, 3, 8), True)]),
+    ("Transformer", lambda nn, T: nn.Transformer(8, 2, 2, 1, 16, dropout=0.0),
+     [(_r(5, 2, 8), True), (_r(4, 2, 8), True)], None, "eval"),
+    # padding, resampling, rearranging, distances
+    ("ZeroPad2d", lambda nn, T: nn.ZeroPad2d((1, 0, 2, 1)), [(_r(2, 3, 4, 4), True)]),
+    ("ConstantPad1d", lambda nn, T: nn.ConstantPad1d(2, 3.5), [(_r(2, 3, 4), True)]),
+    ("ReflectionPad2d", lambda nn, T: nn.ReflectionPad2d(1), [(_r(1, 2, 4, 5), True)]),
+    ("ReplicationPad1d", lambda nn, T: nn.ReplicationPad1d((2, 1)), [(_r(2, 3, 4), True)]),
+    ("CircularPad2d", lambda nn, T: nn.CircularPad2d(1), [(_r(1, 2, 3, 4), True)]),
+    ("Upsample-nearest", lambda nn, T: nn.Upsample(scale_factor=2), [(_r(1, 2, 3, 4), True)]),
+    ("Upsample-bilinear", lambda nn, T: nn.Upsample(size=(5, 7), mode="bilinear",
+                                                    align_corners=False),
+     [(_r(1, 2, 3, 4), True)]),
+    ("UpsamplingBilinear2d", lambda nn, T: nn.UpsamplingBilinear2d(scale_factor=2),
+     [(_r(1, 2, 3, 3), True)]),
+    ("PixelShuffle", lambda nn, T: nn.PixelShuffle(2), [(_r(2, 8, 3, 3), True)]),
+    ("PixelUnshuffle", lambda nn, T: nn.PixelUnshuffle(2), [(_r(2, 2, 4, 6), True)]),
+    ("ChannelShuffle", lambda nn, T: nn.ChannelShuffle(2), [(_r(2, 6, 3, 3), True)]),
+    ("Unfold", lambda nn, T: nn.Unfold(2, stride=1, padding=1), [(_r(2, 3, 4, 4), True)]),
+    ("Fold", lambda nn, T: nn.Fold((4, 5), (2, 2)), [(_r(2, 12, 12), True)]),
+    ("CosineSimilarity", lambda nn, T: nn.CosineSimilarity(dim=0),
+     [(_r(4, 3), True), (_r(4, 3), True)]),
+    ("PairwiseDistance", lambda nn, T: nn.PairwiseDistance(p=1.0, keepdim=True),
+     [(_r(4, 3), True), (_r(4, 3), True)]),
     ("Sequential-mlp", lambda nn, T: nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2),
                                                    nn.LogSoftmax(-1)), [(_r(3, 4), True)]),
     ("Sequential-cnn", lambda nn, T: nn.Sequential(
@@ -550,6 +579,11 @@ def test_reprs_match_torch():
         lambda nn: nn.ModuleDict({"a": nn.ReLU()}), lambda nn: nn.Sequential(),
         lambda nn: nn.CrossEntropyLoss(), lambda nn: nn.MSELoss(),
         lambda nn: nn.Sequential(nn.Linear(1, 1), nn.Sequential(nn.Tanh(), nn.ReLU())),
+        lambda nn: nn.Upsample(scale_factor=2), lambda nn: nn.ZeroPad2d(1),
+        lambda nn: nn.ConstantPad2d(2, 3.5), lambda nn: nn.ReplicationPad2d((1, 0, 2, 1)),
+        lambda nn: nn.PixelShuffle(2), lambda nn: nn.Fold((4, 5), (2, 2)),
+        lambda nn: nn.Unfold(2, stride=2), lambda nn: nn.TransformerDecoderLayer(4, 2, 8),
+        lambda nn: nn.MultiheadAttention(4, 2, kdim=3, vdim=5),
     ]
     for make in makers:
         assert repr(make(cnn)) == repr(make(torch.nn))

@@ -8,8 +8,10 @@ from .dropout import *
 from .flatten import Flatten, Unflatten  # noqa: F401
 from .linear import Bilinear, Identity, LazyLinear, Linear  # noqa: F401
 from .loss import *
+from .misc import *
 from .module import Module, RemovableHandle  # noqa: F401
 from .normalization import *
+from .padding import *
 from .pooling import *
 from .rnn import *
 from .sparse import Embedding  # noqa: F401
