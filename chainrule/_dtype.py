@@ -12,7 +12,7 @@ _py_float, _py_int, _py_bool, _py_complex = (_builtins.float, _builtins.int, _bu
 class dtype:
     """A tensor element type, printed and compared like ``torch.dtype``."""
 
-    __slots__ = ("name", "np", "is_floating_point", "is_complex", "is_signed", "itemsize")
+    __slots__ = ("is_complex", "is_floating_point", "is_signed", "itemsize", "name", "np")
 
     def __init__(self, name: str, np_dtype, category: int):
         self.name = name
@@ -28,17 +28,17 @@ class dtype:
     def __reduce__(self):
         return self.name  # pickles as the module-level singleton
 
-    def to_complex(self) -> "dtype":
+    def to_complex(self) -> dtype:
         return {float32: complex64, float64: complex128, float16: complex64}.get(self, self)
 
-    def to_real(self) -> "dtype":
+    def to_real(self) -> dtype:
         return {complex64: float32, complex128: float64}.get(self, self)
 
 
 # Categories, ordered as PyTorch orders them when promoting across kinds.
 _BOOL, _INT, _FLOAT, _COMPLEX = 0, 1, 2, 3
 
-bool = dtype("bool", np.bool_, _BOOL)  # noqa: A001 - torch.bool
+bool = dtype("bool", np.bool_, _BOOL)  # torch.bool: shadows the builtin on purpose
 uint8 = dtype("uint8", np.uint8, _INT)
 int8 = dtype("int8", np.int8, _INT)
 int16 = dtype("int16", np.int16, _INT)
@@ -51,8 +51,8 @@ complex64 = dtype("complex64", np.complex64, _COMPLEX)
 complex128 = dtype("complex128", np.complex128, _COMPLEX)
 
 # PyTorch's aliases.
-half, float, double = float16, float32, float64  # noqa: A001
-short, int, long = int16, int32, int64  # noqa: A001
+half, float, double = float16, float32, float64  # shadow builtins, as torch does
+short, int, long = int16, int32, int64
 cfloat, cdouble = complex64, complex128
 
 ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)

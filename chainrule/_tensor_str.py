@@ -33,9 +33,9 @@ class _PrintOptions:
 PRINT_OPTS = _PrintOptions()
 
 _PROFILES = {
-    "default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
-    "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
-    "full": dict(precision=4, threshold=math.inf, edgeitems=3, linewidth=80),
+    "default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80},
+    "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
+    "full": {"precision": 4, "threshold": math.inf, "edgeitems": 3, "linewidth": 80},
 }
 
 
@@ -173,7 +173,7 @@ def _summarized(a: np.ndarray) -> np.ndarray:
 def _vector_str(a, indent, summarize, fmt) -> str:
     e = PRINT_OPTS.edgeitems
     element_length = fmt.width() + 2
-    per_line = max(1, int(math.floor((PRINT_OPTS.linewidth - indent) / element_length)))
+    per_line = max(1, math.floor((PRINT_OPTS.linewidth - indent) / element_length))
     if summarize and not e:
         data = ["..."]
     elif summarize and a.shape[0] > 2 * e:

@@ -108,7 +108,7 @@ def save_graph(output, path, params=None) -> list:
     True
     """
     path = os.fspath(path)
-    base = path[:-4] if path.endswith(".dot") else path
+    base = path.removesuffix(".dot")
     dot_path = base + ".dot"
     parent = os.path.dirname(dot_path)
     if parent:

@@ -79,8 +79,9 @@ def main(out_dir: str = OUT_DIR) -> dict:
     out.backward(torch.ones_like(out), retain_graph=True)
     print(f"\nCall after zeroing gradients\n{inp.grad}")
 
-    return dict(x=x, y=y, w=w, b=b, loss=loss, z_det=z_det, frozen_loss=frozen_loss,
-                inp=inp, first=first, second=second, graph=paths)
+    return {"x": x, "y": y, "w": w, "b": b, "loss": loss, "z_det": z_det,
+            "frozen_loss": frozen_loss, "inp": inp, "first": first, "second": second,
+            "graph": paths}
 
 
 if __name__ == "__main__":

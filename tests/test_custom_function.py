@@ -100,8 +100,8 @@ def _make_fns(lib):
         def backward(ctx, g):
             return lib.ones((4,) + tuple(g.shape), dtype=g.dtype) * 2
 
-    return dict(MulAdd=MulAdd, Exp=Exp, SortWithIndex=SortWithIndex, TooFew=TooFew,
-                TooMany=TooMany, WrongShape=WrongShape, BroadcastGrad=BroadcastGrad)
+    return {"MulAdd": MulAdd, "Exp": Exp, "SortWithIndex": SortWithIndex, "TooFew": TooFew,
+                "TooMany": TooMany, "WrongShape": WrongShape, "BroadcastGrad": BroadcastGrad}
 
 
 def test_save_for_backward_and_values():
@@ -182,21 +182,25 @@ def test_no_grad_inputs_give_plain_output():
         assert not out.requires_grad
 
 
+def _probe_recording(lib, recorded):
+    class Probe(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x * 2
+            recorded.append((lib.is_grad_enabled(), y.requires_grad))
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    Probe.apply(lib.tensor([1.0], requires_grad=True))
+
+
 def test_forward_runs_without_recording():
     recorded = []
     for lib in _libs():
-        class Probe(lib.autograd.Function):
-            @staticmethod
-            def forward(ctx, x):
-                y = x * 2
-                recorded.append((lib.is_grad_enabled(), y.requires_grad))
-                return y
-
-            @staticmethod
-            def backward(ctx, g):
-                return g * 2
-
-        Probe.apply(lib.tensor([1.0], requires_grad=True))
+        _probe_recording(lib, recorded)
     assert recorded[0] == recorded[1] == (False, False)
 
 
@@ -303,9 +307,10 @@ def test_once_differentiable_and_instantiation_error():
         x = lib.tensor([1.0], requires_grad=True)
         Twice.apply(x).sum().backward()
         assert float(x.grad.sum()) == 2.0
-        with pytest.raises(RuntimeError) as e:  # torch: a DeprecationWarning, then the error
-            with pytest.warns(DeprecationWarning) if lib is not cr else _nothing():
-                Twice()(x)
+        # torch: a DeprecationWarning, then the error
+        with pytest.raises(RuntimeError) as e, \
+                (pytest.warns(DeprecationWarning) if lib is not cr else _nothing()):
+            Twice()(x)
         msgs.append(str(e.value).split(" (Example")[0])
     assert msgs[0] == msgs[1]
 

@@ -206,10 +206,6 @@ def test_public_result_type(a, other):
 
 
 @pytest.mark.torch
-@pytest.mark.xfail(strict=True, reason="Tensor.type() maps by dtype kind only: float64 gives "
-                   "'chainrule.FloatTensor' (torch: DoubleTensor); int32/int16/int8/uint8 all "
-                   "give LongTensor, float16 FloatTensor, complex ''. Map by dtype name: Double, "
-                   "Half, Int, Short, Char, Byte, Bool, ComplexFloat, ComplexDouble.")
 def test_tensor_type_string_matches_torch():
     import torch
 

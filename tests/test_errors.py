@@ -9,10 +9,9 @@ pytestmark = pytest.mark.torch
 
 
 def _raised(fn, lib):
-    with pytest.raises(Exception) as info:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fn(lib)
+    with pytest.raises(Exception) as info, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fn(lib)
     return info.value
 
 
@@ -107,9 +106,6 @@ def test_unused_input_in_grad_type():
     assert "Set allow_unused=True if this is the desired behavior." in str(ours)
 
 
-@pytest.mark.xfail(strict=True, reason="engine.run_backward says 'One of the differentiated "
-                   "Tensors appears...'; torch names the index: 'The differentiated Tensor at "
-                   "index 1 appears to not have been used in the graph. ...'")
 def test_unused_input_in_grad_message():
     def f(L):
         x = L.tensor([1.0], requires_grad=True)
@@ -143,9 +139,6 @@ def test_requires_grad_method_on_integer_tensor_type():
     assert "can require gradients" in str(ours)
 
 
-@pytest.mark.xfail(strict=True, reason="Tensor.requires_grad_ on an integer tensor: torch says "
-                   "'only Tensors of floating point dtype can require gradients' (no 'and "
-                   "complex'), unlike the setter; tensor.py uses the setter's message")
 def test_requires_grad_method_on_integer_tensor_message():
     _same_error(lambda L: L.tensor([1, 2]).requires_grad_())
 
@@ -273,10 +266,6 @@ def test_assigning_grad_of_wrong_shape_type():
     _same_error(f, same_message=False)
 
 
-@pytest.mark.xfail(strict=True, reason="tensor.py grad setter says 'assigned grad has data of a "
-                   "different size'; torch: \"attempting to assign a gradient of size '[3]' to a "
-                   "tensor of size '[2]'. Please ensure that the gradient and the tensor are "
-                   "the same size\"")
 def test_assigning_grad_of_wrong_shape_message():
     def f(L):
         x = L.tensor([1.0, 2.0], requires_grad=True)

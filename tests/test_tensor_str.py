@@ -155,9 +155,9 @@ def test_float64_default_dtype_hides_dtype():
 
 
 @pytest.mark.parametrize("opts", [
-    dict(precision=2), dict(precision=8), dict(threshold=5), dict(edgeitems=1, threshold=10),
-    dict(linewidth=40), dict(sci_mode=True), dict(sci_mode=False), dict(profile="short"),
-    dict(profile="full"), dict(edgeitems=0, threshold=3),
+    {"precision": 2}, {"precision": 8}, {"threshold": 5}, {"edgeitems": 1, "threshold": 10},
+    {"linewidth": 40}, {"sci_mode": True}, {"sci_mode": False}, {"profile": "short"},
+    {"profile": "full"}, {"edgeitems": 0, "threshold": 3},
 ])
 def test_set_printoptions_matches_torch(opts):
     import torch

@@ -202,8 +202,8 @@ def test_example_script_runs_and_matches_torch(tmp_path, capsys):
 
 def _dot_graph(src):
     """Nodes {id: label} and edges [(from, to)] parsed from make_dot's output."""
-    nodes = dict(re.findall(r'^\t(\w+) \[label="((?:[^"\\]|\\.)*)"', src, re.M))
-    edges = re.findall(r"^\t(\w+) -> (\w+)$", src, re.M)
+    nodes = dict(re.findall(r'^\t(\w+) \[label="((?:[^"\\]|\\.)*)"', src, re.MULTILINE))
+    edges = re.findall(r"^\t(\w+) -> (\w+)$", src, re.MULTILINE)
     return nodes, edges
 
 
@@ -245,14 +245,17 @@ def test_save_graph_writes_dot(tmp_path, monkeypatch):
 
 
 def test_readme_example_runs_and_commands_are_documented(capsys):
-    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
-    code = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    code = re.search(r"```python\n(.*?)```", readme, re.DOTALL).group(1)
     assert len(code.strip().splitlines()) <= 10
-    exec(compile(code, "README.md", "exec"), {})
+    exec(compile(code, "README.md", "exec"), {})  # noqa: S102 - the README's own example
     assert "grad_fn=<BinaryCrossEntropyWithLogitsBackward0>" in capsys.readouterr().out
     assert "make demo" in readme and "make test" in readme
-    makefile = open(os.path.join(ROOT, "Makefile"), encoding="utf-8").read()
-    assert re.search(r"^demo:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+    with open(os.path.join(ROOT, "Makefile"), encoding="utf-8") as f:
+        makefile = f.read()
+    assert re.search(r"^demo:", makefile, re.MULTILINE)
+    assert re.search(r"^test:", makefile, re.MULTILINE)
     assert "examples/autograd_tutorial.py" in makefile
     assert "torch==2.13.0" in makefile
 

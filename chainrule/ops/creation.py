@@ -24,7 +24,7 @@ class Generator:
         self.rng = np.random.default_rng()
         self._seed = None
 
-    def manual_seed(self, seed: int) -> "Generator":
+    def manual_seed(self, seed: int) -> Generator:
         self._seed = int(seed)
         self.rng = np.random.default_rng(int(seed))
         return self
@@ -40,7 +40,7 @@ class Generator:
     def get_state(self):
         return self.rng.bit_generator.state
 
-    def set_state(self, state) -> "Generator":
+    def set_state(self, state) -> Generator:
         self.rng.bit_generator.state = state
         return self
 
