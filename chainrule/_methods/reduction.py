@@ -60,6 +60,12 @@ class ReductionMethods:
     def cumsum(self, dim, *, dtype=None, **kwargs):
         return _ops.reduction.cumsum(self, dim, dtype=dtype, **kwargs)
 
+    def cummax(self, dim):
+        return _ops.reduction.cummax(self, dim)
+
+    def cummin(self, dim):
+        return _ops.reduction.cummin(self, dim)
+
     def cumsum_(self, dim, *, dtype=None):
         return _inplace(self, _ops.reduction.cumsum, dim)
 

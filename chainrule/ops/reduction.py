@@ -20,7 +20,7 @@ from ._broadcast import broadcast_to, canon_dim, canon_dims
 from .elementwise import _float, unary
 
 __all__ = ['all', 'amax', 'amin', 'aminmax', 'any', 'argmax', 'argmin', 'argsort',
-           'count_nonzero', 'cumprod', 'cumsum', 'kthvalue', 'logsumexp', 'max', 'mean',
+           'count_nonzero', 'cummax', 'cummin', 'cumprod', 'cumsum', 'kthvalue', 'logsumexp', 'max', 'mean',
            'median', 'min', 'mode', 'msort', 'nanmean', 'nanmedian', 'nansum', 'norm', 'prod',
            'sort', 'std', 'std_mean', 'sum', 'topk', 'var', 'var_mean']
 
@@ -160,13 +160,15 @@ def _return_type(name, fields=("values", "indices")):
 # Gather / scatter along a dim: the adjoint pair behind every value-selecting reduction
 # ======================================================================================
 class GatherBackward0(Node):
-    """out = take_along_axis(x, idx, dim):  dx = zeros(x.shape) with g put at idx"""
+    """out = take_along_axis(x, idx, dim):  dx = zeros(x.shape) with g added at idx"""
 
-    __slots__ = ("dim", "in_shape")
+    __slots__ = ("dim", "in_shape", "unique")
     saved_spec = (CONST,)
 
     def backward(self, g, idx):
-        return (_put_along(g, idx, self.dim, self.in_shape),)
+        if self.unique:
+            return (_put_along(g, idx, self.dim, self.in_shape),)
+        return (_scatter_add_along(g, idx, self.dim, self.in_shape),)
 
 
 class ScatterBackward0(Node):
@@ -179,17 +181,27 @@ class ScatterBackward0(Node):
         return (_take_along(g, idx, self.dim),)
 
 
+class ScatterAddBackward0(Node):
+    """out = zeros(shape) with x added at idx (indices may repeat):  dx = g[idx]"""
+
+    __slots__ = ("dim",)
+    saved_spec = (CONST,)
+
+    def backward(self, g, idx):
+        return (_take_along(g, idx, self.dim, unique=False),)
+
+
 def _idx_array(idx):
     return idx._data if isinstance(idx, Tensor) else idx
 
 
-def _take_along(x, idx, dim):
+def _take_along(x, idx, dim, unique=True):
     if _isarr(x):
         return np.take_along_axis(x, idx, dim)
     idx = _idx_array(idx)
     res = unary(GatherBackward0, x, np.take_along_axis(x._data, idx, dim), (idx,))
     if res.grad_fn is not None:
-        res.grad_fn.dim, res.grad_fn.in_shape = dim, x._data.shape
+        res.grad_fn.dim, res.grad_fn.in_shape, res.grad_fn.unique = dim, x._data.shape, unique
     return res
 
 
@@ -202,6 +214,24 @@ def _put_along(g, idx, dim, shape):
     z = np.zeros(shape, g._data.dtype)
     np.put_along_axis(z, idx, g._data, dim)
     res = unary(ScatterBackward0, g, z, (idx,))
+    if res.grad_fn is not None:
+        res.grad_fn.dim = dim
+    return res
+
+
+def _scatter_add_data(gd, idx, dim, shape):
+    z = np.zeros(shape, gd.dtype)
+    grid = list(np.indices(idx.shape, sparse=True))
+    grid[dim] = idx
+    np.add.at(z, tuple(grid), gd)
+    return z
+
+
+def _scatter_add_along(g, idx, dim, shape):
+    if _isarr(g):
+        return _scatter_add_data(g, idx, dim, shape)
+    idx = _idx_array(idx)
+    res = unary(ScatterAddBackward0, g, _scatter_add_data(g._data, idx, dim, shape), (idx,))
     if res.grad_fn is not None:
         res.grad_fn.dim = dim
     return res
@@ -535,6 +565,66 @@ def cumprod(input, dim, *, dtype=None, **kwargs):
                 first = (zero & (seen == 1)).astype(x.dtype)
                 node.masks = (before, first)
     return res
+
+
+class CummaxBackward0(Node):
+    """(values, indices) = cummax(x, dim):  dx = g added at indices (repeats summed)"""
+
+    __slots__ = ("dim",)
+    saved_spec = (CONST,)
+
+    def backward(self, g, idx):
+        if g.ndim == 0:
+            return (g,)
+        return (_scatter_add_along(g, idx, self.dim, g.shape),)
+
+
+CumminBackward0 = type("CumminBackward0", (CummaxBackward0,), {"__slots__": ()})
+
+
+def _cum_extreme(input, dim, name):
+    x = input._data
+    d = canon_dim(dim, x.ndim)
+    rt = _return_type(name)
+    if x.ndim == 0:
+        res = unary(CummaxBackward0 if name == "cummax" else CumminBackward0, input, x.copy(),
+                    (np.zeros((), np.int64),))
+        if res.grad_fn is not None:
+            res.grad_fn.dim = 0
+        return rt(res, _make(np.zeros((), np.int64), False, None))
+    acc = np.maximum.accumulate if name == "cummax" else np.minimum.accumulate
+    vals = acc(x, axis=d)
+    n = x.shape[d]
+    pos = np.arange(n).reshape((n,) + (1,) * (x.ndim - d - 1))
+    if n:
+        # The running extreme was (re)reached at k when x[k] ties or beats the one before;
+        # the index is the latest such k (the first NaN once a NaN has appeared).
+        prev = np.concatenate([np.take(vals, [0], axis=d), np.take(vals, np.arange(n - 1),
+                                                                    axis=d)], axis=d)
+        with np.errstate(invalid="ignore"):
+            new = (x >= prev) if name == "cummax" else (x <= prev)
+        if x.dtype.kind in "fc":
+            new |= np.isnan(x) & ~np.isnan(prev)
+        first = [slice(None)] * x.ndim
+        first[d] = 0
+        new[tuple(first)] = True
+        idx = np.maximum.accumulate(np.where(new, pos, 0), axis=d).astype(np.int64)
+    else:
+        idx = np.zeros(x.shape, np.int64)
+    res = unary(CummaxBackward0 if name == "cummax" else CumminBackward0, input, vals, (idx,))
+    if res.grad_fn is not None:
+        res.grad_fn.dim = d
+    return rt(res, _make(idx, False, None))
+
+
+def cummax(input, dim):
+    """(values, indices): the running maximum along ``dim`` and where it was (last) reached."""
+    return _cum_extreme(input, dim, "cummax")
+
+
+def cummin(input, dim):
+    """(values, indices): the running minimum along ``dim`` and where it was (last) reached."""
+    return _cum_extreme(input, dim, "cummin")
 
 
 # ======================================================================================
