@@ -14,6 +14,7 @@ from .ops.linalg import linalg_inv_ex as inv_ex
 from .ops.linalg import linalg_lstsq as lstsq
 from .ops.linalg import linalg_lu as lu
 from .ops.linalg import linalg_lu_factor as lu_factor
+from .ops.linalg import linalg_lu_factor_ex as lu_factor_ex
 from .ops.linalg import linalg_lu_solve as lu_solve
 from .ops.linalg import linalg_matmul as matmul
 from .ops.linalg import linalg_matrix_exp as matrix_exp
@@ -36,12 +37,46 @@ from .ops.linalg import linalg_vander as vander
 from .ops.linalg import linalg_vecdot as vecdot
 from .ops.linalg import linalg_vector_norm as vector_norm
 
-__all__ = ['LinAlgError', 'cholesky', 'cholesky_ex', 'cond', 'cross', 'det', 'diagonal', 'eig',
-           'eigh', 'eigvals', 'eigvalsh', 'inv', 'inv_ex', 'lstsq', 'lu', 'lu_factor', 'lu_solve',
-           'matmul', 'matrix_exp',
-           'matrix_norm', 'matrix_power', 'matrix_rank', 'multi_dot', 'norm', 'pinv', 'qr',
-           'slogdet', 'solve', 'solve_ex', 'solve_triangular', 'svd', 'svdvals', 'tensorinv',
-           'tensorsolve', 'vander', 'vecdot', 'vector_norm']
+__all__ = [
+    'LinAlgError',
+    'cholesky',
+    'cholesky_ex',
+    'cond',
+    'cross',
+    'det',
+    'diagonal',
+    'eig',
+    'eigh',
+    'eigvals',
+    'eigvalsh',
+    'inv',
+    'inv_ex',
+    'lstsq',
+    'lu',
+    'lu_factor',
+    'lu_factor_ex',
+    'lu_solve',
+    'matmul',
+    'matrix_exp',
+    'matrix_norm',
+    'matrix_power',
+    'matrix_rank',
+    'multi_dot',
+    'norm',
+    'pinv',
+    'qr',
+    'slogdet',
+    'solve',
+    'solve_ex',
+    'solve_triangular',
+    'svd',
+    'svdvals',
+    'tensorinv',
+    'tensorsolve',
+    'vander',
+    'vecdot',
+    'vector_norm',
+]
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):

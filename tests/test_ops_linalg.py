@@ -341,6 +341,15 @@ def test_lu_values_vs_torch(torch_mod):
         np.testing.assert_array_equal(c.pivots.numpy(), t.pivots.numpy())
         for ci, ti in zip(cr.lu_unpack(*c), torch_mod.lu_unpack(*t)):
             np.testing.assert_allclose(ci.numpy(), ti.numpy(), atol=1e-12)
+    a, b = rn(3, 3), rn(3, 2)
+    c = cr.lu(cr.tensor(a), get_infos=True)
+    t = torch_mod.linalg.lu_factor_ex(torch_mod.tensor(a))
+    for ci, ti in zip(c, t):
+        np.testing.assert_allclose(ci.numpy(), ti.numpy(), atol=1e-12)
+    np.testing.assert_allclose(cr.lu_solve(cr.tensor(b), c[0], c[1]).numpy(),
+                               np.linalg.solve(a, b), atol=1e-12)
+    info = cr.linalg.lu_factor_ex(cr.tensor(np.zeros((2, 2)))).info
+    assert int(info) == int(torch_mod.linalg.lu_factor_ex(torch_mod.zeros(2, 2)).info)
 
 
 def test_det_singular_gradient_is_cofactor():

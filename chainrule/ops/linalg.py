@@ -48,6 +48,8 @@ __all__ = [
     'is_tensor',
     'kron',
     'logdet',
+    'lu',
+    'lu_solve',
     'lu_unpack',
     'matmul',
     'matrix_exp',
@@ -2234,3 +2236,28 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
         raise RuntimeError("cdist only supports non-negative p values")
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     return linalg_vector_norm(diff, p, -1)
+
+
+_LuFactorEx = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+
+
+def linalg_lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
+    lu, piv = linalg_lu_factor(A, pivot=pivot)
+    d = np.diagonal(lu._data, 0, -2, -1)
+    zero = d == 0
+    info = np.where(zero.any(-1), zero.argmax(-1) + 1, 0).astype(np.int32)
+    if check_errors and info.any():
+        raise LinAlgError("torch.linalg.lu_factor_ex: U[{0},{0}] is zero and using it on "
+                          "lu_solve would result in a division by zero.".format(int(info.max())))
+    return _LuFactorEx(lu, piv, _const(info))
+
+
+def lu(A, pivot=True, get_infos=False, out=None):
+    """Legacy ``torch.lu``: packed LU and pivots (and infos)."""
+    res = linalg_lu_factor_ex(A, pivot=pivot)
+    return (res.LU, res.pivots, res.info) if get_infos else (res.LU, res.pivots)
+
+
+def lu_solve(b, LU_data, LU_pivots, *, out=None):
+    """Legacy ``torch.lu_solve(b, LU_data, LU_pivots)``."""
+    return linalg_lu_solve(LU_data, LU_pivots, b)
