@@ -153,6 +153,8 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
             self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
         return self
 
@@ -179,7 +181,10 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got "
                                 f"grad of type {type(value).__name__}")
             if value.shape != self.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
+                    f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
+                    "tensor are the same size")
             if value.dtype != self.dtype:
                 raise RuntimeError("assigned grad has data of a different type")
         self._grad = value
@@ -434,8 +439,7 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
 
     def type(self, dtype=None):
         if dtype is None:
-            return "chainrule." + {"f": "Float", "i": "Long", "b": "Bool"}.get(
-                self._data.dtype.kind, "") + "Tensor"
+            return "chainrule." + _TYPE_NAMES[self._data.dtype.name] + "Tensor"
         return self.to(dtype)
 
     def type_as(self, other: "Tensor") -> "Tensor":
@@ -595,8 +599,8 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
 
     @property
     def T(self):
-        if self._data.ndim <= 2:
-            return _shp.t(self)
+        if self._data.ndim < 2:
+            return self
         return _shp.permute(self, *range(self._data.ndim - 1, -1, -1))
 
     @property
@@ -673,6 +677,11 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
     @property
     def _version(self) -> int:
         return array_version(self._data)
+
+
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+               "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
 def _rebuild(data, requires_grad):

@@ -193,8 +193,6 @@ def test_check_grad_dtypes_passes_on_right_dtypes():
 
 
 @pytest.mark.torch
-@pytest.mark.xfail(reason="engine: a custom Function's gradient is not cast to its input's "
-                          "dtype (PyTorch casts in validate_outputs)", strict=False)
 def test_custom_function_grad_dtype_cast_like_torch():
     import torch
 

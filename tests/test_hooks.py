@@ -283,7 +283,6 @@ def test_gradient_edge_and_node_alias():
 # owner's): kept as xfail so they flip to XPASS once the engine matches.
 # ======================================================================================
 @pytest.mark.torch
-@pytest.mark.xfail(reason="engine: a tensor hook's result is not size-checked", strict=False)
 def test_hook_changing_size_raises():
     def s(lib, rec):
         x = _x(lib)
@@ -298,8 +297,6 @@ def test_hook_changing_size_raises():
 
 
 @pytest.mark.torch
-@pytest.mark.xfail(reason="engine: autograd.grad skips tensor hooks of a leaf input",
-                   strict=False)
 def test_autograd_grad_runs_leaf_input_hooks():
     def s(lib, rec):
         x = _x(lib)
@@ -311,7 +308,6 @@ def test_autograd_grad_runs_leaf_input_hooks():
 
 
 @pytest.mark.torch
-@pytest.mark.xfail(reason="engine: post hooks on AccumulateGrad never run", strict=False)
 def test_accumulate_grad_node_hook():
     def s(lib, rec):
         x = _x(lib)
@@ -324,8 +320,6 @@ def test_accumulate_grad_node_hook():
 
 
 @pytest.mark.torch
-@pytest.mark.xfail(reason="engine: tensor hooks must run before grad_fn pre-hooks "
-                          "whatever the registration order", strict=False)
 def test_tensor_hooks_run_before_node_prehooks():
     def s(lib, rec):
         x = _x(lib)

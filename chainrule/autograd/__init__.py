@@ -5,6 +5,10 @@ from .engine import run_backward
 from .function import (AccumulateGrad, Function, FunctionCtx, Node, once_differentiable)
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                         no_grad, set_grad_enabled)
+from . import anomaly_mode, forward_ad, functional, graph  # noqa: E402
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
+from .explain import explain
+from .gradcheck import gradcheck, gradgradcheck
 
 
 def _as_seq(x):
@@ -60,6 +64,17 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                         materialize_grads=materialize_grads)
 
 
-__all__ = ["AccumulateGrad", "Function", "FunctionCtx", "Node", "backward", "enable_grad",
-           "grad", "inference_mode", "is_grad_enabled", "is_inference_mode_enabled", "no_grad",
-           "once_differentiable", "set_grad_enabled"]
+
+
+def Variable(data, requires_grad=False, volatile=False):  # noqa: N802 - PyTorch's old name
+    """The pre-0.4 wrapper: now simply the tensor itself (with ``requires_grad`` set)."""
+    if requires_grad:
+        data.requires_grad_(True)
+    return data
+
+
+__all__ = ["AccumulateGrad", "Function", "FunctionCtx", "Node", "Variable", "anomaly_mode",
+           "backward", "detect_anomaly", "enable_grad", "explain", "forward_ad", "functional",
+           "grad", "gradcheck", "gradgradcheck", "graph", "inference_mode", "is_grad_enabled",
+           "is_inference_mode_enabled", "no_grad", "once_differentiable", "set_detect_anomaly",
+           "set_grad_enabled"]

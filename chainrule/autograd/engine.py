@@ -166,8 +166,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 continue
             if not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
-                    "graph. Set allow_unused=True if this is the desired behavior.")
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior.")
             out.append(None)
         elif type(g) is np.ndarray or not hasattr(g, "_data"):
             out.append(_make(np.asarray(g), False, None))
@@ -194,6 +194,8 @@ def _run_node(node, grad, create_graph, retain_graph, captures, results, accumul
                     grad = grad.copy()
                 handed.add(id(grad))
             node.apply(grad, create_graph)
+            if node._hooks is not None:
+                _run_post_hooks(node, (), grad, create_graph)
         return None
     if grad is None or (node.num_outputs > 1 and all(g is None for g in grad)):
         grads = (None,) * len(node.next_functions)
@@ -226,6 +228,9 @@ def _capture(node, grad, captures, results, accumulate, needed) -> bool:
     """Record the gradient reaching a target; True when the node itself need not run."""
     for nr, i, t in captures[node]:
         g = grad[nr] if node.num_outputs > 1 else grad
+        if type(node) is AccumulateGrad and g is not None and not accumulate:
+            for fn in node.variable._tensor_hooks():  # a leaf's hooks run in grad() too
+                g = _call_tensor_hook(fn, g, needed is None)
         if accumulate:
             if type(node) is not AccumulateGrad:
                 _accumulate_nonleaf(t, g)
@@ -291,20 +296,31 @@ def _unwrap(g, create_graph):
 
 
 def _run_pre_hooks(node, grad, create_graph):
+    """Tensor hooks first (registration order), then the node's own pre-hooks, as PyTorch."""
     grads = list(_as_tuple(grad, node))
-    for entry in list(node._pre_hooks.values()):
+    entries = list(node._pre_hooks.values())
+    for entry in entries:
         if entry[0] == "tensor":
             _, nr, fn = entry
-            if grads[nr] is None:
-                continue
-            new = fn(_wrap(grads[nr]))
-            if new is not None:
-                grads[nr] = _unwrap(new, create_graph)
-        else:
+            if grads[nr] is not None:
+                grads[nr] = _call_tensor_hook(fn, grads[nr], create_graph)
+    for entry in entries:
+        if entry[0] == "node":
             new = entry[1](tuple(_wrap(g) for g in grads))
             if new is not None:
                 grads = [_unwrap(g, create_graph) for g in new]
     return _from_tuple(grads, node)
+
+
+def _call_tensor_hook(fn, g, create_graph):
+    """Run ``fn(grad)``; a returned gradient must keep the shape (PyTorch's check)."""
+    new = fn(_wrap(g))
+    if new is None:
+        return g
+    if tuple(new.shape) != tuple(g.shape):
+        name = getattr(fn, "__name__", repr(fn))
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    return _unwrap(new, create_graph)
 
 
 def _run_post_hooks(node, grads, grad, create_graph):

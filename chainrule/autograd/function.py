@@ -232,9 +232,9 @@ class AccumulateGrad(Node):
 
         var = self.variable
         for hook in var._tensor_hooks():
-            new = hook(as_graph_tensor(grad))
-            if new is not None:
-                grad = new if create_graph else new._data
+            from .engine import _call_tensor_hook
+
+            grad = _call_tensor_hook(hook, grad, create_graph)
         if create_graph:
             grad = as_graph_tensor(grad)
             var._grad = grad if var._grad is None else var._grad + grad
@@ -396,6 +396,9 @@ class BackwardCFunction(Node, FunctionCtx):
             shape = meta
             if tuple(r._data.shape) != tuple(shape):
                 r = _sum_to_input(r, shape, type(self).__name__, i)
+            dt = self._input_dtypes[i]
+            if r._data.dtype != dt:
+                r = r.to(_from_np_dtype(dt))  # PyTorch casts to the input's dtype
             out.append(r if create_graph else r._data)
         return tuple(out)
 
@@ -412,6 +415,12 @@ def _sum_to_input(r, shape, name, i):
     raise RuntimeError(
         f"Function {name} returned an invalid gradient at index {i} - got "
         f"{list(r._data.shape)} but expected shape compatible with {list(shape)}")
+
+
+def _from_np_dtype(d):
+    from .._dtype import from_numpy_dtype
+
+    return from_numpy_dtype(d)
 
 
 def _is_tensor(x) -> bool:
@@ -499,6 +508,7 @@ class Function(metaclass=_FunctionMeta):
             return output
         ctx.next_functions = tuple(edge(a) for a in tensor_args)
         ctx._input_meta = tuple(a._data.shape if isinstance(a, Tensor) else None for a in args)
+        ctx._input_dtypes = tuple(a._data.dtype if isinstance(a, Tensor) else None for a in args)
         ctx.num_outputs = len(outputs)
         dirty = {id(t) for t in ctx.__dict__.get("dirty_tensors", ())}
         nondiff = ctx.non_differentiable
