@@ -6,6 +6,8 @@ from . import _dtype
 from ._dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16,
                      float32, float64, get_default_dtype, half, int, int8, int16, int32, int64,
                      long, set_default_dtype, short, uint8)
+from ._finfo import finfo, iinfo
+from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from .tensor import Size, Tensor, device
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
@@ -15,6 +17,20 @@ from .ops.reduction import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
-from . import autograd, nn  # noqa: E402
+from .serialization import load, save
+from . import autograd, backends, cuda, func, linalg, nn, optim, utils  # noqa: E402
 
 __version__ = "0.1.0"
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+def is_floating_point(input: Tensor) -> bool:
+    return input.is_floating_point()
+
+
+def is_complex(input: Tensor) -> bool:
+    return input.is_complex()
+
