@@ -414,6 +414,8 @@ def test_nan_propagation_matches_torch():
     data = [[1.0, float("nan"), 2.0], [3.0, 1.0, 2.0]]
     for fn in (lambda T, x: x.max(), lambda T, x: x.max(1), lambda T, x: x.median(1),
                lambda T, x: x.median(), lambda T, x: x.nanmedian(), lambda T, x: x.sort(1),
+               lambda T, x: x.nanmedian(1), lambda T, x: x.topk(2, 1), lambda T, x: x.cummax(1),
+               lambda T, x: x.nansum(1), lambda T, x: x.nanmean(), lambda T, x: x.amax(),
                lambda T, x: x.argmax(1), lambda T, x: x.amin(1)):
         c, t = outputs(fn(cr, cr.tensor(data))), outputs(fn(torch, torch.tensor(data)))
         for a, b in zip(c, t):
