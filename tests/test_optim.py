@@ -164,6 +164,13 @@ SCHEDULERS = [
     ("ConstantLR", dict(factor=0.5, total_iters=4)),
     ("PolynomialLR", dict(total_iters=8, power=2.0)),
     ("OneCycleLR", dict(max_lr=1.0, total_steps=25)),
+    ("MultiplicativeLR", dict(lr_lambda=lambda e: 0.9 if e % 2 else 1.0)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=2, eta_min=0.001)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=4)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=3, step_size_down=5)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=4, mode="triangular2")),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=2, mode="exp_range",
+                      gamma=0.9)),
     ("OneCycleLR", dict(max_lr=1.0, total_steps=25, anneal_strategy="linear",
                         three_phase=True)),
 ]
@@ -215,6 +222,32 @@ def test_sequential_lr_matches_torch():
 
 class _CrNs:
     optim = optim
+
+
+@pytest.mark.torch
+def test_chained_scheduler_and_state_dict_match_torch():
+    import torch
+
+    def build(m, p):
+        o = m.optim.SGD([p], lr=0.1, momentum=0.9)
+        s1 = m.optim.lr_scheduler.ExponentialLR(o, gamma=0.9)
+        s2 = m.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5)
+        return o, m.optim.lr_scheduler.ChainedScheduler([s1, s2]), s2
+
+    co, cs, cs2 = build(_CrNs(), cr.nn.Parameter(cr.zeros(1)))
+    to, ts, ts2 = build(torch, torch.nn.Parameter(torch.zeros(1)))
+    for _ in range(10):
+        co.step()
+        to.step()
+        cs.step()
+        ts.step()
+        np.testing.assert_allclose(cs.get_last_lr(), ts.get_last_lr(), rtol=1e-10)
+    sd = cs2.state_dict()
+    assert sd["last_epoch"] == ts2.state_dict()["last_epoch"] == 10
+    assert sd["base_lrs"] == ts2.state_dict()["base_lrs"]
+    fresh = sched.StepLR(optim.SGD([cr.nn.Parameter(cr.zeros(1))], lr=0.1), step_size=3)
+    fresh.load_state_dict(sd)
+    assert fresh.last_epoch == 10 and fresh.gamma == 0.5
 
 
 @pytest.mark.torch
