@@ -278,7 +278,14 @@ OPS = {
             [X34, RNG.standard_normal(3)]),
     "put_noacc": (lambda L, x, s: x.put(_idx(L, [0, 5, 7]), s),
                   [X34, RNG.standard_normal(3)]),
+    "select": (lambda L, x: L.select(x, 1, -2), [X34]),
+    "select_scatter": (lambda L, x, s: L.select_scatter(x, s, 1, 2),
+                       [X34, RNG.standard_normal(3)]),
+    "slice_scatter": (lambda L, x, s: x.slice_scatter(s, 1, 0, 4, 2),
+                      [X34, RNG.standard_normal((3, 2))]),
 }
+
+
 def _scatter_reduce_case(red, inc):
     def fn(L, x, s):
         idx = _idx(L, [[0, 1, 0, 2], [0, 0, 0, 2]])
@@ -519,3 +526,24 @@ def test_float32_keeps_dtype(name):
     out.sum().backward()
     for t in ts:
         assert t.grad is None or t.grad.dtype == cr.float32
+
+
+FORWARD = ["index_select0", "gather0", "scatter_src", "scatter_add", "index_add", "index_copy",
+           "masked_fill", "masked_select", "masked_scatter", "take", "index_put", "put",
+           "scatter_reduce_amax_True", "scatter_reduce_prod_True", "scatter_reduce_mean_False",
+           "select_scatter", "take_along_dim_bcast", "index_fill_tensor"]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", FORWARD)
+def test_jvp_vs_torch(name, torch_mod):
+    """Forward mode (double-vjp here) needs every formula to be differentiable in g."""
+    fn, arrays = OPS[name]
+    tangents = [np.random.default_rng(7).standard_normal(a.shape) for a in arrays]
+    res = []
+    for L in (cr, torch_mod):
+        ins = tuple(L.tensor(a) for a in arrays)
+        vs = tuple(L.tensor(t) for t in tangents)
+        _, jv = L.autograd.functional.jvp(lambda *ts, L=L: fn(L, *ts), ins, vs)
+        res.append(jv.detach().numpy())
+    np.testing.assert_allclose(res[0], res[1], rtol=1e-8, atol=1e-10)
