@@ -625,16 +625,17 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
     # -- in-place ------------------------------------------------------------------------
     def zero_(self):
         """Fill with zeros in place (allowed on leaves only under no_grad, like PyTorch)."""
-        _check_inplace(self)
-        self._data[...] = 0
-        self._bump()
-        return self
+        return self.fill_(0)
 
     def fill_(self, value):
-        _check_inplace(self)
-        self._data[...] = value.item() if isinstance(value, Tensor) else value
-        self._bump()
-        return self
+        if isinstance(value, Tensor) and value._requires_grad and grad_state.enabled:
+            return inplace(self, _copy_from, value)
+        if not grad_state.enabled or not (self._requires_grad or self._base is not None):
+            _check_inplace(self)  # fast path: nothing to record
+            self._data[...] = value.item() if isinstance(value, Tensor) else value
+            self._bump()
+            return self
+        return inplace(self, _filled, value.item() if isinstance(value, Tensor) else value)
 
     def copy_(self, src, non_blocking=False):
         """Copy ``src`` (broadcast, cast) into this tensor; gradient flows to ``src``."""
@@ -725,6 +726,9 @@ def inplace(t: Tensor, op, *args, **kwargs) -> Tensor:
     recording = grad_state.enabled and (
         t._requires_grad or any(getattr(a, "_requires_grad", False) for a in args)
         or any(getattr(v, "_requires_grad", False) for v in kwargs.values()))
+    view_of_graph = grad_state.enabled and _base_in_graph(t)
+    if view_of_graph:
+        recording = True
     src = _make(t._data.copy(), t._requires_grad, t.grad_fn, t._output_nr) if recording else t
     r = op(src, *args, **kwargs)
     rd = r._data
@@ -747,7 +751,52 @@ def inplace(t: Tensor, op, *args, **kwargs) -> Tensor:
             t._output_nr = r._output_nr
         elif "_output_nr" in t.__dict__:
             del t.__dict__["_output_nr"]
+    if view_of_graph:
+        _rebase_bases(t)
     return t
+
+
+def _base_in_graph(t: Tensor) -> bool:
+    """Is ``t`` a view (from basic indexing) of a tensor whose history matters?"""
+    base = t._base
+    while base is not None:
+        if base._requires_grad:
+            if base.grad_fn is None:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used "
+                                   "in an in-place operation.")
+            return True
+        base = base._base
+    return False
+
+
+def _rebase_bases(view: Tensor) -> None:
+    """After writing into ``view`` (memory is shared), each base in the chain gets a
+    CopySlices node: base_new = base_old with base_old[key] = view_new (PyTorch's rule)."""
+    from .autograd.function import NO_EDGE, edge
+
+    t = view
+    while True:
+        base = t._base
+        key = t.__dict__.get("_view_key")
+        if base is None or key is None:
+            return
+        node = _idx.CopySlices()
+        node.next_functions = (edge(base) if base._requires_grad else NO_EDGE,
+                               edge(t) if t._requires_grad else NO_EDGE)
+        node.saved = ()
+        node.key = key
+        node.v_shape = t._data.shape
+        node.accumulate = False
+        base.grad_fn = node
+        base._requires_grad = True
+        if "_output_nr" in base.__dict__:
+            del base.__dict__["_output_nr"]
+        t = base
+
+
+def _filled(old: Tensor, value) -> Tensor:
+    """The out-of-place value of ``old.fill_(value)``: a constant."""
+    return _make(np.full(old._data.shape, value, old._data.dtype), False, None)
 
 
 def _copy_from(old: Tensor, src: Tensor) -> Tensor:

@@ -545,9 +545,7 @@ def test_detached_copy_is_a_new_leaf():
 
 
 @pytest.mark.torch
-@pytest.mark.xfail(strict=True, reason="in-place op on a view of a non-leaf (y[:2].fill_(3)) "
-                   "changes y's data but not y's history: the gradient through y ignores it "
-                   "(torch rebases y onto CopySlices). Silent wrong gradient.")
+@pytest.mark.torch
 def test_inplace_on_view_of_non_leaf_rebases_base_history():
     def f(L):
         x = L.tensor([1.0, 1.0, 1.0, 1.0], requires_grad=True)
