@@ -60,6 +60,9 @@ class ReductionMethods:
     def cumsum(self, dim, *, dtype=None, **kwargs):
         return _ops.reduction.cumsum(self, dim, dtype=dtype, **kwargs)
 
+    def logcumsumexp(self, dim):
+        return _ops.reduction.logcumsumexp(self, dim)
+
     def cummax(self, dim):
         return _ops.reduction.cummax(self, dim)
 

@@ -20,7 +20,8 @@ from ._broadcast import broadcast_to, canon_dim, canon_dims
 from .elementwise import _float, unary
 
 __all__ = ['all', 'amax', 'amin', 'aminmax', 'any', 'argmax', 'argmin', 'argsort',
-           'count_nonzero', 'cummax', 'cummin', 'cumprod', 'cumsum', 'kthvalue', 'logsumexp', 'max', 'mean',
+           'count_nonzero', 'cummax', 'cummin', 'cumprod', 'cumsum', 'kthvalue', 'logcumsumexp',
+           'logsumexp', 'max', 'mean',
            'median', 'min', 'mode', 'msort', 'nanmean', 'nanmedian', 'nansum', 'norm', 'prod',
            'sort', 'std', 'std_mean', 'sum', 'topk', 'var', 'var_mean']
 
@@ -564,6 +565,51 @@ def cumprod(input, dim, *, dtype=None, **kwargs):
                 before = (seen == 0).astype(x.dtype)
                 first = (zero & (seen == 1)).astype(x.dtype)
                 node.masks = (before, first)
+    return res
+
+
+class LogcumsumexpBackward0(Node):
+    """out = logcumsumexp(x, dim):  dx[k] = sum_{i>=k} g[i] exp(x[k] - out[i]), computed in log
+    space (positive and negative parts of g apart) so nothing overflows."""
+
+    __slots__ = ("dim",)
+    saved_spec = (0, OUTPUT)
+
+    def backward(self, g, x, out):
+        d = self.dim
+        if x.ndim == 0:
+            return (g,)
+        if _isarr(g):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lg = np.log(np.abs(g))
+                pos = np.where(g > 0, lg, -np.inf) - out
+                neg = np.where(g < 0, lg, -np.inf) - out
+                rp = np.flip(np.logaddexp.accumulate(np.flip(pos, d), axis=d), d)
+                rn = np.flip(np.logaddexp.accumulate(np.flip(neg, d), axis=d), d)
+                return (np.exp(rp + x) - np.exp(rn + x),)
+        import chainrule
+
+        # Tensors (create_graph): the signs are constants; a huge negative number stands in
+        # for log(0) so that the formula stays finite and differentiable.
+        gd = g._data
+        m_pos = (gd > 0).astype(gd.dtype)
+        m_neg = (gd < 0).astype(gd.dtype)
+        sgn = m_pos - m_neg
+        big = float(np.finfo(gd.dtype).max) / 8
+        lg = chainrule.log(g * sgn + (1 - np.abs(sgn)))
+        rp = _flip(logcumsumexp(_flip(lg - big * (1 - m_pos) - out, d), d), d)
+        rn = _flip(logcumsumexp(_flip(lg - big * (1 - m_neg) - out, d), d), d)
+        return (chainrule.exp(rp + x) - chainrule.exp(rn + x),)
+
+
+def logcumsumexp(input, dim):
+    """log(cumsum(exp(x))) along ``dim``, computed stably."""
+    x = _float(input._data)
+    d = canon_dim(dim, x.ndim)
+    out = np.logaddexp.accumulate(x, axis=d) if x.ndim else x.copy()
+    res = unary(LogcumsumexpBackward0, input, out, (x, out))
+    if res.grad_fn is not None:
+        res.grad_fn.dim = d
     return res
 
 
