@@ -26,6 +26,14 @@ OPTIMIZERS = [
     ("Adadelta", dict(lr=0.5, rho=0.8, weight_decay=0.1, maximize=True)),
     ("Adamax", dict(lr=0.01)),
     ("Adamax", dict(lr=0.01, weight_decay=0.1, betas=(0.7, 0.9))),
+    ("NAdam", dict(lr=0.01)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, momentum_decay=0.01, maximize=True)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("RAdam", dict(lr=0.01)),
+    ("RAdam", dict(lr=0.01, weight_decay=0.1, betas=(0.8, 0.9))),
+    ("RAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("Rprop", dict(lr=0.01)),
+    ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2), maximize=True)),
 ]
 
 
