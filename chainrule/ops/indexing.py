@@ -231,13 +231,54 @@ def _linear_index(shape, key) -> np.ndarray:
 
 def _add_at(z: np.ndarray, key, g) -> None:
     """``z[key] += g`` with repeated indices accumulating (``np.add.at``, but faster)."""
-    if z.dtype.kind == "f":
-        lin = _linear_index(z.shape, key)
-        w = np.broadcast_to(g, lin.shape).ravel()
-        z += np.bincount(lin.ravel(), weights=w, minlength=z.size).reshape(z.shape).astype(
-            z.dtype, copy=False)
-    else:
+    if z.dtype.kind != "f" or not z.flags.c_contiguous:
         np.add.at(z, key, g)
+        return
+    if len(key) >= 1 and type(key[0]) is _ndarray and key[0].dtype.kind in "iu" and all(
+            type(k) is slice and k == slice(None) for k in key[1:]) and z.ndim:
+        idx = key[0]  # x[idx] (embedding lookups): rows
+        _add_rows(z, 0, idx.reshape(-1), np.broadcast_to(
+            g, idx.shape + z.shape[1:]).reshape((idx.size,) + z.shape[1:]))
+        return
+    lin = _linear_index(z.shape, key)
+    w = np.broadcast_to(g, lin.shape).ravel()
+    z.reshape(-1)[...] += np.bincount(lin.ravel(), weights=w, minlength=z.size).astype(
+        z.dtype, copy=False)
+
+
+def _add_rows(z: np.ndarray, dim: int, idx: np.ndarray, src: np.ndarray) -> None:
+    """``z[(:,)*dim + (idx,)] += src`` for a 1-D ``idx`` whose entries may repeat.
+
+    ``np.bincount`` sums the repeats. When ``z`` is much larger than ``src`` (an embedding
+    table), the rows are first made compact with ``np.unique`` over ``idx`` (small), so no
+    float64 buffer of the table's size is made.
+    """
+    shape = z.shape
+    n = shape[dim]
+    pre = 1
+    for s in shape[:dim]:
+        pre *= s
+    post = 1
+    for s in shape[dim + 1:]:
+        post *= s
+    i = idx % n if n else idx
+    compact = z.size > 4 * src.size
+    if compact:
+        rows, i = np.unique(i, return_inverse=True)
+        i = i.reshape(-1)
+        m = rows.size
+    else:
+        m = n
+    lin = (np.arange(pre).reshape(-1, 1, 1) * m + i.reshape(1, -1, 1)) * post \
+        + np.arange(post).reshape(1, 1, -1)
+    w = src.reshape(lin.shape).ravel()
+    sums = np.bincount(lin.ravel(), weights=w, minlength=pre * m * post).reshape(
+        pre, m, post).astype(z.dtype, copy=False)
+    z3 = z.reshape(pre, n, post)
+    if compact:
+        z3[:, rows, :] += sums
+    else:
+        z3 += sums
 
 
 def _embed(g, shape, key, accumulate):
@@ -604,18 +645,8 @@ def _index_add_arr(shape, dim, idx, src):
     """zeros(shape) with ``src`` slices added at ``idx`` along ``dim`` (repeats accumulate)."""
     z = np.zeros(shape, src.dtype)
     if z.dtype.kind == "f" and z.size:
-        pre = 1
-        for s in shape[:dim]:
-            pre *= s
-        post = 1
-        for s in shape[dim + 1:]:
-            post *= s
-        i = idx % shape[dim]
-        lin = (np.arange(pre).reshape(-1, 1, 1) * shape[dim] + i.reshape(1, -1, 1)) * post \
-            + np.arange(post).reshape(1, 1, -1)
-        w = np.broadcast_to(src, shape[:dim] + idx.shape + shape[dim + 1:]).reshape(lin.shape)
-        return np.bincount(lin.ravel(), weights=w.ravel(), minlength=z.size).reshape(
-            shape).astype(z.dtype, copy=False)
+        _add_rows(z, dim, idx, np.broadcast_to(src, shape[:dim] + idx.shape + shape[dim + 1:]))
+        return z
     np.add.at(z, _dim_key(len(shape), dim, idx), src)
     return z
 
