@@ -700,10 +700,15 @@ NanmedianBackward0 = _even_cls("NanmedianBackward0")
 
 
 def _even_weights(x, out_keep, axes):
-    """mask / count: 1/k on each of the k elements equal to the (kept-dim) result."""
-    mask = (x == out_keep) | (np.isnan(x) & np.isnan(out_keep))
+    """mask / count in x's dtype: 1/k on each of the k elements equal to the (kept-dim)
+    result (NaN results: on the NaNs)."""
+    mask = np.asarray(x == out_keep)
+    if x.dtype.kind in "fc" and np.isnan(out_keep).any():
+        mask |= np.isnan(x) & np.isnan(out_keep)
     count = np.sum(mask, axis=axes, keepdims=True)
-    return mask / np.maximum(count, 1).astype(x.dtype)
+    w = mask.astype(x.dtype if x.dtype.kind in "fc" else np.float64)
+    np.divide(w, np.maximum(count, 1), out=w, casting="unsafe")
+    return w
 
 
 def _even_reduce(node_cls, input, out, axes, keepdim):
@@ -712,7 +717,7 @@ def _even_reduce(node_cls, input, out, axes, keepdim):
     if not (input._requires_grad and grad_state.enabled and x.dtype.kind in "fc"):
         return _make(out, False, None)
     keep = out if keepdim else out.reshape(_keep_shape(x.shape, axes))
-    res = unary(node_cls, input, out, (_even_weights(x, keep, axes).astype(x.dtype),))
+    res = unary(node_cls, input, out, (_even_weights(x, keep, axes),))
     _reduce_node(res, x.shape, axes, keepdim)
     return res
 
@@ -826,8 +831,8 @@ def aminmax(input, *, dim=None, keepdim=False):
     if not (input._requires_grad and grad_state.enabled and x.dtype.kind in "fc"):
         return rt(_make(mn, False, None), _make(mx, False, None))
     kshape = _keep_shape(x.shape, axes)
-    saved = (_even_weights(x, mn.reshape(kshape), axes).astype(x.dtype),
-             _even_weights(x, mx.reshape(kshape), axes).astype(x.dtype))
+    saved = (_even_weights(x, mn.reshape(kshape), axes),
+             _even_weights(x, mx.reshape(kshape), axes))
     node, (a, b) = _multi_out(AminmaxBackward0, input, (mn, mx), saved)
     node.in_shape, node.axes, node.keepdim = x.shape, axes, keepdim
     return rt(a, b)
