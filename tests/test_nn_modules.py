@@ -740,3 +740,89 @@ def test_clip_grad_and_vector_utils_match_torch():
     cnn.utils.vector_to_parameters(cr.arange(8.0), lin.parameters())
     np.testing.assert_array_equal(lin.weight.numpy(force=True), np.arange(6.0).reshape(2, 3))
     np.testing.assert_array_equal(lin.bias.numpy(force=True), [6.0, 7.0])
+
+
+# -- variable-length sequences ---------------------------------------------------------------
+@pytest.mark.torch
+def test_pack_pad_helpers_match_torch():
+    import torch
+    from torch.nn.utils import rnn as trnn
+
+    from chainrule.nn.utils import rnn as crnn
+
+    x = RNG.standard_normal((5, 3, 2))
+    for lengths, sort in (([2, 5, 3], False), ([5, 3, 2], True)):
+        for bf in (False, True):
+            xi = x.transpose(1, 0, 2) if bf else x
+            tp = trnn.pack_padded_sequence(torch.tensor(xi), lengths, batch_first=bf,
+                                           enforce_sorted=sort)
+            cp = crnn.pack_padded_sequence(cr.tensor(xi), lengths, batch_first=bf,
+                                           enforce_sorted=sort)
+            np.testing.assert_array_equal(cp.data.numpy(), tp.data.numpy())
+            np.testing.assert_array_equal(cp.batch_sizes.numpy(), tp.batch_sizes.numpy())
+            for a, b in ((cp.sorted_indices, tp.sorted_indices),
+                         (cp.unsorted_indices, tp.unsorted_indices)):
+                assert (a is None) == (b is None)
+                if a is not None:
+                    np.testing.assert_array_equal(a.numpy(), b.numpy())
+            tpad, tl = trnn.pad_packed_sequence(tp, batch_first=bf, padding_value=-1.0,
+                                                total_length=6)
+            cpad, cl = crnn.pad_packed_sequence(cp, batch_first=bf, padding_value=-1.0,
+                                                total_length=6)
+            np.testing.assert_array_equal(cpad.numpy(), tpad.numpy())
+            np.testing.assert_array_equal(cl.numpy(), tl.numpy())
+    with pytest.raises(RuntimeError, match="must be sorted in decreasing order"):
+        crnn.pack_padded_sequence(cr.tensor(x), [2, 5, 3])
+    seqs = [RNG.standard_normal((n, 2)) for n in (3, 1, 4)]
+    for bf, side in ((False, "right"), (True, "left")):
+        t = trnn.pad_sequence([torch.tensor(s) for s in seqs], batch_first=bf,
+                              padding_value=9.0, padding_side=side)
+        c = crnn.pad_sequence([cr.tensor(s) for s in seqs], batch_first=bf, padding_value=9.0,
+                              padding_side=side)
+        np.testing.assert_array_equal(c.numpy(), t.numpy())
+    tp = trnn.pack_sequence([torch.tensor(s) for s in seqs], enforce_sorted=False)
+    cp = crnn.pack_sequence([cr.tensor(s) for s in seqs], enforce_sorted=False)
+    np.testing.assert_array_equal(cp.data.numpy(), tp.data.numpy())
+    for a, b in zip(crnn.unpack_sequence(cp), trnn.unpack_sequence(tp)):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_rnn_on_packed_sequences_matches_torch(kind):
+    import torch
+    from torch.nn.utils import rnn as trnn
+
+    from chainrule.nn.utils import rnn as crnn
+
+    def make(nn, T):
+        return getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True, batch_first=True)
+
+    tm, cm = _build_pair(make)
+    x = RNG.standard_normal((3, 6, 3))
+    lengths = [4, 6, 2]
+    tx = torch.tensor(x, requires_grad=True)
+    cx = cr.tensor(x, requires_grad=True)
+    tout, tstate = tm(trnn.pack_padded_sequence(tx, lengths, batch_first=True,
+                                                enforce_sorted=False))
+    cout, cstate = cm(crnn.pack_padded_sequence(cx, lengths, batch_first=True,
+                                                enforce_sorted=False))
+    assert isinstance(cout, crnn.PackedSequence)
+    np.testing.assert_allclose(cout.data.detach().numpy(), tout.data.detach().numpy(),
+                               rtol=1e-7, atol=1e-9)
+    tpad, _ = trnn.pad_packed_sequence(tout, batch_first=True)
+    cpad, _ = crnn.pad_packed_sequence(cout, batch_first=True)
+    np.testing.assert_allclose(cpad.detach().numpy(), tpad.detach().numpy(), rtol=1e-7,
+                               atol=1e-9)
+    tstates, cstates = _flat(tstate), _flat(cstate)
+    for c, t in zip(cstates, tstates):
+        np.testing.assert_allclose(c.detach().numpy(), t.detach().numpy(), rtol=1e-7,
+                                   atol=1e-9)
+    up = RNG.standard_normal(tuple(tpad.shape))
+    ((tpad * torch.tensor(up)).sum() + sum(s.sum() for s in tstates)).backward()
+    ((cpad * cr.tensor(up)).sum() + sum(s.sum() for s in cstates)).backward()
+    np.testing.assert_allclose(cx.grad.numpy(), tx.grad.numpy(), rtol=1e-7, atol=1e-9)
+    cparams = dict(cm.named_parameters())
+    for k, tp in tm.named_parameters():
+        np.testing.assert_allclose(cparams[k].grad.numpy(), tp.grad.numpy(), rtol=1e-7,
+                                   atol=1e-9, err_msg=k)

@@ -13,6 +13,7 @@ from ...tensor import Tensor, _make
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence, _pack_sorted, pad_packed_sequence
 from .linear import _empty
 from .module import Module
 
@@ -146,9 +147,16 @@ class RNNBase(Module):
         return s
 
     # -- the sequence loop --------------------------------------------------------------
-    def _run(self, input, hx):
-        """Returns output (L, N, D*H_out) and the final states, one list entry per state."""
+    def _run(self, input, hx, lengths=None):
+        """Output (L, N, D*H_out) and final states. With ``lengths`` (variable-length batch),
+        a sequence's state stops changing after its last step, so the reverse direction
+        starts at each sequence's own end."""
         cr = _cr()
+        masks = None
+        if lengths is not None:
+            dt = input._data.dtype
+            masks = [_make((lengths > t).astype(dt)[:, None], False, None)
+                     for t in range(input.shape[0])]
         lstm = self.mode == "LSTM"
         d = 2 if self.bidirectional else 1
         h0, c0 = hx if lstm else (hx, None)
@@ -161,11 +169,12 @@ class RNNBase(Module):
                 k = layer * d + direction
                 h = h0[k]
                 c = c0[k] if lstm else None
-                steps = F.linear(layer_input, w_ih, b_ih).unbind(0)
+                steps = list(enumerate(F.linear(layer_input, w_ih, b_ih).unbind(0)))
                 if direction == 1:
                     steps = steps[::-1]
                 ys = []
-                for xg in steps:
+                for t, xg in steps:
+                    h_old, c_old = h, c
                     if lstm:
                         h, c = _lstm_step(xg, h, c, w_hh, b_hh, w_hr)
                     elif self.mode == "GRU":
@@ -173,6 +182,11 @@ class RNNBase(Module):
                     else:
                         h = _rnn_step(xg, h, w_hh, b_hh,
                                       "tanh" if self.mode == "RNN_TANH" else "relu")
+                    if masks is not None:  # keep the old state past a sequence's end
+                        m = masks[t]
+                        h = h * m + h_old * (1 - m)
+                        if lstm:
+                            c = c * m + c_old * (1 - m)
                     ys.append(h)
                 if direction == 1:
                     ys = ys[::-1]
@@ -186,9 +200,11 @@ class RNNBase(Module):
         return layer_input, ((h_n, cr.stack(c_n, 0)) if lstm else h_n)
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         if not isinstance(input, Tensor):
-            raise TypeError("chainrule RNNs take a Tensor input (PackedSequence is not "
-                            "supported)")
+            raise TypeError(f"{self._get_name()} expects a Tensor or a PackedSequence, got "
+                            f"{type(input).__name__}")
         lstm = self.mode == "LSTM"
         batched = input.dim() == 3
         if input.dim() not in (2, 3):
@@ -221,6 +237,29 @@ class RNNBase(Module):
         elif self.batch_first:
             out = out.transpose(0, 1)
         return out, state
+
+
+    def _forward_packed(self, packed, hx):
+        """Unpack to a padded batch (original order), run with length masks, pack again."""
+        cr = _cr()
+        padded, lengths = pad_packed_sequence(packed)
+        lens = lengths._data
+        lstm = self.mode == "LSTM"
+        n = padded.shape[1]
+        d = 2 if self.bidirectional else 1
+        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
+        if hx is None:
+            h0 = _zeros((self.num_layers * d, n, real_hidden), padded)
+            hx = (h0, _zeros((self.num_layers * d, n, self.hidden_size), padded)) if lstm \
+                else h0
+        out, state = self._run(padded, hx, lens)
+        order = packed.sorted_indices
+        if order is not None:
+            out = cr.index_select(out, 1, order)
+            lens = lens[order._data]
+        data, _ = _pack_sorted(out, lens)
+        return PackedSequence(data, packed.batch_sizes, packed.sorted_indices,
+                              packed.unsorted_indices), state
 
 
 class RNN(RNNBase):
