@@ -547,3 +547,20 @@ def test_jvp_vs_torch(name, torch_mod):
         _, jv = L.autograd.functional.jvp(lambda *ts, L=L: fn(L, *ts), ins, vs)
         res.append(jv.detach().numpy())
     np.testing.assert_allclose(res[0], res[1], rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_repeated_rows_of_a_large_table(dim):
+    """The compact (np.unique) accumulation path, against np.add.at."""
+    shape = (2000, 3) if dim == 0 else (3, 2000)
+    w = cr.tensor(np.zeros(shape), requires_grad=True)
+    idx = np.array([5, 1999, 5, 0, 5, -1])
+    g = np.random.default_rng(3).standard_normal((6, 3) if dim == 0 else (3, 6))
+    out = w[idx] if dim == 0 else w[:, idx]
+    out.backward(cr.tensor(g))
+    expected = np.zeros(shape)
+    np.add.at(expected, idx if dim == 0 else (slice(None), idx), g)
+    np.testing.assert_allclose(w.grad.numpy(), expected)
+    w.grad = None
+    w.index_select(dim, cr.tensor(idx % 2000)).backward(cr.tensor(g))
+    np.testing.assert_allclose(w.grad.numpy(), expected)
