@@ -145,6 +145,14 @@ CASES = [
      [(_r(3, 4), True), (_pos(3, 4) * 3, False)]),
     ("GaussianNLLLoss", lambda nn, T: nn.GaussianNLLLoss(),
      [(_r(3, 4), True), (_r(3, 4), False), (_pos(3, 4), True)]),
+    ("TripletMarginWithDistanceLoss", lambda nn, T: nn.TripletMarginWithDistanceLoss(
+        margin=0.5, swap=True), [(_r(4, 3), True), (_r(4, 3), True), (_r(4, 3), True)]),
+    ("MultiLabelMarginLoss", lambda nn, T: nn.MultiLabelMarginLoss(),
+     [(_r(3, 4), True), (np.array([[3, 0, -1, 1], [1, 2, 3, -1], [0, -1, 2, 2]]), False)]),
+    ("CTCLoss", lambda nn, T: nn.CTCLoss(),
+     [(np.log(np.random.default_rng(1).dirichlet(np.ones(5), (6, 2))), True),
+      (np.array([[1, 2, 2], [3, 1, 0]]), False), (np.array([6, 5]), False),
+      (np.array([3, 2]), False)]),
     # recurrent
     ("RNN", lambda nn, T: nn.RNN(3, 4), [(_r(5, 2, 3), True)]),
     ("RNN-relu-2layer-bf", lambda nn, T: nn.RNN(3, 4, 2, nonlinearity="relu",
