@@ -234,16 +234,33 @@ def _add_at(z: np.ndarray, key, g) -> None:
     if z.dtype.kind != "f" or not z.flags.c_contiguous:
         np.add.at(z, key, g)
         return
-    if len(key) >= 1 and type(key[0]) is _ndarray and key[0].dtype.kind in "iu" and all(
-            type(k) is slice and k == slice(None) for k in key[1:]) and z.ndim:
-        idx = key[0]  # x[idx] (embedding lookups): rows
-        _add_rows(z, 0, idx.reshape(-1), np.broadcast_to(
-            g, idx.shape + z.shape[1:]).reshape((idx.size,) + z.shape[1:]))
+    d = _single_array_dim(key, z.ndim)
+    if d is not None:  # x[idx], x[:, idx] (embedding lookups, index_select): whole slices
+        idx = key[d]
+        shape = z.shape
+        _add_rows(z, d, idx.reshape(-1), np.broadcast_to(
+            g, shape[:d] + idx.shape + shape[d + 1:]).reshape(
+                shape[:d] + (idx.size,) + shape[d + 1:]))
         return
     lin = _linear_index(z.shape, key)
     w = np.broadcast_to(g, lin.shape).ravel()
     z.reshape(-1)[...] += np.bincount(lin.ravel(), weights=w, minlength=z.size).astype(
         z.dtype, copy=False)
+
+
+def _single_array_dim(key, ndim):
+    """The position of the only index array in ``key`` when all else is ``:``; else None."""
+    if len(key) > ndim:
+        return None
+    pos = None
+    for i, k in enumerate(key):
+        if type(k) is _ndarray:
+            if pos is not None or k.dtype.kind not in "iu":
+                return None
+            pos = i
+        elif type(k) is not slice or k != slice(None):
+            return None
+    return pos
 
 
 def _add_rows(z: np.ndarray, dim: int, idx: np.ndarray, src: np.ndarray) -> None:
