@@ -548,14 +548,28 @@ def _softmax_prep(input, dim, dtype, name):
     return x, xd, d
 
 
-def _log_softmax_np(xd, d):
+def _log_softmax_np(xd, d, with_probs=False):
+    """log_softmax along d (and softmax too if ``with_probs``), shifted by the max: finite
+    for any finite logits; rows that are all -inf give nan, like PyTorch."""
     if xd.ndim == 0:
-        return np.zeros_like(xd)
+        z = np.zeros_like(xd)
+        return (z, np.ones_like(xd)) if with_probs else z
     m = xd.max(axis=d, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    z = xd - m
-    with np.errstate(divide="ignore"):
-        return z - np.log(np.exp(z).sum(axis=d, keepdims=True))
+    finite = np.isfinite(m)
+    if finite.all():
+        z = xd - m
+        e = np.exp(z)
+        s = e.sum(axis=d, keepdims=True)
+        logp = z - np.log(s)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = xd - np.where(finite, m, 0)
+            e = np.exp(z)
+            s = e.sum(axis=d, keepdims=True)
+            logp = z - np.log(s)
+    if with_probs:
+        return logp, e / s
+    return logp
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
@@ -1370,23 +1384,34 @@ def _class_targets(name, x: np.ndarray, target: Tensor, weight, ignore_index):
     return ys, valid, wy
 
 
-def _class_coeffs(x, ys, valid, wy, weight, smoothing, reduction):
-    """A with loss = sum(A * log p): -(1 - eps) w_y at the target, -eps w_c / C everywhere."""
+def _class_coeffs(x, ys, valid, wy, weight, smoothing, den):
+    """A with loss = sum(A * log p): -(1 - eps) w_y at the target, -eps w_c / C everywhere
+    (rows of ignored targets are 0); divided by ``den`` (1 unless reduction='mean')."""
     cax = 0 if x.ndim == 1 else 1
     c = x.shape[cax]
     a = np.zeros(x.shape, x.dtype)
-    yi = np.expand_dims(ys, cax)
-    np.put_along_axis(a, yi, np.expand_dims(-(1 - smoothing) * wy, cax).astype(x.dtype),
-                      axis=cax)
+    coef = (-(1 - smoothing) / den) * wy
+    if x.ndim == 2:
+        a[np.arange(x.shape[0]), ys] = coef
+    else:
+        np.put_along_axis(a, np.expand_dims(ys, cax), np.expand_dims(coef, cax).astype(x.dtype),
+                          axis=cax)
     if smoothing:
         wc = np.ones(c, x.dtype) if weight is None else weight._data
         wc = wc.reshape((c,) + (1,) * (x.ndim - 1 - cax))
-        a -= (smoothing / c) * wc * np.expand_dims(valid, cax)
-    if reduction == "mean":
-        den = wy.sum()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            a = a / np.asarray(den, x.dtype)
+        a -= (smoothing / (c * den)) * wc * np.expand_dims(valid, cax)
     return a
+
+
+def _pick(a, ys, cax):
+    """a[..., ys, ...] along the class axis."""
+    if a.ndim == 2:
+        return a[np.arange(a.shape[0]), ys]
+    return np.take_along_axis(a, np.expand_dims(ys, cax), axis=cax).squeeze(cax)
+
+
+def _safe_den(den):
+    return den if den != 0 else np.nan  # all targets ignored: nan, like PyTorch
 
 
 class _CrossEntropyNode(Node):
@@ -1464,18 +1489,33 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             raise RuntimeError("Expected floating point type for target with class "
                                "probabilities, got Long")
         ys, valid, wy = _class_targets("cross_entropy", x, target, weight, ignore_index)
-        a = _class_coeffs(x, ys, valid, wy, weight, label_smoothing, reduction)
         tcoef, aconst, t_in, t_saved = None, None, None, None
-    logp = _log_softmax_np(x, cax)
-    with np.errstate(invalid="ignore"):
-        prod = a * logp if label_smoothing or t_in is not None else np.where(a != 0, a * logp, 0)
-    loss = prod.sum(axis=cax) if reduction == "none" else prod.sum()
-    out = np.asarray(loss, dtype=x.dtype)
     need = grad_state.enabled and (input._requires_grad or (
         t_in is not None and t_in._requires_grad))
+    if need:
+        logp, p = _log_softmax_np(x, cax, True)
+    else:
+        logp, p = _log_softmax_np(x, cax), None
+    if t_in is None:
+        # loss_i = -w_y (1 - eps) logp[y] - eps / C sum_c w_c logp_c   (0 for ignored rows)
+        picked = _pick(logp, ys, cax)
+        terms = picked * (-(1 - label_smoothing) * wy)
+        if label_smoothing:
+            wc = logp if weight is None else logp * weight._data.reshape(
+                (c,) + (1,) * (x.ndim - 1 - cax))
+            terms = terms - (label_smoothing / c) * wc.sum(axis=cax) * valid
+        if not valid.all():
+            terms = np.where(valid, terms, 0)
+        den = _safe_den(wy.sum()) if reduction == "mean" else 1
+        loss = terms if reduction == "none" else terms.sum() / den
+        if need:
+            a = _class_coeffs(x, ys, valid, wy, weight, label_smoothing, den)
+    else:
+        prod = a * logp
+        loss = prod.sum(axis=cax) if reduction == "none" else prod.sum()
+    out = np.asarray(loss, dtype=x.dtype)
     if not need:
         return _make(out, False, None)
-    p = np.exp(logp)
     return _node(_CrossEntropyNode, (input, t_in), out, (x, t_saved, p, a), cax=cax,
                  reduction=reduction, tcoef=tcoef, aconst=aconst)
 
@@ -1505,17 +1545,12 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         raise ValueError("Expected 1 or more dimensions (got 0)")
     ys, valid, wy = _class_targets("nll_loss", x, target, weight, ignore_index)
     cax = 0 if x.ndim == 1 else 1
-    a = _class_coeffs(x, ys, valid, wy, weight, 0.0, reduction)
-    picked = np.take_along_axis(x, np.expand_dims(ys, cax), axis=cax).squeeze(cax)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        terms = -picked * wy
-        if reduction == "none":
-            out = terms
-        elif reduction == "sum":
-            out = terms.sum()
-        else:
-            out = terms.sum() / wy.sum()
-    out = np.asarray(out, dtype=x.dtype)
+    den = _safe_den(wy.sum()) if reduction == "mean" else 1
+    terms = _pick(x, ys, cax) * -wy
+    if not valid.all():
+        terms = np.where(valid, terms, 0)
+    out = np.asarray(terms if reduction == "none" else terms.sum() / den, dtype=x.dtype)
+    a = _class_coeffs(x, ys, valid, wy, weight, 0.0, den) if input._requires_grad else None
     cls = NllLoss2DBackward0 if x.ndim == 4 else NllLossBackward0
     return _node(cls, (input,), out, (a,), cax=cax, reduction=reduction)
 class BinaryCrossEntropyWithLogitsBackward0(Node):
