@@ -201,11 +201,20 @@ def test_iterating_a_tensor_unbinds():
     np.testing.assert_array_equal(x.grad.numpy()[2], 1.0)
 
 
-def test_cat_promotes_dtypes():
-    a = cr.tensor([1, 2])
-    b = cr.tensor([0.5])
-    out = cr.cat([a, b])
-    assert out.dtype == cr.float32 and out.tolist() == [1.0, 2.0, 0.5]
+@pytest.mark.torch
+def test_cat_and_stack_promote_like_torch():
+    import torch
+
+    for a, b in (([1, 2], [0.5, 1.5]), ([True, False], [3, 4])):
+        for T in (cr, torch):
+            ta, tb = T.tensor(a), T.tensor(b)
+            got = (T.cat([ta, tb]), T.stack([ta, tb]), T.cat([tb, ta]))
+            if T is cr:
+                mine = got
+            else:
+                for m, t in zip(mine, got):
+                    assert str(m.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+                    assert m.tolist() == t.tolist()
 
 
 def test_atleast_returns_input_when_enough_dims():

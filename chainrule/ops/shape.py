@@ -613,38 +613,50 @@ def cat(tensors, dim=0, *, out=None, **kwargs):
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     datas = [t._data for t in tensors]
-    live = [a for a in datas if not (a.ndim == 1 and a.shape[0] == 0)]
-    if not live:
-        live = datas[:1]
+    # Legacy rule: 1-D empty tensors are skipped (kept only if nothing else is left).
+    keep = [not (a.ndim == 1 and a.shape[0] == 0) for a in datas]
+    live = [a for a, k in zip(datas, keep) if k] or datas[:1]
     ref = live[0]
     if ref.ndim == 0:
         raise RuntimeError("zero-dimensional tensor (at position "
                            f"{datas.index(ref)}) cannot be concatenated")
     d = canon_dim(dim, ref.ndim)
-    for i, a in enumerate(datas):
-        if a.ndim == 1 and a.shape[0] == 0 and a is not ref:
-            continue
-        if a.ndim != ref.ndim:
-            if a.ndim == 0:
-                raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
-                                   "concatenated")
-            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} "
-                               f"and {a.ndim}")
-        for k in range(ref.ndim):
-            if k != d and a.shape[k] != ref.shape[k]:
-                raise RuntimeError(
-                    f"Sizes of tensors must match except in dimension {d}. Expected size "
-                    f"{ref.shape[k]} but got size {a.shape[k]} for tensor number {i} in the list.")
-    rt = _dtype.result_type(*datas) if len({a.dtype for a in datas}) > 1 else ref.dtype
-    res = _multi_in(CatBackward0, tensors, np.concatenate(
-        [a.astype(rt, copy=False) for a in datas if a is ref or a.ndim != 1 or a.shape[0]],
-        axis=d))
+    dt = ref.dtype
+    same = all(a.dtype == dt for a in datas)
+    rt = dt if same else _dtype.result_type(*datas)
+    try:
+        # The common case runs straight through NumPy; checks only explain a failure.
+        out = np.concatenate(live if same else [a.astype(rt, copy=False) for a in live],
+                             axis=d)
+    except ValueError:
+        raise _cat_error(datas, keep, ref, d) from None
+    res = _multi_in(CatBackward0, tensors, out)
     if res.grad_fn is not None:
         res.grad_fn.dim = d
         res.grad_fn.dtypes = _mixed_dtypes(datas, rt)
-        res.grad_fn.sizes = tuple(
-            a.shape[d] if (a is ref or a.ndim != 1 or a.shape[0]) else None for a in datas)
+        res.grad_fn.sizes = tuple(a.shape[d] if (k or a is ref) else None
+                                  for a, k in zip(datas, keep))
     return res
+
+
+def _cat_error(datas, keep, ref, d):
+    """PyTorch's message for the first input that cannot be joined to ``ref``."""
+    for i, (a, k) in enumerate(zip(datas, keep)):
+        if not k:
+            continue
+        if a.ndim != ref.ndim:
+            if a.ndim == 0:
+                return RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                                    "concatenated")
+            return RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} "
+                                f"and {a.ndim}")
+        for j in range(ref.ndim):
+            if j != d and a.shape[j] != ref.shape[j]:
+                return RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size "
+                    f"{ref.shape[j]} but got size {a.shape[j]} for tensor number {i} in the "
+                    "list.")
+    return RuntimeError("cat(): tensors cannot be concatenated")
 
 
 concat = cat
@@ -683,14 +695,18 @@ def stack(tensors, dim=0, *, out=None):
         raise RuntimeError("stack expects a non-empty TensorList")
     datas = [t._data for t in tensors]
     s0 = datas[0].shape
-    for i, a in enumerate(datas[1:], 1):
-        if a.shape != s0:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
-                               f"{shape_str(s0)} at entry 0 and {shape_str(a.shape)} at entry {i}")
     d = canon_dim(dim, len(s0) + 1)
-    rt = _dtype.result_type(*datas) if len({a.dtype for a in datas}) > 1 else datas[0].dtype
-    res = _multi_in(StackBackward0, tensors,
-                    np.stack([a.astype(rt, copy=False) for a in datas], axis=d))
+    dt = datas[0].dtype
+    same = all(a.dtype == dt for a in datas)
+    rt = dt if same else _dtype.result_type(*datas)
+    try:
+        out = np.stack(datas if same else [a.astype(rt, copy=False) for a in datas], axis=d)
+    except ValueError:
+        i, a = next((i, a) for i, a in enumerate(datas) if a.shape != s0)
+        raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                           f"{shape_str(s0)} at entry 0 and {shape_str(a.shape)} at entry {i}"
+                           ) from None
+    res = _multi_in(StackBackward0, tensors, out)
     if res.grad_fn is not None:
         res.grad_fn.dim = d
         res.grad_fn.dtypes = _mixed_dtypes(datas, rt)
