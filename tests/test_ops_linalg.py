@@ -421,6 +421,13 @@ def test_matmul_accepts_arrays_in_formulas():
 
 # -- errors ----------------------------------------------------------------------------
 BAD = {
+    "matmul_dtypes": (lambda L: L.ones(2, 2) @ L.ones(2, 2, dtype=L.float64), RuntimeError,
+                      "expected m1 and m2 to have the same dtype, but got: float != double"),
+    "matmul_dtypes_long": (lambda L: L.ones(2, 2, dtype=L.long) @ L.ones(2, 2), RuntimeError,
+                           ("expected m1 and m2 to have the same dtype, but got: long int != "
+                           "float")),
+    "dot_dtypes": (lambda L: L.dot(L.ones(2), L.ones(2, dtype=L.float64)), RuntimeError,
+                   "dot : expected both vectors to have same dtype, but found Float and Double"),
     "mm_shapes": (lambda L: L.mm(L.ones(5, 3), L.ones(4, 2)), RuntimeError,
                   "mat1 and mat2 shapes cannot be multiplied (5x3 and 4x2)"),
     "matmul_shapes": (lambda L: L.ones(5, 3) @ L.ones(4, 2), RuntimeError,

@@ -363,10 +363,20 @@ def _check_matmul(a: np.ndarray, b: np.ndarray):
         f"(contracted dimensions {k_a} and {k_b} differ)")
 
 
+_C_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+            "bool": "bool", "float16": "c10::Half", "complex64": "c10::complex<float>",
+            "complex128": "c10::complex<double>"}
+
+
 def _check_dtypes(a, b):
     if a.dtype != b.dtype:
+        if a.ndim == 1 and b.ndim == 1:
+            raise RuntimeError("dot : expected both vectors to have same dtype, but found "
+                               f"{_scalar_name(a.dtype)} and {_scalar_name(b.dtype)}")
         raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
-                           f"{_name(a.dtype)} != {_name(b.dtype)}")
+                           f"{_C_NAMES.get(a.dtype.name, a.dtype.name)} != "
+                           f"{_C_NAMES.get(b.dtype.name, b.dtype.name)}")
 
 
 def matmul(input, other, *, out=None):
