@@ -834,3 +834,38 @@ def test_rnn_on_packed_sequences_matches_torch(kind):
     for k, tp in tm.named_parameters():
         np.testing.assert_allclose(cparams[k].grad.numpy(), tp.grad.numpy(), rtol=1e-7,
                                    atol=1e-9, err_msg=k)
+
+
+@pytest.mark.torch
+def test_full_backward_hooks_match_torch():
+    import torch
+
+    results = []
+    for lib, T in ((torch.nn, torch), (cnn, cr)):
+        T.manual_seed(0)
+        lin = lib.Linear(3, 2).double()
+        lin.weight.data = T.tensor(np.arange(6.0).reshape(2, 3))
+        seen = []
+
+        def hook(m, gi, go, seen=seen):
+            seen.append(([None if g is None else g.detach().numpy().copy() for g in gi],
+                         [g.detach().numpy().copy() for g in go]))
+
+        lin.register_full_backward_hook(hook)
+        x = T.tensor(np.ones((4, 3)), requires_grad=True)
+        (lin(x) * T.tensor(np.arange(8.0).reshape(4, 2))).sum().backward()
+        lin(T.tensor(np.ones((4, 3)))).sum().backward()  # no input needs grad
+        scale = lib.Identity()
+        scale.register_full_backward_hook(lambda m, gi, go: (gi[0] * 10,))
+        y = T.tensor(np.ones(3), requires_grad=True)
+        (scale(y) * 2).sum().backward()
+        results.append((seen, y.grad.numpy().copy(), x.grad.numpy().copy()))
+    (t_seen, t_y, t_x), (c_seen, c_y, c_x) = results
+    assert len(c_seen) == len(t_seen) == 2
+    for (tgi, tgo), (cgi, cgo) in zip(t_seen, c_seen):
+        assert [g is None for g in cgi] == [g is None for g in tgi]
+        for a, b in zip(cgi + cgo, tgi + tgo):
+            if b is not None:
+                np.testing.assert_allclose(a, b)
+    np.testing.assert_allclose(c_y, t_y)
+    np.testing.assert_allclose(c_x, t_x)

@@ -547,14 +547,15 @@ class Module:
         return handle
 
     def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
-        """``hook(module, grad_input, grad_output)`` on the gradients of the output tensors.
-
-        chainrule's version sees the gradient w.r.t. the module's (single-Tensor) output only
-        and passes ``grad_input`` as ``(None,)`` placeholders.
-        """
+        """``hook(module, grad_input, grad_output)`` once the gradients w.r.t. the module's
+        inputs are known; a non-None result replaces ``grad_input``."""
         handle = RemovableHandle(self._backward_hooks)
         self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
         return handle
+
+    register_backward_hook = register_full_backward_hook
 
     def __call__(self, *args, **kwargs):
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks):
@@ -568,6 +569,9 @@ class Module:
                 res = hook(self, args)
                 if res is not None:
                     args = res if isinstance(res, tuple) else (res,)
+        bw = _BackwardHookState(self) if self._backward_hooks else None
+        if bw is not None:
+            args = bw.wrap_inputs(args)
         out = self.forward(*args, **kwargs)
         for hid, hook in list(self._forward_hooks.items()):
             if hid in self._forward_hooks_with_kwargs:
@@ -576,14 +580,8 @@ class Module:
                 res = hook(self, args, out)
             if res is not None:
                 out = res
-        if self._backward_hooks and isinstance(out, Tensor) and out.requires_grad:
-            hooks = list(self._backward_hooks.values())
-
-            def run(grad, hooks=hooks):
-                for h in hooks:
-                    h(self, (None,) * len(args), (grad,))
-
-            out.register_hook(run)
+        if bw is not None:
+            out = bw.wrap_outputs(out)
         return out
 
     _call_impl = __call__
@@ -608,3 +606,86 @@ class Module:
             else:
                 body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{self._get_name()}({body})"
+
+
+class _BackwardHookState:
+    """Full backward hooks: identity Functions around a call's tensor inputs and outputs.
+
+    The output-side identity records grad_output; the input-side identity then sees exactly
+    the gradients that flowed through this module to its inputs and runs the hooks.
+    """
+
+    def __init__(self, module: Module):
+        self.module = module
+        self.grad_output = None
+        self.n_inputs = 0
+
+    def _run_hooks(self, grad_input: tuple) -> tuple:
+        for hook in list(self.module._backward_hooks.values()):
+            res = hook(self.module, grad_input, self.grad_output)
+            if res is not None:
+                grad_input = tuple(res) if isinstance(res, (tuple, list)) else (res,)
+        return grad_input
+
+    def wrap_inputs(self, args: tuple) -> tuple:
+        idx = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+        self.n_inputs = len(idx)
+        if not idx:
+            return args
+        wrapped = _HookIdentity.apply(self, "in", *[args[i] for i in idx])
+        wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
+        args = list(args)
+        for i, w in zip(idx, wrapped):
+            args[i] = w
+        return tuple(args)
+
+    def wrap_outputs(self, out):
+        if isinstance(out, Tensor):
+            return _HookIdentity.apply(self, "out", out) if out.requires_grad else out
+        if isinstance(out, tuple):
+            idx = [i for i, o in enumerate(out) if isinstance(o, Tensor) and o.requires_grad]
+            if not idx:
+                return out
+            wrapped = _HookIdentity.apply(self, "out", *[out[i] for i in idx])
+            wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
+            out = list(out)
+            for i, w in zip(idx, wrapped):
+                out[i] = w
+            return tuple(out)
+        return out
+
+
+def _hook_identity_class():
+    from ...autograd.function import Function
+
+    class _HookIdentityFn(Function):
+        @staticmethod
+        def forward(ctx, state, side, *tensors):
+            ctx.state, ctx.side = state, side
+            outs = tuple(t.detach() for t in tensors)
+            return outs if len(outs) > 1 else outs[0]
+
+        @staticmethod
+        def backward(ctx, *grads):
+            state = ctx.state
+            if ctx.side == "out":
+                state.grad_output = grads
+                if state.n_inputs == 0:  # no input needs a gradient: hooks see None
+                    state._run_hooks((None,))
+                return (None, None, *grads)
+            new = state._run_hooks(grads)
+            return (None, None, *new)
+
+    return _HookIdentityFn
+
+
+class _LazyHookIdentity:
+    _cls = None
+
+    def apply(self, *args):
+        if _LazyHookIdentity._cls is None:
+            _LazyHookIdentity._cls = _hook_identity_class()
+        return _LazyHookIdentity._cls.apply(*args)
+
+
+_HookIdentity = _LazyHookIdentity()
