@@ -147,13 +147,17 @@ _ws = _Workspace()
 def _to_nhwc_padded(x: np.ndarray, pads) -> np.ndarray:
     """(N, C, H, W) -> zero-padded (N, H+pt+pb, W+pl+pr, C) scratch buffer (give it back to
     ``_ws`` when done); a negative pad crops."""
+    return _pad_nhwc(x.transpose(0, 2, 3, 1), pads)
+
+
+def _pad_nhwc(xt: np.ndarray, pads) -> np.ndarray:
+    """Zero-pad (or crop) an (N, H, W, C) array into a scratch buffer."""
     (pt, pb), (pl, pr) = pads
-    n, c, h, w = x.shape
-    xt = x.transpose(0, 2, 3, 1)
+    n, h, w, c = xt.shape
     xt = xt[:, max(-pt, 0):h - max(-pb, 0), max(-pl, 0):w - max(-pr, 0)]
     pt, pb, pl, pr = max(pt, 0), max(pb, 0), max(pl, 0), max(pr, 0)
     hh, ww = xt.shape[1], xt.shape[2]
-    out = _ws.get((n, hh + pt + pb, ww + pl + pr, c), x.dtype)
+    out = _ws.get((n, hh + pt + pb, ww + pl + pr, c), xt.dtype)
     if pt:
         out[:, :pt] = 0
     if pb:
@@ -205,10 +209,12 @@ def _w_matrix(w: np.ndarray, groups: int) -> np.ndarray:
         groups, o // groups, kh * kw * cg)
 
 
-def _g_matrix(g: np.ndarray, groups: int) -> np.ndarray:
-    """(N, O, Ho, Wo) -> (G, N*Ho*Wo, Og)."""
+def _g_matrix(g: np.ndarray, groups: int, g_nhwc=None) -> np.ndarray:
+    """(N, O, Ho, Wo) -> (G, N*Ho*Wo, Og); ``g_nhwc``: the same values already as NHWC."""
     n, o, ho, wo = g.shape
-    gm = g.transpose(0, 2, 3, 1).reshape(n * ho * wo, groups, o // groups)
+    if g_nhwc is None:
+        g_nhwc = g.transpose(0, 2, 3, 1)
+    gm = g_nhwc.reshape(n * ho * wo, groups, o // groups)
     return gm.transpose(1, 0, 2)
 
 
@@ -236,7 +242,7 @@ def _conv_forward(x, w, p: _ConvParams, cols=None):
     return _from_rows(y.reshape((p.groups,) + y.shape[-2:]), n, ho, wo), cols
 
 
-def _conv_input_grad(g, w, p: _ConvParams, x_hw):
+def _conv_input_grad(g, w, p: _ConvParams, x_hw, g_nhwc=None):
     """dx = conv_transpose(g, w): the adjoint of _conv_forward in x."""
     n, o, ho, wo = g.shape
     _, cg, kh, kw = w.shape
@@ -251,7 +257,8 @@ def _conv_input_grad(g, w, p: _ConvParams, x_hw):
         lt, ll = (kh - 1) * dh - pt, (kw - 1) * dw - pl
         rb = h + (kh - 1) * dh - lt - ho
         rr = wd + (kw - 1) * dw - ll - wo
-        gp = _to_nhwc_padded(g, ((lt, rb), (ll, rr)))
+        gp = _pad_nhwc(g.transpose(0, 2, 3, 1) if g_nhwc is None else g_nhwc,
+                       ((lt, rb), (ll, rr)))
         gcols = _im2col(gp, (kh, kw), (1, 1), (dh, dw), (h, wd), groups)
         _ws.put(gp)
         og = o // groups
@@ -260,7 +267,7 @@ def _conv_input_grad(g, w, p: _ConvParams, x_hw):
         dx = gcols[0] @ wt[0] if groups == 1 else np.matmul(gcols, wt)
         _ws.put(gcols)
         return _from_rows(dx.reshape((groups,) + dx.shape[-2:]), n, h, wd)
-    gm = _g_matrix(g, groups)
+    gm = _g_matrix(g, groups, g_nhwc)
     wm = _w_matrix(w, groups)
     dcols = gm[0] @ wm[0] if groups == 1 else np.matmul(gm, wm)
     dcols = dcols.reshape(groups, n, ho, wo, kh, kw, cg)
@@ -275,13 +282,13 @@ def _conv_input_grad(g, w, p: _ConvParams, x_hw):
     return dxp[:, pt:pt + h, pl:pl + wd].transpose(0, 3, 1, 2)
 
 
-def _conv_weight_grad(g, x, p: _ConvParams, w_shape, cols=None):
+def _conv_weight_grad(g, x, p: _ConvParams, w_shape, cols=None, g_nhwc=None):
     """dw for y = conv(x, w): g's rows times the im2col matrix of x."""
     _, o, ho, wo = g.shape
     _, cg, kh, kw = w_shape
     if cols is None:
         cols = _padded_cols(x, (kh, kw), p, (ho, wo))
-    gm = _g_matrix(g, p.groups)
+    gm = _g_matrix(g, p.groups, g_nhwc)
     dw = gm[0].T @ cols[0] if p.groups == 1 else np.matmul(gm.transpose(0, 2, 1), cols)
     _ws.put(cols)
     return dw.reshape(o, kh, kw, cg).transpose(0, 3, 1, 2)
@@ -308,10 +315,13 @@ class ConvolutionBackward0(Node):
             g2, a2, b2 = p.spatial(g), p.spatial(a), p.spatial(b)
             da = db = None
             if mode == "fwd":  # a = x, b = w
+                # both products read g as NHWC rows: transpose it once
+                gt = np.ascontiguousarray(g2.transpose(0, 2, 3, 1)) if need_a and need_b \
+                    else None
                 if need_a:
-                    da = p.unspatial(_conv_input_grad(g2, b2, p, a2.shape[2:]))
+                    da = p.unspatial(_conv_input_grad(g2, b2, p, a2.shape[2:], gt))
                 if need_b:
-                    db = _conv_weight_grad(g2, a2, p, b2.shape, self.cols)
+                    db = _conv_weight_grad(g2, a2, p, b2.shape, self.cols, gt)
                     db = db.reshape(b.shape)
             elif mode == "bx":  # a = g_y, b = w
                 if need_a:
