@@ -599,7 +599,26 @@ def propagate_to_base(view) -> None:
 
 def setitem(input, key, value):
     """``input[key] = value`` (value a Tensor or a number); gradients reach both."""
-    nkey, adv, _ = _norm_key(key)
+    tk = type(key)
+    if tk is int or tk is tuple and _simple_tuple(key):
+        nkey, adv = (key,) if tk is int else key, False
+        tv = type(value)
+        if not grad_state.enabled or not input._requires_grad and not (
+                tv is Tensor and value._requires_grad):
+            # Fast path (no graph): write straight into the memory, as NumPy would.
+            x = input._data
+            if not x.flags.writeable:
+                _check_inplace(input)
+                x = input._data
+            if tv is float or tv is int or tv is bool:
+                v = value
+            else:
+                v = _value_array(value, x.dtype)
+            _assign(x, nkey, v)
+            input._bump()
+            return
+    else:
+        nkey, adv, _ = _norm_key(key)
     cls = IndexPutBackward0 if adv else CopySlices
     _put_inplace(input, nkey, value, cls)
 
