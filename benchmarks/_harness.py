@@ -154,6 +154,10 @@ def child_main(workload: str, impl: str, use_tracemalloc: bool) -> None:
     import importlib
 
     mod = importlib.import_module(WORKLOAD_MODULES[workload])
+    if impl == "torch" and os.environ.get("BENCH_TORCH_THREADS"):
+        import torch
+
+        torch.set_num_threads(int(os.environ["BENCH_TORCH_THREADS"]))
     try:
         warm, run = mod.memory_case(impl)
     except Missing as e:

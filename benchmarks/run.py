@@ -4,6 +4,7 @@
     python benchmarks/run.py W1 W3           # a subset
     python benchmarks/run.py --json out.json # also write the figures as JSON
     python benchmarks/run.py --budget 3      # seconds of timed rounds per workload
+    python benchmarks/run.py --torch-threads 1  # torch.set_num_threads(1) (default: untouched)
 
 Before timing, each workload computes its gradients once with chainrule, torch and the
 hand-written NumPy code from the same initial weights and compares them with torch's; a
@@ -214,12 +215,49 @@ def _print_rows(results, header=True):
         print(line(row))
 
 
+def markdown(info, results) -> str:
+    """The results as Markdown tables (time, then memory)."""
+    out = ["| workload | unit | chainrule | torch | hand NumPy | chainrule/torch | "
+           "chainrule/NumPy | target | status |", "|" + "---|" * 9]
+    for r in results:
+        t = r["time"]
+        cell = {k: (f"{_fmt(t[k]['median'])} (min {_fmt(t[k]['min'])})" if k in t else "-")
+                for k in IMPLS}
+        tg = [x for x in r["targets"] if "mem" not in x["target"]] or [
+            {"target": "-", "status": "-"}]
+        mr = (f" (min: {_fmt(r['min_ratio_torch'])}x)" if r.get("min_ratio_torch") else "")
+        out.append(f"| {r['name']} {r['title']} | {r['unit']} | {cell['chainrule']} | "
+                   f"{cell['torch']} | {cell['numpy']} | {_fmt(r.get('ratio_torch'))}x{mr} | "
+                   f"{_fmt(r.get('ratio_numpy'))}x | "
+                   + "; ".join(x["target"] for x in tg) + " | "
+                   + "; ".join(x["status"] for x in tg) + " |")
+    out += ["", "| workload | chainrule MB | torch MB | hand NumPy MB | chainrule/torch | "
+            "chainrule/NumPy | tracemalloc chainrule / NumPy MB | target | status |",
+            "|" + "---|" * 9]
+    for r in results:
+        if not r["mem"]:
+            continue
+        m, tr = r["mem"], r.get("traced_mb", {})
+        tg = [x for x in r["targets"] if "mem" in x["target"]] or [
+            {"target": "-", "status": "-"}]
+        out.append(f"| {r['name']} | " + " | ".join(_fmt(m.get(k)) for k in IMPLS)
+                   + f" | {_fmt(r.get('mem_ratio_torch'))}x | {_fmt(r.get('mem_ratio_numpy'))}x"
+                   + f" | {_fmt(tr.get('chainrule'))} / {_fmt(tr.get('numpy'))} | "
+                   + "; ".join(x["target"] for x in tg) + " | "
+                   + "; ".join(x["status"] for x in tg) + " |")
+    out += ["", "Notes:"] + [f"- {r['name']}: {n}" for r in results for n in r["notes"]]
+    return "\n".join(out) + "\n"
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("workloads", nargs="*", help="subset, e.g. W1 W3 (default: all)")
     ap.add_argument("--json", help="write results to this file")
     ap.add_argument("--budget", type=float, default=6.0,
                     help="seconds of timed rounds per workload (default 6)")
+    ap.add_argument("--markdown", help="write the results table as Markdown to this file")
+    ap.add_argument("--torch-threads", type=int,
+                    help="torch.set_num_threads(N) first (default: torch's own default)")
     ap.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
     ap.add_argument("--_child", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--tracemalloc", action="store_true", help=argparse.SUPPRESS)
@@ -233,6 +271,11 @@ def main(argv=None):
     if bad:
         ap.error(f"unknown workload(s) {bad}; choose from {list(H.WORKLOAD_MODULES)}")
 
+    if args.torch_threads:
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
+        H.os.environ["BENCH_TORCH_THREADS"] = str(args.torch_threads)  # for the children
     info = H.machine_info()
     print("machine: " + ", ".join(f"{k}={v}" for k, v in info.items()))
     t0 = time.perf_counter()
@@ -253,6 +296,10 @@ def main(argv=None):
     for r in results:
         if "crashed" in r:
             print(f"{r['name']}: crashed: {r['crashed']}")
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(markdown(info, [r for r in results if "crashed" not in r]))
+        print(f"wrote {args.markdown}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": info, "results": results}, f, indent=1, default=str)
