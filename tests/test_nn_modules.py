@@ -434,6 +434,15 @@ def test_load_state_dict_errors_match_torch():
     assert str(ce.value) == str(te.value)
 
 
+def test_batchnorm_loads_checkpoints_without_num_batches_tracked():
+    bn = cnn.BatchNorm1d(3)
+    bn.num_batches_tracked._data[...] = 7
+    old = {k: v for k, v in cnn.BatchNorm1d(3).state_dict().items()
+           if k != "num_batches_tracked"}
+    res = bn.load_state_dict(old)
+    assert not res.missing_keys and bn.num_batches_tracked.item() == 7
+
+
 def test_load_state_dict_copies_values_in_place():
     a, b = cnn.Linear(3, 2), cnn.Linear(3, 2)
     w = a.weight

@@ -68,6 +68,17 @@ class _NormBase(Module):
     def _check_input_dim(self, input) -> None:
         pass
 
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs, assign=False) -> None:
+        # Checkpoints from before num_batches_tracked existed load like in PyTorch: the
+        # counter keeps its current value instead of being reported missing.
+        key = prefix + "num_batches_tracked"
+        if self.track_running_stats and key not in state_dict:
+            state_dict = dict(state_dict)
+            state_dict[key] = self.num_batches_tracked
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs, assign)
+
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, bias={self.affine}, "
