@@ -2,9 +2,9 @@
 differences (values and gradients in float64, second order, error messages)."""
 import numpy as np
 import pytest
+from conftest import check_grad
 
 import chainrule as cr
-from conftest import check_grad
 
 F = cr.nn.functional
 RNG = np.random.default_rng(1234)
@@ -146,6 +146,11 @@ def test_conv_second_order():
     second_order(lambda x, w: F.conv2d(x, w, stride=2) ** 2, x, w, wrt=1)
     second_order(lambda x, w: F.conv_transpose2d(x, w, stride=2) ** 2, x, w, wrt=1)
     second_order(lambda x, w: F.conv1d(x, w) ** 2, _rand(1, 2, 5), _rand(2, 2, 3), wrt=0)
+    xg, wg, bg = _rand(1, 4, 5, 5), _rand(4, 2, 3, 2), _rand(4)
+    second_order(lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1, groups=2) ** 2,
+                 xg, wg, bg, wrt=0)
+    second_order(lambda x, w, b: F.conv2d(x, w, b, stride=(1, 2), dilation=2, groups=2) ** 2,
+                 xg, wg, bg, wrt=1)
 
 
 def test_conv_errors():
@@ -176,8 +181,8 @@ def test_conv_errors():
 def test_max_pool2d_matches_torch(kw):
     import torch
 
-    compare_torch(lambda x: F.max_pool2d(x, **kw), lambda x: torch.nn.functional.max_pool2d(x, **kw),
-                  _rand(2, 3, 7, 8))
+    compare_torch(lambda x: F.max_pool2d(x, **kw),
+                  lambda x: torch.nn.functional.max_pool2d(x, **kw), _rand(2, 3, 7, 8))
 
 
 @pytest.mark.torch
@@ -198,8 +203,8 @@ def test_max_pool_ties_pick_one_element():
     import torch
 
     x = np.zeros((1, 1, 4, 4))
-    compare_torch(lambda x: F.max_pool2d(x, 2, 1), lambda x: torch.nn.functional.max_pool2d(x, 2, 1),
-                  x)
+    compare_torch(lambda x: F.max_pool2d(x, 2, 1),
+                  lambda x: torch.nn.functional.max_pool2d(x, 2, 1), x)
 
 
 @pytest.mark.torch

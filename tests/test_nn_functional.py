@@ -4,10 +4,10 @@ import warnings
 
 import numpy as np
 import pytest
-
-import chainrule as cr
 from conftest import check_grad
 from test_conv import compare_torch, second_order
+
+import chainrule as cr
 
 F = cr.nn.functional
 RNG = np.random.default_rng(99)
@@ -198,7 +198,7 @@ def test_glu_matches_torch():
     import torch
 
     for dim in (0, -1, 1):
-        compare_torch(lambda t: F.glu(t, dim), lambda t: torch.nn.functional.glu(t, dim),
+        compare_torch(lambda t, d=dim: F.glu(t, d), lambda t, d=dim: torch.nn.functional.glu(t, d),
                       _rand(4, 6, 2))
     second_order(lambda t: F.glu(t, 1), _rand(2, 4))
     with pytest.raises(RuntimeError, match="Halving dimension must be even"):
@@ -708,9 +708,10 @@ def test_normalize_cosine_similarity_pairwise_distance_match_torch():
     tf = torch.nn.functional
     a, b = _rand(4, 5), _rand(4, 5)
     for p in (1, 2, 3, float("inf")):
-        compare_torch(lambda x: F.normalize(x, p, 1), lambda x: tf.normalize(x, p, 1), a)
-        compare_torch(lambda x, y: F.pairwise_distance(x, y, p),
-                      lambda x, y: tf.pairwise_distance(x, y, p), a, b)
+        compare_torch(lambda x, p=p: F.normalize(x, p, 1), lambda x, p=p: tf.normalize(x, p, 1),
+                      a)
+        compare_torch(lambda x, y, p=p: F.pairwise_distance(x, y, p),
+                      lambda x, y, p=p: tf.pairwise_distance(x, y, p), a, b)
     compare_torch(lambda x, y: F.cosine_similarity(x, y, 1), lambda x, y: tf.cosine_similarity(
         x, y, 1), a, b)
     compare_torch(lambda x, y: F.cosine_similarity(x, y, 0), lambda x, y: tf.cosine_similarity(

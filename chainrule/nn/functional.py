@@ -21,11 +21,29 @@ from ..autograd.grad_mode import grad_state
 from ..ops import conv as _conv
 from ..ops import elementwise as _ew
 from ..ops._broadcast import broadcast_error, canon_dim, shape_str, sum_to, xp
-from ..ops.conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa
-                        adaptive_max_pool2d, avg_pool1d, avg_pool2d, conv1d, conv2d,
-                        conv_transpose1d, conv_transpose2d, fold, interpolate, lp_pool1d,
-                        lp_pool2d, max_pool1d, max_pool2d, pad, pixel_shuffle,
-                        pixel_unshuffle, unfold, upsample)
+from ..ops.conv import (  # noqa
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    fold,
+    interpolate,
+    lp_pool1d,
+    lp_pool2d,
+    max_pool1d,
+    max_pool2d,
+    pad,
+    pixel_shuffle,
+    pixel_unshuffle,
+    unfold,
+    upsample,
+)
 from ..tensor import Tensor, _make
 
 sigmoid = _ew.sigmoid
@@ -181,7 +199,7 @@ def leaky_relu_(input, negative_slope=0.01):
     return leaky_relu(input, negative_slope, inplace=True)
 
 
-def threshold(input, threshold, value, inplace=False):  # noqa: A002 - torch's name
+def threshold(input, threshold, value, inplace=False):
     """x where x > threshold, else value."""
     if inplace:
         return _inplace(input, globals()["threshold"], threshold, value)
@@ -248,7 +266,7 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
 class EluBackward0(Node):
     """out = s*x (x > 0), s*a*(exp(i*x) - 1) (else):  dx = g*s, or g*s*a*i*exp(i*x)"""
 
-    __slots__ = ("alpha", "scale", "in_scale")
+    __slots__ = ("alpha", "in_scale", "scale")
     saved_spec = (0,)
 
     def backward(self, g, x):
@@ -315,7 +333,7 @@ class SoftplusBackward0(Node):
         return (g * (lin + (~lin) * _ew.sigmoid(x * b)),)
 
 
-def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
+def softplus(input, beta=1.0, threshold=20.0):
     """Smooth ReLU: log(1 + exp(beta * x)) / beta."""
     x = _float(input._data)
     bx = x * beta
@@ -422,7 +440,7 @@ class GeluBackward0(Node):
 def gelu(input, approximate="none"):
     """x * Phi(x) (``approximate='tanh'``: the tanh approximation)."""
     if approximate not in ("none", "tanh"):
-        raise RuntimeError(f"approximate argument must be either none or tanh.")
+        raise RuntimeError("approximate argument must be either none or tanh.")
     x = _float(input._data)
     if approximate == "tanh":
         out = 0.5 * x * (1 + np.tanh(_GELU_K * (x + 0.044715 * x ** 3)))
@@ -754,7 +772,7 @@ def _masked(input, mask_shape, p, inplace):
     else:
         scale = (rng().random(mask_shape) >= p).astype(x.dtype) * np.asarray(1 / (1 - p),
                                                                                x.dtype)
-    fn = lambda t: t * _const(scale)  # noqa: E731 - MulBackward0, like PyTorch
+    fn = lambda t: t * _const(scale)
     return _inplace(input, fn) if inplace else fn(input)
 
 
@@ -804,7 +822,7 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
     keep = (rng().random(x.shape) >= p).astype(x.dtype)
     mul = _const(keep * np.asarray(a, x.dtype))
     add = _const(((keep - 1) * (alpha * a) + alpha * a * p).astype(x.dtype))
-    fn = lambda t: t * mul + add  # noqa: E731
+    fn = lambda t: t * mul + add
     return _inplace(input, fn) if inplace else fn(input)
 
 
@@ -927,7 +945,7 @@ def _reduce_t(loss: Tensor, reduction: str) -> Tensor:
 class _PointwiseLossNode(Node):
     """l = reduce(f(x, t)):  dx = g * df/dx,  dt = g * df/dt (summed back over broadcasting)"""
 
-    __slots__ = ("reduction", "count", "shapes", "grads")
+    __slots__ = ("count", "grads", "reduction", "shapes")
     saved_spec = (0, 1)
 
     def backward(self, g, x, t):
@@ -1418,7 +1436,7 @@ class _CrossEntropyNode(Node):
     """loss = sum(A * log_softmax(x)) (A: coefficients from targets, weights, smoothing):
     dx = gA - softmax(x) * sum(gA, classes);  d(soft target) = g * dA/dt * log_softmax(x)"""
 
-    __slots__ = ("cax", "reduction", "tcoef", "aconst")
+    __slots__ = ("aconst", "cax", "reduction", "tcoef")
     saved_spec = (0, 1, CONST, CONST)
 
     def backward(self, g, x, t, p, a):
@@ -1557,7 +1575,7 @@ class BinaryCrossEntropyWithLogitsBackward0(Node):
     """l = w * [(1-y) x + (1 + (pw-1) y) log(1 + e^-x)]
     dl/dx = w * [(1 + (pw-1) y) sigmoid(x) - pw y],  dl/dy = w * [(pw-1) log(1+e^-x) - x]"""
 
-    __slots__ = ("reduction", "numel")
+    __slots__ = ("numel", "reduction")
     saved_spec = (0, 1, CONST, CONST)
 
     def backward(self, g, x, y, w, pw):
@@ -1644,7 +1662,7 @@ class _NormNode(Node):
       gh = g * w;  dx = rstd * (gh - mean(gh) - xhat * mean(gh * xhat));
       dw = sum(g * xhat),  db = sum(g)  over the axes w broadcasts along."""
 
-    __slots__ = ("axes", "view", "wshape", "eps", "xhat", "rstd")
+    __slots__ = ("axes", "eps", "rstd", "view", "wshape", "xhat")
     saved_spec = (0, 1, 2)
 
     def _stats(self, x):

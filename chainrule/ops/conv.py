@@ -50,7 +50,7 @@ def _tuple(v, n: int, name: str = "") -> tuple:
 class _LinearNode(Node):
     """out = f(x) for a linear f:  dx = adjoint(g)  (and the adjoint's derivative is f)."""
 
-    __slots__ = ("f", "adj")
+    __slots__ = ("adj", "f")
     saved_spec = ()
 
     def backward(self, g):
@@ -193,7 +193,7 @@ def _padded_cols(x, k, p, out_hw):
 class _ConvParams:
     """Geometry of one convolution (2-D; 1-D convolutions use H = 1)."""
 
-    __slots__ = ("stride", "pads", "dil", "groups", "nd", "x_shape", "w_shape", "y_shape")
+    __slots__ = ("dil", "groups", "nd", "pads", "stride", "w_shape", "x_shape", "y_shape")
 
     def spatial(self, a: np.ndarray) -> np.ndarray:
         return a.reshape(a.shape[:2] + (1,) + a.shape[2:]) if self.nd == 1 else a
@@ -301,7 +301,7 @@ def _conv_weight_grad(g, x, p: _ConvParams, w_shape, cols=None, g_nhwc=None):
 class ConvolutionBackward0(Node):
     """The node of conv*d and conv_transpose*d (and of their gradients, under create_graph)."""
 
-    __slots__ = ("mode", "p", "cols", "has_bias")
+    __slots__ = ("cols", "has_bias", "mode", "p")
     saved_spec = (0, 1)
 
     def backward(self, g, a, b):
@@ -402,7 +402,7 @@ def _check_conv(x: Tensor, w: Tensor, bias, nd: int, groups: int, transposed: bo
     xd, wd = x._data, w._data
     fname = f"conv{'_transpose' if transposed else ''}{nd}d"
     if wd.ndim != nd + 2:
-        raise RuntimeError(f"weight should have at least three dimensions" if nd == 1 and
+        raise RuntimeError("weight should have at least three dimensions" if nd == 1 and
                            wd.ndim < 3 else
                            f"Expected {nd + 2}-dimensional weight for {nd + 2}-dimensional "
                            f"input {shape_str(xd.shape)}, but got {wd.ndim}-dimensional "
@@ -692,10 +692,10 @@ def _avg_divisor(n, k, s, p, o, include_pad):
 
 def _avg_pool(nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override, name):
-    k, s, p, d = _pool_args(nd, input, kernel_size, stride, padding, 1, name)
+    k, s, p, _ = _pool_args(nd, input, kernel_size, stride, padding, 1, name)
     xd = input._data
     x = _as4d(xd, nd)
-    n, c, h, w = x.shape
+    _, c, h, w = x.shape
     ho = _pool_out(h, k[0], s[0], p[0], 1, ceil_mode)
     wo = _pool_out(w, k[1], s[1], p[1], 1, ceil_mode)
     if ho <= 0 or wo <= 0:
@@ -927,7 +927,7 @@ def pixel_unshuffle(input, downscale_factor):
 
 
 def _unfold_np(a, k, d, p, s, out_hw):
-    n, c, h, w = a.shape
+    n, c = a.shape[:2]
     ap = np.pad(a, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1]))) if any(p) else a
     sn, sc, s_h, s_w = ap.strides
     ho, wo = out_hw
@@ -1058,7 +1058,7 @@ def _pad_index(n, before, after, mode):
     return i
 
 
-def pad(input, pad, mode="constant", value=None):  # noqa: A002 - torch's names
+def pad(input, pad, mode="constant", value=None):
     """Pad the last len(pad) // 2 dims: pad = (left_last, right_last, left_prev, ...)."""
     x = input._data
     pad = tuple(int(v) for v in pad)
