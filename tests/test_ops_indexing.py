@@ -65,6 +65,12 @@ GETITEM_KEYS = {
     "empty_slice": lambda L: slice(2, 2),
     "none_array": lambda L: (None, _idx(L, [1, 1])),
     "slice_none_slice": lambda L: (slice(None), None, slice(0, 2)),
+    "empty_tuple": lambda L: (),
+    "full_slices": lambda L: (slice(None), slice(None)),
+    "full_slice_tuple": lambda L: (slice(None, None, 1),),
+    "full_slice_ellipsis": lambda L: (Ellipsis, slice(None)),
+    "bare_full_slice": lambda L: slice(None),
+    "list_of_bools": lambda L: [True, False, True],
 }
 
 _KEY_STATE = {}

@@ -85,9 +85,11 @@ def _seq_as_tuple(seq) -> bool:
 
 def _norm_key(key):
     """Return (numpy key tuple, advanced?, node class for a basic key)."""
-    if not isinstance(key, tuple):
+    bare = not isinstance(key, tuple)
+    if bare:
         if isinstance(key, list) and _seq_as_tuple(key):
             key = tuple(key)
+            bare = False
         else:
             key = (key,)
     out = []
@@ -138,7 +140,7 @@ def _norm_key(key):
                 "only integers, slices (`:`), ellipsis (`...`), None and long or byte "
                 "Variables are valid indices (got " + type(k).__name__ + ")")
     if kind is None and not adv:
-        kind = SliceBackward0 if has_slice else AliasBackward0
+        kind = SliceBackward0 if has_slice and bare else AliasBackward0
     return tuple(out), adv, kind
 
 
@@ -410,7 +412,7 @@ def _simple_cls(key):
             cls = SelectBackward0
         elif k.start is not None or k.stop is not None:
             cls = SliceBackward0
-    return cls or SliceBackward0
+    return cls or AliasBackward0  # x[:, :] is an alias in PyTorch (a bare x[:] a slice)
 
 
 def getitem(input, key):
