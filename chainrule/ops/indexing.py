@@ -703,7 +703,13 @@ class IndexSelectBackward0(Node):
 
 
 def index_select(input, dim, index):
-    """Entries of ``input`` along ``dim`` at the positions in 1-D ``index``."""
+    """Entries of ``input`` along ``dim`` at the positions in 1-D ``index``.
+
+    >>> import chainrule as torch
+    >>> torch.index_select(torch.tensor([[1., 2.], [3., 4.]]), 0, torch.tensor([1, 1]))
+    tensor([[3., 4.],
+            [3., 4.]])
+    """
     x = input._data
     if x.ndim == 0:
         return index_select(input.reshape(1), dim, index).reshape(())
@@ -904,7 +910,13 @@ class GatherBackward0(Node):
 
 
 def gather(input, dim, index, *, sparse_grad=False):
-    """``out[i][j] = input[index[i][j]][j]`` for dim=0 (and so on for other dims)."""
+    """``out[i][j] = input[index[i][j]][j]`` for dim=0 (and so on for other dims).
+
+    >>> import chainrule as torch
+    >>> torch.gather(torch.tensor([[1., 2.], [3., 4.]]), 1, torch.tensor([[0, 0], [1, 0]]))
+    tensor([[1., 1.],
+            [4., 3.]])
+    """
     x = input._data
     d = canon_dim(dim, x.ndim)
     idx = _gather_index("gather", x, d, index)
@@ -1024,7 +1036,12 @@ class ScatterAddBackward0(Node):
 
 
 def scatter_add(input, dim, index, src):
-    """``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices add up)."""
+    """``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices add up).
+
+    >>> import chainrule as torch
+    >>> torch.zeros(3).scatter_add(0, torch.tensor([0, 2, 0]), torch.tensor([1., 2., 3.]))
+    tensor([4., 0., 2.])
+    """
     x = input._data
     d = canon_dim(dim, x.ndim)
     s = _value_array(src, x.dtype)
@@ -1199,7 +1216,12 @@ class MaskedFillBackward1(MaskedFillBackward0):
 
 
 def masked_fill(input, mask, value):
-    """``input`` with ``value`` where ``mask`` is True (mask broadcasts)."""
+    """``input`` with ``value`` where ``mask`` is True (mask broadcasts).
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1., 2., 3.]).masked_fill(torch.tensor([True, False, True]), 0.)
+    tensor([0., 2., 0.])
+    """
     x = input._data
     m = _mask_array(mask, "masked_fill_")
     vt = isinstance(value, Tensor)

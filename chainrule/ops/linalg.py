@@ -788,7 +788,12 @@ def _einsum_any(eq, *ops):
 
 
 def einsum(equation, *operands):
-    """Einstein summation (``'ij,jk->ik'``), with ``...`` and implicit output."""
+    """Einstein summation (``'ij,jk->ik'``), with ``...`` and implicit output.
+
+    >>> import chainrule as torch
+    >>> torch.einsum("i,i->", torch.tensor([1., 2.]), torch.tensor([3., 4.]))
+    tensor(11.)
+    """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     operands = tuple(_tensor(o) for o in operands)
@@ -1088,7 +1093,12 @@ def _is_vector_rhs(a, b):
 
 
 def linalg_solve(A, B, *, left=True, out=None):
-    """Solve ``A X = B`` (``X A = B`` with ``left=False``); batches broadcast."""
+    """Solve ``A X = B`` (``X A = B`` with ``left=False``); batches broadcast.
+
+    >>> import chainrule as torch
+    >>> torch.linalg.solve(torch.tensor([[2., 0.], [0., 4.]]), torch.tensor([2., 2.]))
+    tensor([1.0000, 0.5000])
+    """
     if not left:
         return _mT(linalg_solve(_mT(A), _mT(B)))
     a, b = A._data, B._data
