@@ -735,11 +735,12 @@ def inplace(t: Tensor, op, *args, **kwargs) -> Tensor:
     if rd.shape != t._data.shape:
         raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the "
                            f"broadcast shape {list(rd.shape)}")
-    if rd.dtype != t._data.dtype and _dtype.promote_types(rd.dtype, t._data.dtype) != \
-            t._data.dtype:
+    if rd.dtype != t._data.dtype and _dtype.category(rd.dtype) > _dtype.category(t._data.dtype):
+        # PyTorch casts the result back into self's dtype unless that loses a category
+        # (float into an integer tensor, ...).
         raise RuntimeError(
-            f"result type {_dtype.from_numpy_dtype(rd.dtype).name.capitalize()} can't be cast "
-            f"to the desired output type {_dtype.from_numpy_dtype(t._data.dtype).name.capitalize()}")
+            f"result type {_TYPE_NAMES[rd.dtype.name]} can't be cast to the desired output "
+            f"type {_TYPE_NAMES[t._data.dtype.name]}")
     if rd is not t._data:
         t._data[...] = rd
     t._bump()

@@ -133,7 +133,8 @@ def _arith_op(node_cls, ufunc, save_inputs):
             tb = type(b)
             if tb is Tensor:
                 bd = b._data
-                fast = bd.dtype is ad.dtype and (ad.dtype.kind == "f" or not true_div)
+                fast = bd.dtype is ad.dtype and (ad.dtype.kind == "f" or not true_div
+                                                 and ad.dtype.kind != "b")
                 shapes = None if ad.shape == bd.shape else (ad.shape, bd.shape)
             elif tb is float or tb is int:
                 fast = ad.dtype.kind == "f"
@@ -173,6 +174,10 @@ def _arith_op(node_cls, ufunc, save_inputs):
                 return t
         ad = _operand(a)
         bd = _operand(b)
+        if ufunc is np.subtract and getattr(ad, "dtype", None) == np.bool_ and \
+                getattr(bd, "dtype", None) == np.bool_:
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                               "supported. Use the `^` or `logical_xor()` operator instead.")
         out = _compute(ufunc, ad, bd, true_div)
         return _binary(node_cls, a, b, out, ad, bd, (ad, bd) if save_inputs else ())
 
@@ -433,7 +438,8 @@ class LogBackward0(Node):
     saved_spec = (0,)
 
     def backward(self, g, x):
-        return (g / x,)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (g / x,)
 
 
 def log(input):
@@ -491,6 +497,8 @@ class ReluBackward0(Node):
 
 def relu(input):
     x = input._data
+    if x.dtype.kind == "b":
+        raise RuntimeError('"clamp_min_cpu" not implemented for \'Bool\'')
     out = np.maximum(x, 0, dtype=x.dtype) if x.dtype.kind != "b" else x.copy()
     return unary(ReluBackward0, input, out, (out,))
 
