@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import builtins
+import itertools
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -77,44 +79,89 @@ def rng(generator=None) -> np.random.Generator:
 # PyTorch infers the dtype of nested Python data by promoting the dtypes of its scalars:
 # bool -> bool, int -> int64, float -> default dtype, complex -> default complex; NumPy
 # scalars and arrays and Tensors bring their own dtype. An empty sequence is default dtype.
-_PY_KIND = {builtins.bool: np.dtype(np.bool_), builtins.int: np.dtype(np.int64)}
+# The nested data is walked level by level with C-speed builtins (map, set, chain), so
+# tensor(list_of_a_million_floats) costs about what NumPy's own conversion costs.
+_SEQ = (list, tuple)
+_SEQ_TYPES = frozenset(_SEQ)
+_PLAIN = frozenset((builtins.float, builtins.int, builtins.bool, builtins.complex))
+_BOOL_NP, _INT64_NP = np.dtype(np.bool_), np.dtype(np.int64)
 
 
-def _infer_np_dtype(data):
-    """PyTorch's dtype inference for (nested) Python data."""
-    found = None
-    stack = [data]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, (list, tuple)):
-            stack.extend(x)
-            continue
-        d = _scalar_np_dtype(x)
-        found = d if found is None else _dtype.promote_types(found, d)
-    return _dtype.get_default_dtype().np if found is None else found
+def _leaves(data):
+    """(set of leaf types, leaves) of nested sequences, raising PyTorch's errors for ragged
+    or mixed nesting. ``data`` itself is a list or tuple."""
+    types = set(map(type, data))
+    if not types & _SEQ_TYPES and all(not issubclass(t, _SEQ) for t in types):
+        return types, data  # flat: the common case
+    level, dim = [data], 0
+    while True:
+        types = set(map(type, level))
+        seq = {t for t in types if issubclass(t, _SEQ)}
+        if not seq:
+            return types, level
+        if seq != types:
+            if isinstance(level[0], _SEQ):
+                raise TypeError("not a sequence")
+            bad = next(x for x in level if isinstance(x, _SEQ))
+            raise TypeError(f"'{type(bad).__name__}' object cannot be interpreted as a number")
+        lens = set(map(len, level))
+        if len(lens) > 1:
+            n = len(level[0])
+            got = next(len(x) for x in level if len(x) != n)
+            raise ValueError(f"expected sequence of length {n} at dim {dim} (got {got})")
+        level = list(itertools.chain.from_iterable(level))
+        dim += 1
 
 
-def _scalar_np_dtype(x) -> np.dtype:
-    if isinstance(x, Tensor):
-        return x._data.dtype
-    if isinstance(x, (np.ndarray, np.generic)):
-        if x.dtype not in _dtype._BY_NP:
-            _unsupported_numpy(x.dtype)
-        return x.dtype
-    d = _PY_KIND.get(type(x))
-    if d is not None:
-        return d
-    if isinstance(x, builtins.bool):
-        return np.dtype(np.bool_)
-    if isinstance(x, numbers.Integral):
-        return np.dtype(np.int64)
-    if isinstance(x, numbers.Real):
+def _type_np_dtype(t):
+    """The dtype a leaf of Python type ``t`` brings (None: look at each value)."""
+    if t is builtins.float:
         return _dtype.get_default_dtype().np
-    if isinstance(x, numbers.Complex):
+    if t is builtins.int:
+        return _INT64_NP
+    if t is builtins.bool or issubclass(t, np.bool_):
+        return _BOOL_NP
+    if issubclass(t, (Tensor, np.ndarray)):
+        return None
+    if issubclass(t, np.generic):
+        d = np.dtype(t)
+        if d not in _dtype._BY_NP:
+            _unsupported_numpy(d)
+        return d
+    if issubclass(t, builtins.bool):
+        return _BOOL_NP
+    if issubclass(t, numbers.Integral):
+        return _INT64_NP
+    if issubclass(t, numbers.Real):
+        return _dtype.get_default_dtype().np
+    if issubclass(t, numbers.Complex):
         return _dtype.get_default_dtype().to_complex().np
-    if isinstance(x, str):
-        raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
-    raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
+    if issubclass(t, str):
+        raise TypeError(f"new(): invalid data type '{t.__name__}'")
+    raise RuntimeError(f"Could not infer dtype of {t.__name__}")
+
+
+def _infer_np_dtype(data, types=None, leaves=None):
+    """PyTorch's dtype inference for a Python number or (nested) sequence."""
+    if types is None:
+        if isinstance(data, _SEQ):
+            types, leaves = _leaves(data)
+        else:
+            types, leaves = {type(data)}, [data]
+    if len(types) == 1 and builtins.float in types:
+        return _dtype.get_default_dtype().np
+    found = None
+    for t in types:
+        if issubclass(t, (Tensor, np.ndarray)):
+            ds = {x._data.dtype if isinstance(x, Tensor) else x.dtype
+                  for x in leaves if type(x) is t}
+        else:
+            ds = (_type_np_dtype(t),)
+        for d in ds:
+            if d not in _dtype._BY_NP:
+                _unsupported_numpy(d)
+            found = d if found is None else _dtype.promote_types(found, d)
+    return _dtype.get_default_dtype().np if found is None else found
 
 
 def _unsupported_numpy(np_dtype):
@@ -124,29 +171,12 @@ def _unsupported_numpy(np_dtype):
         "and bool.")
 
 
-def _check_rectangular(data) -> None:
-    """Raise PyTorch's error for ragged nested sequences (NumPy would make an object array)."""
-    level, dim = [data], 0
-    while True:
-        is_seq = [isinstance(x, (list, tuple)) for x in level]
-        if not any(is_seq):
-            return
-        if not all(is_seq):
-            if is_seq[0]:
-                raise TypeError("not a sequence")
-            bad = level[is_seq.index(True)]
-            raise TypeError(f"'{type(bad).__name__}' object cannot be interpreted as a number")
-        n = len(level[0])
-        for x in level:
-            if len(x) != n:
-                raise ValueError(f"expected sequence of length {n} at dim {dim} (got {len(x)})")
-        level = [y for x in level for y in x]
-        dim += 1
-
-
 def _to_array(data, dtype=None) -> np.ndarray:
     """An owned ndarray from Python data, an ndarray or a Tensor, with PyTorch's dtype rules."""
     np_dtype = None if dtype is None else _dtype.to_np(dtype)
+    t = type(data)
+    if t is builtins.float or t is builtins.int or t is builtins.bool:  # the common scalars
+        return np.array(data, dtype=np_dtype or _type_np_dtype(t))
     if isinstance(data, Tensor):
         arr = data._data
         return np.array(arr, dtype=np_dtype or arr.dtype)
@@ -156,34 +186,28 @@ def _to_array(data, dtype=None) -> np.ndarray:
             if np_dtype not in _dtype._BY_NP:
                 _unsupported_numpy(np_dtype)
         return np.array(data, dtype=np_dtype)
-    if np_dtype is None:
-        np_dtype = _infer_np_dtype(data)
-    elif not isinstance(data, (list, tuple, numbers.Number)):
-        _infer_np_dtype(data)  # raises PyTorch's error for strings, None, dicts, ...
-    if isinstance(data, (list, tuple)):
-        if any(isinstance(x, Tensor) for x in _flat(data)):
+    if not isinstance(data, _SEQ) and isinstance(data, Sequence) and \
+            not isinstance(data, (str, bytes)):
+        data = list(data)  # range, array.array, other sequences
+    if isinstance(data, _SEQ):
+        types, leaves = _leaves(data)
+        if np_dtype is None:
+            np_dtype = _infer_np_dtype(data, types, leaves)
+        if not types <= _PLAIN and any(issubclass(t, Tensor) for t in types):
             data = _tensors_to_lists(data)
-        _check_rectangular(data)
+    elif np_dtype is None or not isinstance(data, numbers.Number):
+        inferred = _infer_np_dtype(data)  # raises PyTorch's error for strings, None, dicts
+        np_dtype = np_dtype or inferred
     arr = np.array(data, dtype=np_dtype)
     if arr.dtype == object:
         raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
     return arr
 
 
-def _flat(data):
-    stack = [data]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, (list, tuple)):
-            stack.extend(x)
-        else:
-            yield x
-
-
 def _tensors_to_lists(data):
     if isinstance(data, Tensor):
         return data._data.tolist() if data._data.ndim else data._data.item()
-    if isinstance(data, (list, tuple)):
+    if isinstance(data, _SEQ):
         return [_tensors_to_lists(x) for x in data]
     return data
 
