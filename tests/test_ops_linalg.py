@@ -566,3 +566,18 @@ def test_jvp_vs_torch(name, torch_mod):
         _, jv = L.autograd.functional.jvp(scalarish(L), ins, vs)
         res.append(jv.detach().numpy())
     np.testing.assert_allclose(res[0], res[1], rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.torch
+def test_svd_full_matrices_gradient_vs_torch(torch_mod):
+    """With full_matrices=True the extra columns of U carry no gradient (as in PyTorch)."""
+    a = rn(5, 3)
+    w = np.arange(15.0).reshape(5, 3)
+    grads = []
+    for L in (cr, torch_mod):
+        x = L.tensor(a, requires_grad=True)
+        u, s, vh = L.linalg.svd(x, full_matrices=True)
+        assert tuple(u.shape) == (5, 5)
+        ((u[:, :3] ** 2) * L.tensor(w)).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-9, atol=1e-12)
