@@ -140,7 +140,8 @@ class Node:
         if saved is FREED:
             raise RuntimeError(SECOND_BACKWARD_MSG)
         if create_graph:
-            grad = as_graph_tensor(grad)
+            grad = [as_graph_tensor(g) for g in grad] if type(grad) is list \
+                else as_graph_tensor(grad)
             saved = self._saved_tensors()
         return self.backward(grad, *saved)
 
