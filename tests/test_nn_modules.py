@@ -878,3 +878,21 @@ def test_full_backward_hooks_match_torch():
                 np.testing.assert_allclose(a, b)
     np.testing.assert_allclose(c_y, t_y)
     np.testing.assert_allclose(c_x, t_x)
+
+
+@pytest.mark.parametrize("modname", [
+    "chainrule.nn.modules.module", "chainrule.nn.modules.container",
+    "chainrule.nn.modules.linear", "chainrule.nn.modules.conv",
+    "chainrule.nn.modules.pooling", "chainrule.nn.modules.flatten",
+    "chainrule.nn.modules.loss", "chainrule.nn.modules.normalization",
+    "chainrule.nn.modules.sparse", "chainrule.nn.modules.rnn",
+    "chainrule.nn.modules.transformer", "chainrule.nn.init", "chainrule.nn.parameter",
+    "chainrule.nn.utils.clip_grad", "chainrule.nn.utils.convert_parameters",
+    "chainrule.nn.utils.rnn", "chainrule.optim.optimizer", "chainrule.optim.lr_scheduler",
+    "chainrule.utils.data", "chainrule.serialization"])
+def test_docstring_examples_run(modname):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(modname), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
