@@ -787,6 +787,25 @@ def _einsum_any(eq, *ops):
     return einsum(eq, *[_tensor(o) for o in ops])
 
 
+def _sublist_equation(args):
+    """``(a, [0, 1], b, [1, 2], [0, 2])`` -> ``('ab,bc->ac', (a, b))``."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def term(sub):
+        return "".join("..." if d is Ellipsis else letters[int(d)] for d in sub)
+
+    ops, terms = [], []
+    i = 0
+    while i + 1 < len(args) and not isinstance(args[i], (list, tuple)):
+        ops.append(args[i])
+        terms.append(term(args[i + 1]))
+        i += 2
+    eq = ",".join(terms)
+    if i < len(args):
+        eq += "->" + term(args[i])
+    return eq, tuple(ops)
+
+
 def einsum(equation, *operands):
     """Einstein summation (``'ij,jk->ik'``), with ``...`` and implicit output.
 
@@ -794,6 +813,8 @@ def einsum(equation, *operands):
     >>> torch.einsum("i,i->", torch.tensor([1., 2.]), torch.tensor([3., 4.]))
     tensor(11.)
     """
+    if not isinstance(equation, str):  # sublist format: einsum(a, [0, 1], b, [1, 2], [0, 2])
+        equation, operands = _sublist_equation((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     operands = tuple(_tensor(o) for o in operands)
