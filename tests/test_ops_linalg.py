@@ -580,7 +580,7 @@ def test_svd_full_matrices_gradient_vs_torch(torch_mod):
     grads = []
     for L in (cr, torch_mod):
         x = L.tensor(a, requires_grad=True)
-        u, s, vh = L.linalg.svd(x, full_matrices=True)
+        u, _s, _vh = L.linalg.svd(x, full_matrices=True)
         assert tuple(u.shape) == (5, 5)
         ((u[:, :3] ** 2) * L.tensor(w)).sum().backward()
         grads.append(x.grad.numpy())

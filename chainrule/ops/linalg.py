@@ -333,10 +333,10 @@ def _check_matmul(a: np.ndarray, b: np.ndarray):
             f"{b.ndim}D")
     if a.ndim == 1 and b.ndim == 1:
         if a.shape[0] != b.shape[0]:
+            n, m = a.shape[0], b.shape[0]
             raise RuntimeError(
-                "inconsistent tensor size, expected tensor [%d] and src [%d] to have the same "
-                "number of elements, but got %d and %d elements respectively"
-                % (a.shape[0], b.shape[0], a.shape[0], b.shape[0]))
+                f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same "
+                f"number of elements, but got {n} and {m} elements respectively")
         return
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
@@ -1732,7 +1732,7 @@ def linalg_vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=Non
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {_scalar_name(xd.dtype)}")
     if isinstance(ord, str):
-        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord}")
+        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord}")  # noqa: TRY004
     axes = canon_dims(dim, xd.ndim)
     if (ord < 0 or ord == math.inf) and xd.size == 0:
         what = "inf" if ord == math.inf else str(ord)
