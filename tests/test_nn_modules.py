@@ -604,6 +604,14 @@ def test_reprs_match_torch():
     ]
     for make in makers:
         assert repr(make(cnn)) == repr(make(torch.nn))
+    for build in (lambda nn, T: nn.ParameterList([nn.Parameter(T.zeros(2, 3)),
+                                                  T.zeros(3).double()]),
+                  lambda nn, T: nn.ParameterList([nn.Parameter(T.zeros(2, 3))]),
+                  lambda nn, T: nn.ParameterDict({"a": nn.Parameter(T.zeros(2, 3).double()),
+                                                  "b": nn.Parameter(T.zeros(1))}),
+                  lambda nn, T: nn.ParameterDict(), lambda nn, T: nn.ParameterList()):
+        assert repr(build(cnn, cr)) == repr(build(torch.nn, torch)).replace("torch.",
+                                                                             "chainrule.")
 
 
 def test_containers():

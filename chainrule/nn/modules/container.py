@@ -241,9 +241,20 @@ class ModuleDict(Module):
             f'Module [{type(self).__name__}] is missing the required "forward" function')
 
 
-def _param_line(key, p) -> str:
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+               "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def _param_line(key, p, legacy_type: bool = False) -> str:
+    """PyTorch's one-line summary: ParameterList names the dtype, ParameterDict the type."""
     size = "x".join(str(s) for s in p.shape)
-    return f"  ({key}): Parameter containing: [{p.dtype} of size {size}]"
+    kind = "Parameter containing" if isinstance(p, Parameter) else "Tensor"
+    if legacy_type:
+        name = "chainrule." + _TYPE_NAMES.get(p._data.dtype.name, "") + "Tensor"
+    else:
+        name = str(p.dtype)
+    return f"  ({key}): {kind}: [{name} of size {size}]"
 
 
 class ParameterList(Module):
@@ -286,13 +297,7 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self) -> str:
-        return "\n".join(_param_line(i, p)[2:] for i, p in enumerate(self))
-
-    def __repr__(self) -> str:
-        if not len(self):
-            return "ParameterList()"
-        return "ParameterList(\n" + "\n".join(
-            "  " + _param_line(i, p) for i, p in enumerate(self)) + "\n)"
+        return "\n".join(_param_line(i, p) for i, p in enumerate(self))
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -356,11 +361,8 @@ class ParameterDict(Module):
         for k, v in items:
             self[k] = v
 
-    def __repr__(self) -> str:
-        if not len(self):
-            return "ParameterDict()"
-        return "ParameterDict(\n" + "\n".join(
-            _param_line(k, p) for k, p in self.items()) + "\n)"
+    def extra_repr(self) -> str:
+        return "\n".join(_param_line(k, p, legacy_type=True) for k, p in self.items())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
