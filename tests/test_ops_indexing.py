@@ -289,6 +289,12 @@ OPS = {
                        [X34, RNG.standard_normal(3)]),
     "slice_scatter": (lambda L, x, s: x.slice_scatter(s, 1, 0, 4, 2),
                       [X34, RNG.standard_normal((3, 2))]),
+    "diagonal_scatter": (lambda L, x, s: L.diagonal_scatter(x, s, 1),
+                         [X34, RNG.standard_normal(3)]),
+    "diagonal_scatter_3d": (lambda L, x, s: x.diagonal_scatter(s, -1, 0, 2),
+                            [X345, RNG.standard_normal((4, 2))]),
+    "diagonal_scatter_adj": (lambda L, x, s: x.diagonal_scatter(s, 0, 1, 2),
+                             [X345, RNG.standard_normal((3, 4))]),
 }
 
 

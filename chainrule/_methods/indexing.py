@@ -123,3 +123,6 @@ class IndexingMethods:
 
     def bincount(self, weights=None, minlength=0):
         return _ops.indexing.bincount(self, weights, minlength)
+
+    def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
+        return _ops.indexing.diagonal_scatter(self, src, offset, dim1, dim2)

@@ -15,11 +15,37 @@ from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, _check_inplace, _make, inplace
 from ._broadcast import broadcast_error, canon_dim, shape_str, sum_to
 
-__all__ = ['argwhere', 'bincount', 'bucketize', 'gather', 'index_add', 'index_copy',
-           'index_fill', 'index_put', 'index_put_', 'index_reduce', 'index_select', 'isin',
-           'masked_fill', 'masked_scatter', 'masked_select', 'nonzero', 'put', 'scatter',
-           'scatter_add', 'scatter_reduce', 'searchsorted', 'select', 'select_scatter',
-           'slice_scatter', 'take', 'take_along_dim', 'unique', 'unique_consecutive']
+__all__ = [
+    'argwhere',
+    'bincount',
+    'bucketize',
+    'diagonal_scatter',
+    'gather',
+    'index_add',
+    'index_copy',
+    'index_fill',
+    'index_put',
+    'index_put_',
+    'index_reduce',
+    'index_select',
+    'isin',
+    'masked_fill',
+    'masked_scatter',
+    'masked_select',
+    'nonzero',
+    'put',
+    'scatter',
+    'scatter_add',
+    'scatter_reduce',
+    'searchsorted',
+    'select',
+    'select_scatter',
+    'slice_scatter',
+    'take',
+    'take_along_dim',
+    'unique',
+    'unique_consecutive',
+]
 
 _ndarray = np.ndarray
 _generic = np.generic
@@ -1569,6 +1595,55 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     d = canon_dim(dim, x.ndim)
     return _scatter_into(SliceScatterBackward0, input, src,
                          (slice(None),) * d + (slice(start, end, step),))
+
+
+class DiagonalScatterBackward0(Node):
+    """out = x with its diagonal replaced by src:  dx = g with the diagonal zeroed,
+    dsrc = the diagonal of g"""
+
+    __slots__ = ("key", "pos")
+    saved_spec = ()
+
+    def backward(self, g):
+        fx, fs = self.next_functions
+        gx = _zero_at(g, self.key) if fx[0] is not None else None
+        gs = None
+        if fs[0] is not None:
+            gs = _take(g, self.key)
+            order = [i for i in range(gs.ndim) if i != self.pos] + [self.pos]
+            gs = gs.transpose(order) if _is_arr(gs) else gs.permute(*order)
+        return gx, gs
+
+
+def _diagonal_key(shape, offset, d1, d2):
+    """Advanced-index key of a diagonal, and where NumPy puts the diagonal dim in x[key]."""
+    n = max(0, min(shape[d1] - max(-offset, 0), shape[d2] - max(offset, 0)))
+    r = np.arange(n)
+    key = [slice(None)] * len(shape)
+    key[d1] = r + max(-offset, 0)
+    key[d2] = r + max(offset, 0)
+    pos = min(d1, d2) if abs(d1 - d2) == 1 else 0
+    return tuple(key), pos, n
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """``input`` with ``diagonal(input, offset, dim1, dim2)`` replaced by ``src``."""
+    x = input._data
+    d1, d2 = canon_dim(dim1, x.ndim), canon_dim(dim2, x.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    key, pos, n = _diagonal_key(x.shape, offset, d1, d2)
+    s = _value_array(src, x.dtype)
+    want = tuple(m for i, m in enumerate(x.shape) if i not in (d1, d2)) + (n,)
+    if s.shape != want:
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = "
+                           f"{shape_str(s.shape)}, slice size = {shape_str(want)}")
+    out = x.copy()
+    out[key] = np.moveaxis(s, -1, pos)
+    res = _record(DiagonalScatterBackward0, out, (input, src))
+    if res.grad_fn is not None:
+        res.grad_fn.key, res.grad_fn.pos = key, pos
+    return res
 
 
 def index_reduce(input, dim, index, source, reduce, *, include_self=True):
