@@ -904,3 +904,81 @@ def test_docstring_examples_run(modname):
 
     result = doctest.testmod(importlib.import_module(modname), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+# -- end to end: the same PyTorch-style script on both libraries -------------------------------
+def _training_script(torch, data, tmp_path):
+    """Typical PyTorch code, written once against the ``torch`` namespace it is given."""
+    nn, F = torch.nn, torch.nn.functional
+    from_ds = torch.utils.data
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 4, 3, padding=1)
+            self.bn = nn.BatchNorm2d(4)
+            self.fc = nn.Linear(4 * 2 * 2, 3)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.bn(self.conv(x))), 2)
+            return self.fc(torch.flatten(x, 1))
+
+    torch.manual_seed(0)
+    model = Net().double()
+
+    def init_weights(m):
+        if isinstance(m, nn.Linear):
+            m.weight.data = torch.tensor(data["fc_w"])
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Conv2d):
+            m.weight.data = torch.tensor(data["conv_w"])
+            nn.init.constant_(m.bias, 0.1)
+
+    model.apply(init_weights)
+    ds = from_ds.TensorDataset(torch.tensor(data["x"]), torch.tensor(data["y"]))
+    loader = from_ds.DataLoader(ds, batch_size=8, shuffle=False, drop_last=True)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01, weight_decay=1e-3)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+    losses = []
+    for _ in range(4):
+        model.train()
+        for xb, yb in loader:
+            opt.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(model(xb), yb)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), max_norm=0.5)
+            opt.step()
+            losses.append(loss.item())
+        sched.step()
+    model.eval()
+    with torch.no_grad():
+        eval_logits = model(torch.tensor(data["x"]))
+    path = str(tmp_path / f"{torch.__name__}.pt")
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict()}, path)
+    ckpt = torch.load(path, weights_only=True)
+    clone = Net().double()
+    clone.load_state_dict(ckpt["model"])
+    clone.eval()
+    with torch.no_grad():
+        assert (clone(torch.tensor(data["x"])) == eval_logits).all()
+    return losses, eval_logits.numpy(), {k: v.numpy() for k, v in model.state_dict().items()}
+
+
+@pytest.mark.torch
+def test_same_training_script_matches_torch(tmp_path):
+    import torch
+
+    rng = np.random.default_rng(3)
+    data = {"x": rng.standard_normal((20, 1, 4, 4)), "y": rng.integers(0, 3, 20),
+            "fc_w": rng.standard_normal((3, 16)) * 0.3,
+            "conv_w": rng.standard_normal((4, 1, 3, 3)) * 0.3}
+    t_losses, t_logits, t_state = _training_script(torch, data, tmp_path)
+    try:
+        c_losses, c_logits, c_state = _training_script(cr, data, tmp_path)
+    except AttributeError as e:
+        _skip_if_missing(e)
+    np.testing.assert_allclose(c_losses, t_losses, rtol=1e-8)
+    np.testing.assert_allclose(c_logits, t_logits, rtol=1e-7, atol=1e-9)
+    assert list(c_state) == list(t_state)
+    for k in t_state:
+        np.testing.assert_allclose(c_state[k], t_state[k], rtol=1e-7, atol=1e-9, err_msg=k)
