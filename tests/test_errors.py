@@ -152,7 +152,7 @@ def test_requires_grad_false_on_non_leaf():
 
 
 # -- in-place on a leaf that requires grad ------------------------------------------------------
-@pytest.mark.parametrize("op", ["zero_", "fill_"])
+@pytest.mark.parametrize("op", ["zero_", "fill_", "add_", "mul_", "iadd", "imul"])
 def test_inplace_on_leaf_requiring_grad(op):
     def f(L):
         x = L.tensor([1.0, 2.0], requires_grad=True)
@@ -172,7 +172,7 @@ def test_inplace_on_leaf_requiring_grad(op):
     _same_error(f)
 
 
-@pytest.mark.parametrize("op", ["zero_"])
+@pytest.mark.parametrize("op", ["zero_", "add_"])
 def test_inplace_on_leaf_allowed_under_no_grad(op):
     import torch
 
