@@ -98,6 +98,9 @@ def test_conv1d_matches_torch(xs, ws, kw):
     ((2, 4, 4, 5), (4, 3, 3, 2), dict(stride=2, padding=(1, 0), output_padding=1, groups=2)),
     ((2, 3, 4, 4), (3, 2, 2, 3), dict(stride=(2, 3), dilation=2, output_padding=(1, 2))),
     ((3, 4, 5), (3, 2, 3, 3), dict(stride=2)),
+    # stride 1 with output_padding < dilation: extra output rows only get the bias
+    ((2, 4, 4, 5), (4, 1, 3, 1), dict(padding=(2, 0), dilation=(1, 2), groups=2,
+                                      output_padding=(0, 1))),
 ])
 def test_conv_transpose2d_matches_torch(xs, ws, kw):
     import torch

@@ -235,6 +235,8 @@ def _conv_forward(x, w, p: _ConvParams, cols=None):
     (pt, pb), (pl, pr) = p.pads
     ho = _out_len(h, kh, p.stride[0], pt, pb, p.dil[0])
     wo = _out_len(wd, kw, p.stride[1], pl, pr, p.dil[1])
+    if p.y_shape is not None:  # the input gradient of conv_transpose with output_padding:
+        ho, wo = min(ho, p.y_shape[0]), min(wo, p.y_shape[1])  # the extra rows are dropped
     if cols is None:
         cols = _padded_cols(x, (kh, kw), p, (ho, wo))
     wm = _w_matrix(w, p.groups)
@@ -491,7 +493,7 @@ def _convnd(nd, input, weight, bias, stride, padding, dilation, groups):
         p.stride, p.dil, p.pads = (1,) + stride, (1,) + dil, ((0, 0),) + pads
     else:
         p.stride, p.dil, p.pads = stride, dil, pads
-    p.x_shape, p.w_shape = xs, weight._data.shape
+    p.x_shape, p.w_shape, p.y_shape = xs, weight._data.shape, None
     return _unbatch(_conv("fwd", x, weight, p, bias), unb)
 
 
@@ -539,6 +541,7 @@ def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, 
         p.stride, p.dil, p.pads = stride, dil, pads
     p.x_shape = (xs[0], weight._data.shape[1] * groups) + out_sp
     p.w_shape = weight._data.shape
+    p.y_shape = ((1,) if nd == 1 else ()) + xs[2:]
     return _unbatch(_conv("bx", x, weight, p, bias), unb)
 
 
@@ -636,28 +639,40 @@ def _max_pool(nd, input, kernel_size, stride, padding, dilation, ceil_mode, retu
     for i in range(k[0]):
         for j in range(k[1]):
             v = xp[_slices(k, s, d, (ho, wo), i, j)]
-            off = i * d[0] * w + j * d[1]
+            t = i * k[1] + j  # which window position holds the max so far
             if best is None:
                 best = v.copy()
-                arg = np.full(best.shape, off, np.int64)
+                arg = np.zeros(best.shape, np.int64)
                 continue
             m = v > best
             if x.dtype.kind == "f":
                 m |= np.isnan(v)
             np.copyto(best, v, where=m)
-            np.copyto(arg, off, where=m)
-    base = ((np.arange(ho) * s[0] - p[0]) * w)[:, None] + (np.arange(wo) * s[1] - p[1])[None]
-    idx = arg + base
+            np.copyto(arg, t, where=m)
+    ii, jj = np.divmod(arg, k[1])
+    rr = (np.arange(ho) * s[0] - p[0])[:, None] + ii * d[0]
+    cc = (np.arange(wo) * s[1] - p[1])[None] + jj * d[1]
+    idx = rr * w + cc  # flat position of each maximum in its H*W plane
     out_shape = xd.shape[:xd.ndim - nd] + ((wo,) if nd == 1 else (ho, wo))
     plane = h * w
     idx2 = idx.reshape(n * c, ho * wo)
+    keep = None
+    if p != (0, 0) or hp > h or wp > w:
+        # a window lying entirely in the padding "wins" at a padded spot: no gradient there
+        inb = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+        if not inb.all():
+            keep = inb.reshape(n * c, ho * wo)
+            idx2 = np.where(keep, idx2, 0)
 
     def gather(a):
-        return np.take_along_axis(_as4d(a, nd).reshape(n * c, plane), idx2, 1).reshape(
-            out_shape)
+        r = np.take_along_axis(_as4d(a, nd).reshape(n * c, plane), idx2, 1)
+        return (r if keep is None else r * keep).reshape(out_shape)
 
     def scatter(g):
-        return _scatter_rows(g.reshape(n * c, ho * wo), idx2, plane).reshape(xd.shape)
+        g2 = g.reshape(n * c, ho * wo)
+        if keep is not None:
+            g2 = g2 * keep
+        return _scatter_rows(g2, idx2, plane).reshape(xd.shape)
 
     out = _linear(input, gather, scatter, MaxPool2DWithIndicesBackward0,
                   out=best.reshape(out_shape))
