@@ -181,6 +181,10 @@ OPS = {
     "cdist_p1": (lambda L, a, b: L.cdist(a, b, p=1.0), [rn(3, 4), rn(5, 4)]),
     "cdist_p3": (lambda L, a, b: L.cdist(a, b, p=3.0), [rn(3, 4), rn(5, 4)]),
     "lu_factor": (lambda L, a: L.linalg.lu_factor(a).LU, [rn(4, 4)]),
+    "lu_wide": (lambda L, a: tuple(L.linalg.lu(a))[1:], [rn(2, 3, 5)]),
+    "lu_tall": (lambda L, a: tuple(L.linalg.lu(a))[1:], [rn(5, 3)]),
+    "lu_factor_wide": (lambda L, a: L.linalg.lu_factor(a).LU, [rn(3, 4)]),
+    "lu_factor_tall": (lambda L, a: L.linalg.lu_factor(a).LU, [rn(2, 4, 3)]),
     "lu_solve": (lambda L, a, b: L.linalg.lu_solve(*L.linalg.lu_factor(a), b),
                  [rn(3, 3) + 3 * np.eye(3), rn(3, 2)]),
 }
@@ -244,10 +248,10 @@ def test_linalg_gradcheck(name):
     elif name in ("cholesky", "cholesky_upper", "cholesky_alias"):  # only one triangle is read: perturb symmetrically
         def f(a):
             return fn(cr, _sym(a))
-    elif name == "lu":
+    elif name in ("lu", "lu_wide", "lu_tall"):
         def f(a):
             l_, u = fn(cr, a)
-            return l_ * 2 + u
+            return (l_ * l_).sum() + u
     elif name == "slogdet":
         def f(a):
             return fn(cr, a)[1]
@@ -262,7 +266,8 @@ SECOND_ORDER = ["matmul_batched_bcast", "mv", "bmm", "addmm", "einsum_three", "e
                 "solve_triangular", "cholesky", "trace", "cross", "vector_norm_2",
                 "vector_norm_dim", "matrix_norm_fro", "pinv_tall", "eigvalsh", "svdvals",
                 "kron", "tensordot_lists", "matrix_power_neg", "qr_tall", "matrix_exp",
-                "cholesky_solve", "lstsq", "lu", "lu_solve", "eigh"]
+                "cholesky_solve", "lstsq", "lu", "lu_solve", "eigh", "lu_wide", "lu_tall",
+                "lu_factor_tall"]
 
 
 @pytest.mark.torch

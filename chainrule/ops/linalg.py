@@ -162,16 +162,22 @@ def _solve_tri(a, b, upper, left=True):
     return linalg_solve_triangular(_tensor(a), _tensor(b), upper=upper, left=left)
 
 
-def _cat_last(a, b):
-    """Concatenate along the last dim (arrays or Tensors)."""
+def _cat(a, b, axis):
+    """Concatenate along ``axis`` (-1 or -2), arrays or Tensors."""
     if _is_arr(a) and _is_arr(b):
-        return np.concatenate([a, b], -1)
+        return np.concatenate([a, b], axis)
     from .indexing import _embed
 
-    shape = tuple(a.shape[:-1]) + (a.shape[-1] + b.shape[-1],)
-    na = a.shape[-1]
-    return _embed(_tensor(a), shape, (Ellipsis, slice(0, na)), False) + _embed(
-        _tensor(b), shape, (Ellipsis, slice(na, None)), False)
+    shape = list(a.shape)
+    na = shape[axis]
+    shape[axis] += b.shape[axis]
+    tail = (slice(None),) * (-1 - axis)
+    return _embed(_tensor(a), tuple(shape), (Ellipsis, slice(0, na)) + tail, False) + _embed(
+        _tensor(b), tuple(shape), (Ellipsis, slice(na, None)) + tail, False)
+
+
+def _cat_last(a, b):
+    return _cat(a, b, -1)
 
 
 def _reduce_batch(g, shape):
@@ -2137,28 +2143,68 @@ def _perm_matrix(perm, dtype):
     return p
 
 
+def _lu_square_grad(l_, u, gl, gu):
+    """Square A = L U (no pivots):  dA = L^{-H} (tril(L^H gL, -1) + triu(gU U^H)) U^{-H}"""
+    phi = None
+    if gl is not None:
+        phi = _tril(_mH(l_) @ gl, -1)
+    if gu is not None:
+        t = _triu(gu @ _mH(u))
+        phi = t if phi is None else phi + t
+    if phi is None:
+        return None
+    x = _solve_tri(_mH(l_), phi, True)              # L^{-H} phi
+    return _solve_tri(_mH(u), x, False, left=False)  # ... U^{-H}
+
+
+def _lu_grad(p, l_, u, gl, gu):
+    """A = P L U for any shape: the square rule, with the extra block of a wide U or a tall L
+    folded in (wide: A2 = P L U2; tall: A2' = L2 U)."""
+    m, n = l_.shape[-2], u.shape[-1]
+    if m == n:
+        ga = _lu_square_grad(l_, u, gl, gu)
+        return None if ga is None else p @ ga
+    if m < n:  # wide: U = [U1 | U2]
+        u1, u2 = u[..., :, :m], u[..., :, m:]
+        gu1 = gu[..., :, :m] if gu is not None else None
+        gu2 = gu[..., :, m:] if gu is not None else None
+        ga2 = None
+        if gu2 is not None:
+            ga2 = _solve_tri(_mH(l_), gu2, True)     # L^{-H} gU2
+            corr = ga2 @ _mH(u2)
+            gl = -corr if gl is None else gl - corr
+        ga1 = _lu_square_grad(l_, u1, gl, gu1)
+        if ga1 is None:
+            ga1 = u1 * 0
+        if ga2 is None:
+            ga2 = u2 * 0
+        return p @ _cat(ga1, ga2, -1)
+    # tall: L = [L1; L2]
+    l1, l2 = l_[..., :n, :], l_[..., n:, :]
+    gl1 = gl[..., :n, :] if gl is not None else None
+    gl2 = gl[..., n:, :] if gl is not None else None
+    ga2 = None
+    if gl2 is not None:
+        ga2 = _mH(_solve_tri(u, _mH(gl2), True))     # gL2 U^{-H}
+        corr = _mH(l2) @ ga2
+        gu = -corr if gu is None else gu - corr
+    ga1 = _lu_square_grad(l1, u, gl1, gu)
+    if ga1 is None:
+        ga1 = l1 * 0
+    if ga2 is None:
+        ga2 = l2 * 0
+    return p @ _cat(ga1, ga2, -2)
+
+
 class LinalgLuBackward0(_MultiOutputNode):
-    """A = P L U (square):  dA = P L^{-H} (tril(L^H gL, -1) + triu(gU U^H)) U^{-H}"""
+    """A = P L U:  dA = P L^{-H} (tril(L^H gL, -1) + triu(gU U^H)) U^{-H} (square case)"""
 
     __slots__ = ("p",)
     saved_spec = (-2, -3)
 
     def backward(self, grads, l_, u):
         _, gl, gu = grads
-        if l_.shape[-1] != u.shape[-2] or l_.shape[-2] != u.shape[-1]:
-            raise NotImplementedError("linalg.lu: the derivative is implemented for square "
-                                      "matrices only")
-        phi = None
-        if gl is not None:
-            phi = _tril(_mH(l_) @ gl, -1)
-        if gu is not None:
-            t = _triu(gu @ _mH(u))
-            phi = t if phi is None else phi + t
-        if phi is None:
-            return (None,)
-        x = _solve_tri(_mH(l_), phi, True)              # L^{-H} phi
-        x = _solve_tri(_mH(u), x, False, left=False)    # ... U^{-H}
-        return (self.p @ x,)
+        return (_lu_grad(self.p, l_, u, gl, gu),)
 
 
 _Lu = namedtuple("lu", ["P", "L", "U"])
@@ -2197,13 +2243,12 @@ class LinalgLuFactorExBackward0(_MultiOutputNode):
         g = grads[0]
         if g is None:
             return (None,)
-        n = lu.shape[-1]
-        l_ = _tril(lu, -1) + np.eye(n, dtype=_arr(lu).dtype)
-        u = _triu(lu)
-        phi = _tril(_mH(l_) @ _tril(g, -1), -1) + _triu(_triu(g) @ _mH(u))
-        x = _solve_tri(_mH(l_), phi, True)
-        x = _solve_tri(_mH(u), x, False, left=False)
-        return (self.p @ x,)
+        m, n = lu.shape[-2], lu.shape[-1]
+        k = min(m, n)
+        dt = _arr(lu).dtype
+        l_ = _tril(lu[..., :, :k], -1) + np.eye(m, k, dtype=dt)
+        u = _triu(lu[..., :k, :])
+        return (_lu_grad(self.p, l_, u, _tril(g[..., :, :k], -1), _triu(g[..., :k, :])),)
 
 
 def linalg_lu_factor(A, *, pivot=True, out=None):
@@ -2215,8 +2260,6 @@ def linalg_lu_factor(A, *, pivot=True, out=None):
     lu, piv, perm = _lu_np(a)
     node, outs = _record_multi(LinalgLuFactorExBackward0, (lu, piv), (A,), (lu,))
     if node is not None:
-        if a.shape[-1] != a.shape[-2]:
-            node.next_functions = (NO_EDGE,)
         node.p = _perm_matrix(perm, lu.dtype)
     return _LuFactor(*outs)
 
