@@ -135,6 +135,11 @@ def test_million_node_chain_backward_then_free():
     h = x
     for _ in range(N):
         h = h * 1.0
+    from chainrule.viz import make_dot
+
+    src = make_dot(h)  # the graph picture walks iteratively too
+    assert src.count("MulBackward0") == N
+    del src
     h.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [1.0])
     last = weakref.ref(h.grad_fn)
