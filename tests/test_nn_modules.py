@@ -88,6 +88,18 @@ CASES = [
     ("Embedding", lambda nn, T: nn.Embedding(10, 3), [(_ints(10, 2, 5), False)]),
     ("Embedding-pad", lambda nn, T: nn.Embedding(10, 3, padding_idx=0),
      [(np.array([[0, 2, 0], [5, 0, 9]]), False)]),
+    ("EmbeddingBag-2d-mean", lambda nn, T: nn.EmbeddingBag(10, 3),
+     [(_ints(10, 4, 5), False)]),
+    ("EmbeddingBag-offsets-sum-pad", lambda nn, T: nn.EmbeddingBag(10, 3, mode="sum",
+                                                                   padding_idx=2),
+     [(np.array([1, 2, 4, 5, 4, 3, 2, 9]), False), (np.array([0, 2, 2, 5]), False)]),
+    ("EmbeddingBag-max-last-offset", lambda nn, T: nn.EmbeddingBag(
+        10, 3, mode="max", include_last_offset=True),
+     [(np.array([1, 2, 4, 5, 4, 3, 2, 9]), False), (np.array([0, 3, 3, 8]), False)]),
+    ("EmbeddingBag-mean-pad", lambda nn, T: nn.EmbeddingBag(10, 3, padding_idx=0),
+     [(np.array([[0, 0, 0], [1, 0, 3], [4, 5, 6]]), False)]),
+    ("EmbeddingBag-weights", lambda nn, T: nn.EmbeddingBag(10, 3, mode="sum"),
+     [(np.array([1, 2, 4, 5, 4]), False), (np.array([0, 2]), False), (_r(5), True)]),
     ("Dropout-eval", lambda nn, T: nn.Dropout(0.4), [(_r(3, 4), True)], None, "eval"),
     ("Dropout2d-eval", lambda nn, T: nn.Dropout2d(0.4), [(_r(2, 3, 4, 4), True)], None, "eval"),
     ("RReLU-eval", lambda nn, T: nn.RReLU(), [(_r(3, 4), True)], None, "eval"),
@@ -601,6 +613,7 @@ def test_reprs_match_torch():
         lambda nn: nn.PixelShuffle(2), lambda nn: nn.Fold((4, 5), (2, 2)),
         lambda nn: nn.Unfold(2, stride=2), lambda nn: nn.TransformerDecoderLayer(4, 2, 8),
         lambda nn: nn.MultiheadAttention(4, 2, kdim=3, vdim=5),
+        lambda nn: nn.EmbeddingBag(10, 3, padding_idx=0, mode="sum", max_norm=1.0),
     ]
     for make in makers:
         assert repr(make(cnn)) == repr(make(torch.nn))

@@ -14,5 +14,5 @@ from .normalization import *
 from .padding import *
 from .pooling import *
 from .rnn import *
-from .sparse import Embedding  # noqa: F401
+from .sparse import Embedding, EmbeddingBag  # noqa: F401
 from .transformer import *
