@@ -757,3 +757,18 @@ def test_sdpa_dropout_is_seeded():
     cr.manual_seed(5)
     b = F.scaled_dot_product_attention(q, q, q, dropout_p=0.5)
     np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_gumbel_softmax_soft_hard_and_seeded():
+    logits = cr.tensor(_rand(4, 5), requires_grad=True)
+    cr.manual_seed(2)
+    a = F.gumbel_softmax(logits, tau=0.5)
+    cr.manual_seed(2)
+    b = F.gumbel_softmax(logits, tau=0.5)
+    np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    np.testing.assert_allclose(a.detach().numpy().sum(-1), np.ones(4))
+    h = F.gumbel_softmax(logits, hard=True)
+    hv = h.detach().numpy()
+    assert set(np.unique(hv)) <= {0.0, 1.0} and (hv.sum(-1) == 1).all()
+    (h * cr.tensor(_rand(4, 5))).sum().backward()
+    assert logits.grad is not None and np.abs(logits.grad.numpy()).sum() > 0

@@ -1946,3 +1946,20 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if dropout_p > 0.0:
         attn = dropout(attn, dropout_p, True)
     return matmul(attn, value)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + Gumbel noise) / tau); ``hard``: one-hot forward, soft gradient."""
+    from ..ops.creation import rng
+
+    x = logits._data
+    u = rng().random(x.shape)
+    gumbels = _const((-np.log(-np.log(u + eps) + eps)).astype(x.dtype))
+    y = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y
+    d = canon_dim(dim, x.ndim)
+    idx = y._data.argmax(axis=d)
+    onehot = np.zeros(x.shape, x.dtype)
+    np.put_along_axis(onehot, np.expand_dims(idx, d), 1, axis=d)
+    return _const(onehot) - y.detach() + y  # straight-through: the soft gradient
