@@ -274,3 +274,32 @@ def test_save_graph_renders_svg_with_graphviz(tmp_path, monkeypatch):
     assert paths == [str(tmp_path / "g.dot"), str(tmp_path / "g.svg")]
     assert (tmp_path / "g.svg").read_text().strip() == "<svg/>"
     assert (bindir / "args").read_text().split()[:2] == ["-Tsvg", str(tmp_path / "g.dot")]
+
+
+def test_demo_script_runs_as_make_demo_runs_it(tmp_path):
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    script = os.path.join(ROOT, "examples", "autograd_tutorial.py")
+    proc = subprocess.run([sys.executable, script], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "Call after zeroing gradients" in proc.stdout
+    assert os.path.exists(os.path.join(ROOT, "examples", "out", "tutorial_graph.dot"))
+
+
+@pytest.mark.torch
+def test_requires_grad_set_after_creation(pair):
+    import torch
+
+    (x, y, _, _, _, _), (tx, ty, _, _, _, _) = pair
+    w_np = np.random.default_rng(2).standard_normal((5, 3)).astype(np.float32)
+    grads = []
+    for lib, xx, yy in ((cr, x, y), (torch, tx, ty)):
+        w = lib.tensor(w_np)
+        assert not w.requires_grad
+        w.requires_grad_(True)
+        lib.nn.functional.binary_cross_entropy_with_logits(lib.matmul(xx, w), yy).backward()
+        grads.append(w.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5, atol=1e-7)
