@@ -161,6 +161,13 @@ CASES = [
         margin=0.5, swap=True), [(_r(4, 3), True), (_r(4, 3), True), (_r(4, 3), True)]),
     ("MultiLabelMarginLoss", lambda nn, T: nn.MultiLabelMarginLoss(),
      [(_r(3, 4), True), (np.array([[3, 0, -1, 1], [1, 2, 3, -1], [0, -1, 2, 2]]), False)]),
+    ("MultiLabelMarginLoss-sum-dup", lambda nn, T: nn.MultiLabelMarginLoss(reduction="sum"),
+     [(_r(3, 4), True), (np.array([[3, 3, -1, 1], [0, 1, 2, 3], [2, -1, 0, 0]]), False)]),
+    ("MultiLabelMarginLoss-1d", lambda nn, T: nn.MultiLabelMarginLoss(),
+     [(_r(5), True), (np.array([4, 1, -1, 0, 0]), False)]),
+    ("TripletMarginWithDistanceLoss-custom", lambda nn, T: nn.TripletMarginWithDistanceLoss(
+        distance_function=lambda a, b: ((a - b) ** 2).sum(-1), reduction="none"),
+     [(_r(4, 3), True), (_r(4, 3), True), (_r(4, 3), True)]),
     ("CTCLoss", lambda nn, T: nn.CTCLoss(),
      [(np.log(np.random.default_rng(1).dirichlet(np.ones(5), (6, 2))), True),
       (np.array([[1, 2, 2], [3, 1, 0]]), False), (np.array([6, 5]), False),
