@@ -289,6 +289,9 @@ OPS = {
                        [X34, RNG.standard_normal(3)]),
     "slice_scatter": (lambda L, x, s: x.slice_scatter(s, 1, 0, 4, 2),
                       [X34, RNG.standard_normal((3, 2))]),
+    "combinations": (lambda L, x: L.combinations(x[0], 2), [X34]),
+    "combinations_repl": (lambda L, x: L.combinations(x[1], 3, with_replacement=True), [X34]),
+    "cartesian_prod": (lambda L, x, y: L.cartesian_prod(x[0], y), [X34, RNG.standard_normal(3)]),
     "diagonal_scatter": (lambda L, x, s: L.diagonal_scatter(x, s, 1),
                          [X34, RNG.standard_normal(3)]),
     "diagonal_scatter_3d": (lambda L, x, s: x.diagonal_scatter(s, -1, 0, 2),
@@ -448,6 +451,11 @@ def test_nonzero_where_unique_search_vs_torch(torch_mod):
         torch_mod.searchsorted(torch_mod.tensor(seq2), torch_mod.tensor(v2),
                                side="right").numpy())
     assert cr.searchsorted(cr.tensor(seq), 4.0).item() == 2
+    for args in [(3, 4, 1), (3, 3, -1), (4, 2, 0), (0, 3, 0)]:
+        np.testing.assert_array_equal(cr.tril_indices(*args).numpy(),
+                                      torch_mod.tril_indices(*args).numpy())
+        np.testing.assert_array_equal(cr.triu_indices(*args).numpy(),
+                                      torch_mod.triu_indices(*args).numpy())
     b = np.array([0, 3, 1, 1, 5])
     w = np.array([0.5, 1.0, 2.0, 3.0, 1.5], np.float32)
     for c, t in [(cr.bincount(cr.tensor(b)), torch_mod.bincount(torch_mod.tensor(b))),

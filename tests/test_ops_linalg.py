@@ -181,6 +181,12 @@ OPS = {
     "cdist_p1": (lambda L, a, b: L.cdist(a, b, p=1.0), [rn(3, 4), rn(5, 4)]),
     "cdist_p3": (lambda L, a, b: L.cdist(a, b, p=3.0), [rn(3, 4), rn(5, 4)]),
     "lu_factor": (lambda L, a: L.linalg.lu_factor(a).LU, [rn(4, 4)]),
+    "vander_torch": (lambda L, a: L.vander(a, N=4), [rn(3)]),
+    "vander_increasing": (lambda L, a: L.vander(a, increasing=True), [rn(3)]),
+    "dist": (lambda L, a, b: L.dist(a, b, 3), [rn(3, 4), rn(4)]),
+    "block_diag": (lambda L, a, b, c: L.block_diag(a, b, c), [rn(2, 3), rn(), rn(2)]),
+    "nuclear_norm": (lambda L, a: L.nuclear_norm(a), [rn(3, 4)]),
+    "frobenius_norm": (lambda L, a: L.frobenius_norm(a, (0, 1)), [rn(3, 4, 2)]),
     "lu_wide": (lambda L, a: tuple(L.linalg.lu(a))[1:], [rn(2, 3, 5)]),
     "lu_tall": (lambda L, a: tuple(L.linalg.lu(a))[1:], [rn(5, 3)]),
     "lu_factor_wide": (lambda L, a: L.linalg.lu_factor(a).LU, [rn(3, 4)]),
@@ -190,11 +196,12 @@ OPS = {
 }
 
 # Node names PyTorch gives that we match (compositions differ on purpose: we skip those).
-NAMED = {"matmul_2d", "mm", "dot", "mv", "bmm", "vdot", "outer", "addmm", "addmv", "baddbmm",
+NAMED = {"block_diag","matmul_2d", "mm", "dot", "mv", "bmm", "vdot", "outer", "addmm", "addmv", "baddbmm",
          "addbmm", "trace", "cross", "linalg_cross_bcast", "inv", "det", "solve", "cholesky",
          "qr_tall", "eigh", "svd_tall", "svdvals", "pinv_tall", "lstsq", "vector_norm_2",
          "matrix_norm_fro", "matrix_norm_1", "matrix_exp"}
-TORCH_SKIP = {"cond_fro"}  # torch 2.13's own backward of cond('fro') fails (in-place on inv)
+# torch 2.13's own backward fails for these (an in-place op inside its implementation)
+TORCH_SKIP = {"cond_fro", "vander_torch", "vander_increasing"}
 NEEDS_COMPLEX = {"eig_values"}
 
 
@@ -590,3 +597,13 @@ def test_svd_full_matrices_gradient_vs_torch(torch_mod):
         ((u[:, :3] ** 2) * L.tensor(w)).sum().backward()
         grads.append(x.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.torch
+def test_vander_values_vs_torch(torch_mod):
+    x = rn(4)
+    for kw in ({}, {"N": 3}, {"N": 5, "increasing": True}):
+        np.testing.assert_allclose(cr.vander(cr.tensor(x), **kw).numpy(),
+                                   torch_mod.vander(torch_mod.tensor(x), **kw).numpy())
+    np.testing.assert_allclose(cr.linalg.vander(cr.tensor(x)).numpy(),
+                               torch_mod.linalg.vander(torch_mod.tensor(x)).numpy())

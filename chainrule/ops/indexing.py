@@ -19,6 +19,8 @@ __all__ = [
     'argwhere',
     'bincount',
     'bucketize',
+    'cartesian_prod',
+    'combinations',
     'diagonal_scatter',
     'gather',
     'index_add',
@@ -43,6 +45,8 @@ __all__ = [
     'slice_scatter',
     'take',
     'take_along_dim',
+    'tril_indices',
+    'triu_indices',
     'unique',
     'unique_consecutive',
 ]
@@ -1688,6 +1692,56 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     e = _data(elements)
     t = _data(test_elements)
     return _make(np.isin(e, t, assume_unique=assume_unique, invert=invert), False, None)
+
+
+# ======================================================================================
+# Index generators and products built on indexing
+# ======================================================================================
+def _tri_indices(row, col, offset, lower, dtype):
+    r, c = np.nonzero(np.tril(np.ones((row, col), bool), offset) if lower
+                      else np.triu(np.ones((row, col), bool), offset))
+    np_dt = _dtype.to_np(dtype) if dtype is not None else np.int64
+    return _make(np.stack([r, c]).astype(np_dt), False, None)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """Row and column indices of the lower triangle of a row x col matrix (2 x N)."""
+    return _tri_indices(row, col, offset, True, dtype)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """Row and column indices of the upper triangle of a row x col matrix (2 x N)."""
+    return _tri_indices(row, col, offset, False, dtype)
+
+
+def combinations(input, r=2, with_replacement=False):
+    """All length-``r`` combinations of a 1-D tensor's entries, as rows (differentiable)."""
+    import itertools
+
+    x = input._data
+    if x.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {shape_str(x.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return _make(np.zeros((0,), x.dtype), False, None)
+    gen = itertools.combinations_with_replacement if with_replacement else \
+        itertools.combinations
+    idx = np.array(list(gen(range(x.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    from .shape import stack
+
+    return stack([getitem(input, idx[:, j]) for j in range(r)], 1)
+
+
+def cartesian_prod(*tensors):
+    """Rows of every combination of one entry from each 1-D tensor (differentiable)."""
+    if len(tensors) == 1:
+        return tensors[0]
+    sizes = [t._data.shape[0] for t in tensors]
+    grids = np.meshgrid(*[np.arange(n) for n in sizes], indexing="ij")
+    from .shape import stack
+
+    return stack([getitem(t, g.reshape(-1)) for t, g in zip(tensors, grids)], 1)
 
 
 # ======================================================================================

@@ -32,6 +32,7 @@ __all__ = [
     'addmv',
     'addr',
     'baddbmm',
+    'block_diag',
     'bmm',
     'cdist',
     'chain_matmul',
@@ -40,8 +41,10 @@ __all__ = [
     'cholesky_solve',
     'cross',
     'det',
+    'dist',
     'dot',
     'einsum',
+    'frobenius_norm',
     'ger',
     'inner',
     'inverse',
@@ -56,6 +59,7 @@ __all__ = [
     'matrix_power',
     'mm',
     'mv',
+    'nuclear_norm',
     'outer',
     'pinverse',
     'qr',
@@ -64,6 +68,7 @@ __all__ = [
     'tensordot',
     'trace',
     'triangular_solve',
+    'vander',
     'vdot',
 ]
 
@@ -2345,3 +2350,75 @@ def lu(A, pivot=True, get_infos=False, out=None):
 def lu_solve(b, LU_data, LU_pivots, *, out=None):
     """Legacy ``torch.lu_solve(b, LU_data, LU_pivots)``."""
     return linalg_lu_solve(LU_data, LU_pivots, b)
+
+
+# ======================================================================================
+# torch.vander, dist, block_diag, nuclear/frobenius norms
+# ======================================================================================
+def vander(x, N=None, increasing=False):
+    """``torch.vander``: columns x**(N-1), ..., x, 1 (or increasing powers)."""
+    if x._data.ndim != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    n = x._data.shape[0] if N is None else int(N)
+    if n < 0:
+        raise RuntimeError("N must be non-negative.")
+    if n == 0:
+        return _const(np.zeros((x._data.shape[0], 0), x._data.dtype))
+    cols = [x * 0 + 1]
+    for _ in range(1, n):
+        cols.append(cols[-1] * x)
+    if not increasing:
+        cols = cols[::-1]
+    return _stack_last(cols)
+
+
+def dist(input, other, p=2):
+    """The ``p``-norm of ``input - other`` (broadcast)."""
+    return linalg_vector_norm(input - other, p)
+
+
+class BlockDiagBackward0(Node):
+    """out = block_diag(t_0, t_1, ...):  dt_i = g's i-th diagonal block"""
+
+    __slots__ = ("blocks",)
+    saved_spec = ()
+
+    def backward(self, g):
+        out = []
+        for (fn, _), (r0, c0, r, c, shape) in zip(self.next_functions, self.blocks):
+            out.append(None if fn is None else g[r0:r0 + r, c0:c0 + c].reshape(shape))
+        return tuple(out)
+
+
+def block_diag(*tensors):
+    """A block-diagonal matrix from 0-, 1- or 2-D tensors (1-D ones are rows)."""
+    mats = []
+    for i, t in enumerate(tensors):
+        d = t._data
+        if d.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer "
+                               f"dimensions. Input {i} has {d.ndim} dimensions")
+        mats.append(d.reshape(1, -1) if d.ndim == 1 else d.reshape(1, 1) if d.ndim == 0 else d)
+    dt = _dtype.result_type(*mats) if mats else np.float32
+    rows = sum(m.shape[0] for m in mats)
+    cols = sum(m.shape[1] for m in mats)
+    out = np.zeros((rows, cols), dt)
+    blocks = []
+    r0 = c0 = 0
+    for m, t in zip(mats, tensors):
+        out[r0:r0 + m.shape[0], c0:c0 + m.shape[1]] = m
+        blocks.append((r0, c0, m.shape[0], m.shape[1], t._data.shape))
+        r0 += m.shape[0]
+        c0 += m.shape[1]
+    res = _record(BlockDiagBackward0, out, tensors, ())
+    if res.grad_fn is not None:
+        res.grad_fn.blocks = blocks
+    return res
+
+
+def nuclear_norm(input, dim=None, keepdim=False, *, out=None, dtype=None):
+    return linalg_matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
+
+
+def frobenius_norm(input, dim=None, keepdim=False, *, out=None, dtype=None):
+    return linalg_vector_norm(input, 2, (-2, -1) if dim is None else dim, keepdim)
