@@ -33,6 +33,18 @@ def _signs(*shape):
     return RNG.choice([-1.0, 1.0], shape)
 
 
+def _ctc_on_logits(nn, **kw):
+    class CTCOnLogits(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ctc = nn.CTCLoss(**kw)
+
+        def forward(self, logits, *rest):
+            return self.ctc(nn.functional.log_softmax(logits, -1), *rest)
+
+    return CTCOnLogits()
+
+
 # Each case: id, make(nn, T) -> module, inputs: list of (array, differentiable),
 # and optionally kw(T) -> forward keyword arguments, mode ("train"/"eval").
 CASES = [
@@ -168,10 +180,17 @@ CASES = [
     ("TripletMarginWithDistanceLoss-custom", lambda nn, T: nn.TripletMarginWithDistanceLoss(
         distance_function=lambda a, b: ((a - b) ** 2).sum(-1), reduction="none"),
      [(_r(4, 3), True), (_r(4, 3), True), (_r(4, 3), True)]),
-    ("CTCLoss", lambda nn, T: nn.CTCLoss(),
-     [(np.log(np.random.default_rng(1).dirichlet(np.ones(5), (6, 2))), True),
-      (np.array([[1, 2, 2], [3, 1, 0]]), False), (np.array([6, 5]), False),
-      (np.array([3, 2]), False)]),
+    # PyTorch's CTC backward assumes log_softmax inputs: compare gradients w.r.t. logits
+    ("CTCLoss", lambda nn, T: _ctc_on_logits(nn),
+     [(_r(6, 2, 5), True), (np.array([[1, 2, 2], [3, 1, 0]]), False),
+      (np.array([6, 5]), False), (np.array([3, 2]), False)]),
+    ("CTCLoss-concat-targets-sum", lambda nn, T: _ctc_on_logits(nn, blank=4, reduction="sum"),
+     [(_r(7, 3, 5), True), (np.array([1, 1, 0, 2, 3, 3, 0]), False),
+      (np.array([7, 6, 4]), False), (np.array([3, 1, 3]), False)]),
+    ("CTCLoss-impossible-zero-inf", lambda nn, T: _ctc_on_logits(nn, zero_infinity=True,
+                                                                 reduction="none"),
+     [(_r(3, 2, 4), True), (np.array([[1, 1, 1], [2, 3, 0]]), False),
+      (np.array([3, 3]), False), (np.array([3, 2]), False)]),
     # recurrent
     ("RNN", lambda nn, T: nn.RNN(3, 4), [(_r(5, 2, 3), True)]),
     ("RNN-relu-2layer-bf", lambda nn, T: nn.RNN(3, 4, 2, nonlinearity="relu",
