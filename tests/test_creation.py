@@ -312,3 +312,21 @@ def test_out_argument():
     assert r is out and out.shape == (2, 2)
     cr.arange(4, out=out)
     assert out.tolist() == [0, 1, 2, 3]
+
+
+def test_generator_seeds_like_torch():
+    import torch
+
+    assert cr.Generator().initial_seed() == torch.Generator().initial_seed()
+    assert isinstance(cr.initial_seed(), int)
+    cr.manual_seed(5)
+    assert cr.initial_seed() == 5
+    s = cr.seed()
+    assert cr.initial_seed() == s
+    state = cr.get_rng_state()
+    a = cr.rand(3).numpy()
+    cr.set_rng_state(state)
+    np.testing.assert_array_equal(a, cr.rand(3).numpy())
+    # two fresh generators draw the same numbers, as in torch
+    np.testing.assert_array_equal(cr.rand(4, generator=cr.Generator()).numpy(),
+                                  cr.rand(4, generator=cr.Generator()).numpy())

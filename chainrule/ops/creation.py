@@ -15,23 +15,34 @@ from ..tensor import Tensor, _make
 
 __all__ = ['Generator', 'arange', 'as_tensor', 'asarray', 'bernoulli', 'default_generator', 'empty', 'empty_like', 'eye', 'from_numpy', 'full', 'full_like', 'get_rng_state', 'initial_seed', 'linspace', 'logspace', 'manual_seed', 'multinomial', 'normal', 'ones', 'ones_like', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'scalar_tensor', 'seed', 'set_rng_state', 'tensor', 'zeros', 'zeros_like']  # extend as ops are added
 
-_rng = np.random.default_rng()
-_initial_seed = None
+_NEW_GENERATOR_SEED = 67280421310721  # what torch.Generator() starts from
 
 
 class Generator:
-    """A random number generator (a NumPy ``Generator`` behind PyTorch's interface)."""
+    """A random number generator (a NumPy ``Generator`` behind PyTorch's interface).
+
+    >>> import chainrule as torch
+    >>> g = torch.Generator().manual_seed(0)
+    >>> torch.rand(2, generator=g).shape, g.initial_seed()
+    (chainrule.Size([2]), 0)
+    """
 
     def __init__(self, device="cpu"):
-        self.rng = np.random.default_rng()
-        self._seed = None
+        self.manual_seed(_NEW_GENERATOR_SEED)
+
+    @property
+    def device(self):
+        from ..tensor import device
+
+        return device("cpu")
 
     def manual_seed(self, seed: int) -> Generator:
         self._seed = int(seed)
-        self.rng = np.random.default_rng(int(seed))
+        self.rng = np.random.default_rng(self._seed & (2**64 - 1))
         return self
 
     def seed(self) -> int:
+        """Re-seed from fresh entropy; returns the new seed."""
         s = int(np.random.SeedSequence().entropy % (2**63))
         self.manual_seed(s)
         return s
@@ -48,6 +59,7 @@ class Generator:
 
 
 default_generator = Generator()
+default_generator.seed()  # like torch: a fresh random seed per process
 
 
 def manual_seed(seed: int) -> Generator:
@@ -56,10 +68,12 @@ def manual_seed(seed: int) -> Generator:
 
 
 def seed() -> int:
+    """Re-seed the global generator from fresh entropy; returns the seed."""
     return default_generator.seed()
 
 
 def initial_seed() -> int:
+    """The seed the global generator was last seeded with."""
     return default_generator.initial_seed()
 
 
