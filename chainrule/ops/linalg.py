@@ -1019,7 +1019,6 @@ def linalg_inv_ex(A, *, check_errors=False, out=None):
 def _cofactor(a: np.ndarray) -> np.ndarray:
     """det(A) * A^{-T}, valid for singular A too (through the SVD)."""
     u, s, vh = np.linalg.svd(a)
-    n = s.shape[-1]
     # prod_{j != i} s_j without dividing: products of the prefixes and suffixes
     ones = np.ones(s.shape[:-1] + (1,), s.dtype)
     pre = np.cumprod(np.concatenate([ones, s[..., :-1]], -1), -1)
@@ -1027,7 +1026,6 @@ def _cofactor(a: np.ndarray) -> np.ndarray:
     others = pre * suf
     sign = np.linalg.det(u) * np.linalg.det(vh)
     adj = np.swapaxes(vh, -1, -2) @ (others[..., :, None] * np.swapaxes(u, -1, -2))
-    del n
     return np.conj(sign[..., None, None] * np.swapaxes(adj, -1, -2))
 
 
@@ -1499,14 +1497,12 @@ class LinalgPinvBackward0(Node):
 def _pinv_grad(a, p, g):
     ph = _mH(p)
     gh = _mH(g)
-    m, n = a.shape[-2], a.shape[-1]
     t1 = -(ph @ g @ ph)
     # (I - A P) g^H P P^H  and  P^H P g^H (I - P A), without forming the identities
     pph = p @ ph
     t2 = gh @ pph - a @ (p @ (gh @ pph))
     php = ph @ p
     t3 = php @ gh - ((php @ gh) @ p) @ a
-    del m, n
     return t1 + t2 + t3
 
 
