@@ -471,6 +471,16 @@ def test_nonzero_where_unique_search_vs_torch(torch_mod):
 
 # -- errors --------------------------------------------------------------------------------
 BAD = {
+    "index_add_neg": (lambda L, x: x.index_add(0, _idx(L, [-1]), L.ones(1, 4, dtype=L.float64)),
+                      RuntimeError, "index -1 is out of bounds for dimension 0 with size 3"),
+    "index_copy_neg": (lambda L, x: x.index_copy(0, _idx(L, [-1]), L.ones(1, 4,
+                                                                           dtype=L.float64)),
+                       IndexError, ("index_copy_(): index -1 is out of bounds for dimension 0 "
+                       "with size 3")),
+    "scatter_neg": (lambda L, x: x.scatter(0, _idx(L, [[-1, 0]]), 5.0), RuntimeError,
+                    "index -1 is out of bounds for dimension 0 with size 3"),
+    "gather_neg": (lambda L, x: x.gather(1, _idx(L, [[0], [-2], [1]])), RuntimeError,
+                   "index -2 is out of bounds for dimension 1 with size 4"),
     "select_oob": (lambda L, x: L.select(x, 0, 5), IndexError,
                    "select(): index 5 out of range for tensor of size [3, 4] at dimension 0"),
     "int_out_of_range": (lambda L, x: x[5], IndexError,

@@ -699,10 +699,12 @@ def _dim_index(index, name) -> np.ndarray:
     return idx.reshape(-1) if idx.ndim == 0 else idx
 
 
-def _check_bounds(idx, size, dim, exc=IndexError):
-    if idx.size and (idx.max() >= size or idx.min() < -size):
-        bad = idx.max() if idx.max() >= size else idx.min()
-        raise exc(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+def _check_bounds(idx, size, dim, exc=IndexError, negative=True, prefix=""):
+    """PyTorch's out-of-range error; ``negative=False``: negative indices are errors too."""
+    low = -size if negative else 0
+    if idx.size and (idx.max() >= size or idx.min() < low):
+        bad = idx[(idx >= size) | (idx < low)][0]
+        raise exc(f"{prefix}index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
 def _dim_key(ndim, dim, idx):
@@ -791,7 +793,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     idx = _dim_index(index, "index_add")
     s = _value_array(source, x.dtype)
     _check_index_src("index_add", x, d, idx, s)
-    _check_bounds(idx, x.shape[d] if x.ndim else 1, d)
+    _check_bounds(idx, x.shape[d] if x.ndim else 1, d, RuntimeError, negative=False)
     if alpha != 1:
         s = s * alpha
     out = x + _index_add_arr(x.shape, d, idx, s.reshape(
@@ -824,7 +826,7 @@ def index_copy(input, dim, index, source):
     idx = _dim_index(index, "index_copy")
     s = _value_array(source, x.dtype)
     _check_index_src("index_copy", x, d, idx, s)
-    _check_bounds(idx, x.shape[d] if x.ndim else 1, d)
+    _check_bounds(idx, x.shape[d] if x.ndim else 1, d, negative=False, prefix="index_copy_(): ")
     out = x.copy()
     out[_dim_key(x.ndim, d, idx)] = s.reshape(x.shape[:d] + idx.shape + x.shape[d + 1:])
     res = _record(IndexCopyBackward0, out, (input, source))
@@ -900,10 +902,7 @@ def _gather_index(name, x, d, index, src=None):
                 f"Expected index {shape_str(idx.shape)} to be no larger than self "
                 f"{shape_str(x.shape)} apart from dimension {d} and to be no larger size than "
                 f"src {shape_str(src.shape)}")
-    if idx.size and (idx.max() >= x.shape[d] or idx.min() < -x.shape[d]):
-        bad = idx.max() if idx.max() >= x.shape[d] else idx.min()
-        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size "
-                           f"{x.shape[d]}")
+    _check_bounds(idx, x.shape[d], d, RuntimeError, negative=False)
     return idx
 
 
