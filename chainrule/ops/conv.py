@@ -118,7 +118,7 @@ class _Workspace:
     im2col matrices). A fresh multi-megabyte array costs a page fault per 4 KiB when it is
     first written; reusing a warm buffer halves the time of a small CNN's step."""
 
-    def __init__(self, max_bytes: int = 256 << 20):
+    def __init__(self, max_bytes: int = 64 << 20):
         self.free: dict = {}
         self.bytes = 0
         self.max_bytes = max_bytes
@@ -133,7 +133,7 @@ class _Workspace:
 
     def put(self, a) -> None:
         """Give back a buffer nothing else references any more."""
-        if a is None or self.bytes + a.nbytes > self.max_bytes:
+        if a is None or self.bytes + a.nbytes > self.max_bytes or a.nbytes > self.max_bytes // 4:
             return
         stack = self.free.setdefault((a.shape, a.dtype), [])
         if len(stack) < 2:
