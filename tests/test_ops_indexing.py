@@ -470,7 +470,29 @@ def test_nonzero_where_unique_search_vs_torch(torch_mod):
 
 
 # -- errors --------------------------------------------------------------------------------
+_S64 = np.ones((3, 4))
 BAD = {
+    "scatter_dtype": (lambda L, x: x.float().scatter(0, _idx(L, [[0]]), L.tensor(_S64)),
+                      RuntimeError, "scatter(): Expected self.dtype to be equal to src.dtype"),
+    "scatter_add_dtype": (lambda L, x: x.float().scatter_add(0, _idx(L, [[0]]), L.tensor(_S64)),
+                          RuntimeError, "scatter(): Expected self.dtype to be equal to src.dtype"),
+    "index_add_dtype": (lambda L, x: x.float().index_add(0, _idx(L, [0, 1, 2]), L.tensor(_S64)),
+                        RuntimeError, ("index_add_(): self (Float) and source (Double) must have "
+                        "the same scalar type")),
+    "index_copy_dtype": (lambda L, x: x.float().index_copy(0, _idx(L, [0, 1, 2]),
+                                                           L.tensor(_S64)), RuntimeError,
+                         ("index_copy_(): self and source expected to have the same dtype, but got "
+                         "(self) Float and (source) Double")),
+    "masked_scatter_dtype": (lambda L, x: x.float().masked_scatter(_mask(L, X34 > 0),
+                                                                   L.tensor(_S64)), RuntimeError,
+                             ("masked_scatter: expected self and source to have same dtypes but "
+                             "gotFloat and Double")),
+    "index_put_dtype": (lambda L, x: x.float().index_put((_idx(L, [0]),), L.tensor(_S64[0])),
+                        RuntimeError, ("Index put requires the source and destination dtypes "
+                        "match, got Float for the destination and Double for the source.")),
+    "put_dtype": (lambda L, x: x.float().put(_idx(L, [0]), L.tensor(_S64[0, :1])), RuntimeError,
+                  ("put_(): self and source expected to have the same dtype, but got self.dtype = "
+                  "Float and source.dtype = Double")),
     "index_add_neg": (lambda L, x: x.index_add(0, _idx(L, [-1]), L.ones(1, 4, dtype=L.float64)),
                       RuntimeError, "index -1 is out of bounds for dimension 0 with size 3"),
     "index_copy_neg": (lambda L, x: x.index_copy(0, _idx(L, [-1]), L.ones(1, 4,

@@ -515,6 +515,14 @@ class IndexPutBackward0(CopySlices):
     __slots__ = ()
 
 
+def _same_dtype(x, src, msg):
+    """PyTorch's scatter-like ops need ``src`` of the destination's dtype: raise ``msg``."""
+    if isinstance(src, Tensor) and src._data.dtype != x.dtype:
+        from .linalg import _scalar_name
+
+        raise RuntimeError(msg.format(a=_scalar_name(x.dtype), b=_scalar_name(src._data.dtype)))
+
+
 def _value_array(value, dtype):
     if isinstance(value, Tensor):
         v = value._data
@@ -671,6 +679,8 @@ def index_put(input, indices, values, accumulate=False):
     """Out-of-place ``input[indices] = values`` (``+=`` with ``accumulate=True``)."""
     key = _index_tuple(indices)
     x = input._data
+    _same_dtype(x, values, "Index put requires the source and destination dtypes match, got {a} "
+                "for the destination and {b} for the source.")
     v = _value_array(values, x.dtype)
     out = x.copy()
     _assign(out, key, v, accumulate)
@@ -791,6 +801,8 @@ def index_add(input, dim, index, source, *, alpha=1):
     x = input._data
     d = canon_dim(dim, x.ndim)
     idx = _dim_index(index, "index_add")
+    _same_dtype(x, source, "index_add_(): self ({a}) and source ({b}) must have the same scalar "
+                "type")
     s = _value_array(source, x.dtype)
     _check_index_src("index_add", x, d, idx, s)
     _check_bounds(idx, x.shape[d] if x.ndim else 1, d, RuntimeError, negative=False)
@@ -824,6 +836,8 @@ def index_copy(input, dim, index, source):
     x = input._data
     d = canon_dim(dim, x.ndim)
     idx = _dim_index(index, "index_copy")
+    _same_dtype(x, source, "index_copy_(): self and source expected to have the same dtype, but "
+                "got (self) {a} and (source) {b}")
     s = _value_array(source, x.dtype)
     _check_index_src("index_copy", x, d, idx, s)
     _check_bounds(idx, x.shape[d] if x.ndim else 1, d, negative=False, prefix="index_copy_(): ")
@@ -1026,6 +1040,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     x = input._data
     d = canon_dim(dim, x.ndim)
     is_t = isinstance(src, Tensor)
+    _same_dtype(x, src, "scatter(): Expected self.dtype to be equal to src.dtype")
     s = _value_array(src, x.dtype)
     if is_t and s.ndim != max(x.ndim, 1) and s.size and s.ndim != x.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
@@ -1073,6 +1088,7 @@ def scatter_add(input, dim, index, src):
     """
     x = input._data
     d = canon_dim(dim, x.ndim)
+    _same_dtype(x, src, "scatter(): Expected self.dtype to be equal to src.dtype")
     s = _value_array(src, x.dtype)
     if s.ndim != x.ndim and s.size:
         raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
@@ -1162,6 +1178,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
                            f"{reduce}")
     x = input._data
     d = canon_dim(dim, x.ndim)
+    _same_dtype(x, src, "scatter(): Expected self.dtype to be equal to src.dtype")
     s = _value_array(src, x.dtype)
     idx = _gather_index("scatter_reduce", x, d, index, s)
     key = _scatter_key(idx, d, x.ndim)
@@ -1322,6 +1339,8 @@ def masked_scatter(input, mask, source):
     """``input`` with the True positions of ``mask`` filled, in order, from ``source``."""
     x = input._data
     m = _mask_array(mask, "masked_scatter_")
+    _same_dtype(x, source, "masked_scatter: expected self and source to have same dtypes but "
+                "got{a} and {b}")
     s = _value_array(source, x.dtype)
     try:
         shape = np.broadcast_shapes(x.shape, m.shape)
@@ -1401,6 +1420,8 @@ def put(input, index, source, accumulate=False):
     """Out-of-place ``input.flatten()[index] = source`` (``+=`` with ``accumulate``)."""
     x = input._data
     idx = _flat_index(index, x.size, "put")
+    _same_dtype(x, source, "put_(): self and source expected to have the same dtype, but got "
+                "self.dtype = {a} and source.dtype = {b}")
     s = _value_array(source, x.dtype)
     if s.size != idx.size:
         raise RuntimeError(f"put_(): Expected source and index to have the same number of "
