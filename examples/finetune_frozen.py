@@ -18,7 +18,6 @@ import time
 import numpy as np
 
 import chainrule as torch
-import chainrule.optim
 from chainrule import nn
 from chainrule.utils.data import DataLoader, TensorDataset
 

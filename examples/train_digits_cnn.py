@@ -16,7 +16,6 @@ import time
 import numpy as np
 
 import chainrule as torch
-import chainrule.optim
 from chainrule import nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))

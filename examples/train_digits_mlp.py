@@ -16,9 +16,7 @@ import time
 import numpy as np
 
 import chainrule as torch
-import chainrule.optim
 from chainrule import nn
-from chainrule.serialization import load, save
 from chainrule.utils.data import DataLoader, TensorDataset
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -126,10 +124,10 @@ def _main(argv=None) -> dict:
     png = os.path.join(args.out, "digits_mlp.png")
     plot_curves(history, png, f"MLP on digits: {history['test_acc'][-1]:.1%} test accuracy")
     ckpt = os.path.join(args.out, "digits_mlp.pt")
-    save(model.state_dict(), ckpt)
+    torch.save(model.state_dict(), ckpt)
     reloaded = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Dropout(0.3),
                              nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
-    reloaded.load_state_dict(load(ckpt, weights_only=True))
+    reloaded.load_state_dict(torch.load(ckpt, weights_only=True))
     assert evaluate(reloaded, x_te, y_te)[1] == history["test_acc"][-1]
     print(f"test accuracy {history['test_acc'][-1]:.4f} after {epochs} epochs "
           f"in {seconds:.1f} s; curves in {png}")
