@@ -274,3 +274,51 @@ def test_reduce_on_plateau_matches_torch():
             cs.step(m)
             ts.step(m)
             np.testing.assert_allclose(cs.get_last_lr(), ts.get_last_lr(), rtol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kw", [dict(), dict(lr=0.5, history_size=3, max_iter=7),
+                                dict(max_iter=4, tolerance_change=1e-3)])
+def test_lbfgs_matches_torch(kw):
+    import torch
+
+    rng = np.random.default_rng(5)
+    a0, b0 = rng.standard_normal((3, 2)), rng.standard_normal(4)
+
+    def run(lib, P, params):
+        opt = lib.optim.LBFGS(params, **kw)
+        a, b = params
+
+        def closure():
+            opt.zero_grad()
+            loss = ((a * a * a).sum() * 0.1 + (a * a).sum() + ((b - 1.0) ** 2).sum()
+                    + (a.sum() * b.sum()) ** 2 * 0.05)
+            loss.backward()
+            return loss
+
+        losses = [opt.step(closure).item() for _ in range(5)]
+        return losses, [p.detach().numpy().copy() for p in params], opt
+
+    t_losses, t_params, topt = run(torch, torch.nn.Parameter, [
+        torch.nn.Parameter(torch.tensor(a0)), torch.nn.Parameter(torch.tensor(b0))])
+    c_losses, c_params, copt = run(_CrNs2, cr.nn.Parameter, [
+        cr.nn.Parameter(cr.tensor(a0)), cr.nn.Parameter(cr.tensor(b0))])
+    np.testing.assert_allclose(c_losses, t_losses, rtol=1e-10)
+    for c, t in zip(c_params, t_params):
+        np.testing.assert_allclose(c, t, rtol=1e-9, atol=1e-12)
+    tstate = topt.state[topt._params[0]]
+    cstate = copt.state[copt._params[0]]
+    assert cstate["func_evals"] == tstate["func_evals"]
+    assert cstate["n_iter"] == tstate["n_iter"]
+
+
+class _CrNs2:
+    optim = optim
+
+
+def test_lbfgs_requires_closure_and_rejects_line_search():
+    p = cr.nn.Parameter(cr.zeros(2))
+    with pytest.raises(RuntimeError, match="closure"):
+        optim.LBFGS([p]).step(None)
+    with pytest.raises(NotImplementedError, match="line search"):
+        optim.LBFGS([p], line_search_fn="strong_wolfe")
