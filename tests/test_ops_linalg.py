@@ -436,7 +436,27 @@ def test_matmul_accepts_arrays_in_formulas():
 
 
 # -- errors ----------------------------------------------------------------------------
+_F64 = np.ones((3, 2))
 BAD = {
+    "solve_dtype": (lambda L: L.linalg.solve(L.eye(3), L.tensor(_F64)), RuntimeError,
+                    ("linalg.solve: Expected A and B to have the same dtype, but found A of type "
+                    "Float and B of type Double instead")),
+    "lstsq_dtype": (lambda L: L.linalg.lstsq(L.eye(3), L.tensor(_F64)), RuntimeError,
+                    ("torch.linalg.lstsq: Expected input and other to have the same dtype, but "
+                    "got input's dtype Float and other's dtype Double")),
+    "cross_dtype": (lambda L: L.linalg.cross(L.tensor(_F64[:, 0]), L.ones(3)), RuntimeError,
+                    "expected scalar type Double but found Float"),
+    "mv_dtype": (lambda L: L.mv(L.eye(3), L.tensor(_F64[:, 0])), RuntimeError,
+                 ("addmv input tensors must have the same dtype, but got Double, Float, and "
+                 "Double")),
+    "bmm_dtype": (lambda L: L.bmm(L.eye(3)[None], L.tensor(_F64)[None]), RuntimeError,
+                  "expected scalar type Float but found Double"),
+    "addmm_dtype": (lambda L: L.addmm(L.zeros(3, 2), L.eye(3), L.tensor(_F64)), RuntimeError,
+                    "self and mat2 must have the same dtype, but got Float and Double"),
+    "einsum_dtype": (lambda L: L.einsum("ij,jk", L.eye(3), L.tensor(_F64)), RuntimeError,
+                     "expected scalar type Float but found Double"),
+    "tensordot_dtype": (lambda L: L.tensordot(L.eye(3), L.tensor(_F64), 1), RuntimeError,
+                        "both inputs should have same dtype"),
     "matmul_dtypes": (lambda L: L.ones(2, 2) @ L.ones(2, 2, dtype=L.float64), RuntimeError,
                       "expected m1 and m2 to have the same dtype, but got: float != double"),
     "matmul_dtypes_long": (lambda L: L.ones(2, 2, dtype=L.long) @ L.ones(2, 2), RuntimeError,

@@ -380,6 +380,12 @@ _C_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32
             "complex128": "c10::complex<double>"}
 
 
+def _same(a, b, msg):
+    """Raise ``msg`` (with ``{a}``/``{b}`` the ScalarType names) when the dtypes differ."""
+    if a.dtype != b.dtype:
+        raise RuntimeError(msg.format(a=_scalar_name(a.dtype), b=_scalar_name(b.dtype)))
+
+
 def _check_dtypes(a, b):
     if a.dtype != b.dtype:
         if a.ndim == 1 and b.ndim == 1:
@@ -472,7 +478,7 @@ def mv(input, vec, *, out=None):
     if a.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.ndim}, {v.ndim}")
     _check_matmul(a, v)
-    _check_dtypes(a, v)
+    _same(a, v, "addmv input tensors must have the same dtype, but got {b}, {a}, and {b}")
     return _record(MvBackward0, a @ v, (input, vec), (a, v))
 
 
@@ -485,7 +491,7 @@ def bmm(input, mat2, *, out=None):
     if b.shape[0] != a.shape[0] or b.shape[1] != a.shape[2]:
         raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
-    _check_dtypes(a, b)
+    _same(b, a, "expected scalar type {b} but found {a}")
     return _record(BmmBackward0, np.matmul(a, b), (input, mat2), (a, b))
 
 
@@ -515,6 +521,8 @@ def inner(input, other, *, out=None):
 def tensordot(a, b, dims=2, out=None):
     """Contract ``dims`` of ``a`` with ``dims`` of ``b`` (permute, reshape and one mm)."""
     ad, bd = a._data, b._data
+    if ad.dtype != bd.dtype:
+        raise RuntimeError("both inputs should have same dtype")
     if isinstance(dims, Tensor):
         dims = dims.tolist()
     if isinstance(dims, int):
@@ -644,6 +652,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     if b.ndim != 2:
         raise RuntimeError(f"mat2 must be a matrix, got {b.ndim}-D tensor")
     _check_matmul(a, b)
+    _same(a, b, "self and mat2 must have the same dtype, but got {a} and {b}")
     return _addprod(AddmmBackward0, input, mat1, mat2, a @ b, beta, alpha)
 
 
@@ -839,9 +848,8 @@ def einsum(equation, *operands):
         _PARSED[key] = parsed
     terms, rhs, _ = parsed
     eq = ",".join(terms) + "->" + rhs
-    if len({d.dtype for d in datas}) > 1:
-        rt = _dtype.result_type(*datas)
-        datas = [d.astype(rt) for d in datas]
+    for d in datas[1:]:
+        _same(datas[0], d, "expected scalar type {a} but found {b}")
     out = np.asarray(_np_einsum(eq, *datas))
     res = _record(EinsumBackward0, out, operands, tuple(datas))
     if res.grad_fn is not None:
@@ -903,6 +911,7 @@ def linalg_cross(input, other, *, dim=-1, out=None):
     if a.ndim != b.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     d = canon_dim(dim, a.ndim)
+    _same(a, b, "expected scalar type {a} but found {b}")
     if a.shape[d] != 3 or b.shape[d] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
                            f"{a.shape[d]} and {b.shape[d]}")
@@ -1133,6 +1142,8 @@ def linalg_solve(A, B, *, left=True, out=None):
         return _mT(linalg_solve(_mT(A), _mT(B)))
     a, b = A._data, B._data
     _check_square("linalg.solve", a)
+    _same(a, b, "linalg.solve: Expected A and B to have the same dtype, but found A of type {a} "
+          "and B of type {b} instead")
     vector = _is_vector_rhs(a, b)
     b2 = b[..., None] if vector else b
     if b2.shape[-2] != a.shape[-1]:
@@ -1573,6 +1584,8 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):
         raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
     if b.ndim < 1:
         raise RuntimeError("torch.linalg.lstsq: other must have at least 1 dimension.")
+    _same(a, b, "torch.linalg.lstsq: Expected input and other to have the same dtype, but got "
+          "input's dtype {a} and other's dtype {b}")
     if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
         raise RuntimeError("parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
     vector = b.ndim == a.ndim - 1
