@@ -194,6 +194,14 @@ def _translate(err: Exception, shape=None) -> Exception:
                 f"of the indexed tensor [{m.group(2)}] at index {ax}")
     if "arrays used as indices" in msg:
         return IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    if "indexing arrays could not be broadcast together" in msg:
+        import re
+
+        shapes = re.findall(r"\(([^)]*)\)", msg.split("shapes", 1)[1])
+        parts = ", ".join("[" + ", ".join(d for d in sh.replace(" ", "").split(",") if d) + "]"
+                          for sh in shapes)
+        return IndexError("shape mismatch: indexing tensors could not be broadcast together "
+                          f"with shapes {parts}")
     if "shape mismatch" in msg and shape is not None:
         return IndexError(msg)
     return type(err)(msg)
