@@ -326,7 +326,12 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A 0-d tensor holding the number ``s`` (default float dtype unless ``dtype`` is given)."""
+    """A 0-d tensor holding the number ``s`` (default float dtype unless ``dtype`` is given).
+
+    >>> import chainrule as torch
+    >>> torch.scalar_tensor(3)
+    tensor(3.)
+    """
     return _leaf(np.array(s, dtype=_float_dtype(None) if dtype is None else _dtype.to_np(dtype)),
                  requires_grad)
 
@@ -352,7 +357,15 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> 
 
 
 def from_numpy(arr: np.ndarray) -> Tensor:
-    """A tensor sharing memory with the NumPy array ``arr``."""
+    """A tensor sharing memory with the NumPy array ``arr``.
+
+    >>> import chainrule as torch, numpy as np
+    >>> a = np.zeros(2)
+    >>> t = torch.from_numpy(a)
+    >>> a[0] = 5
+    >>> t
+    tensor([5., 0.], dtype=chainrule.float64)
+    """
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
     if arr.dtype not in _dtype._BY_NP:
@@ -368,14 +381,25 @@ def _filled(shape, value, dtype, requires_grad, default_np=None, out=None):
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           **kwargs) -> Tensor:
-    """A tensor of zeros: ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``."""
+    """A tensor of zeros: ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``.
+
+    >>> import chainrule as torch
+    >>> torch.zeros(2, 3, dtype=torch.int32)
+    tensor([[0, 0, 0],
+            [0, 0, 0]], dtype=chainrule.int32)
+    """
     return _filled(_shape_arg(size, kwargs.get("size"), "zeros"), 0, dtype, requires_grad,
                    out=out)
 
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          **kwargs) -> Tensor:
-    """A tensor of ones."""
+    """A tensor of ones.
+
+    >>> import chainrule as torch
+    >>> torch.ones(3, requires_grad=True)
+    tensor([1., 1., 1.], requires_grad=True)
+    """
     return _filled(_shape_arg(size, kwargs.get("size"), "ones"), 1, dtype, requires_grad,
                    out=out)
 
@@ -389,7 +413,12 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
          requires_grad=False) -> Tensor:
-    """A tensor filled with ``fill_value``; its dtype follows the value (bool, int64, float)."""
+    """A tensor filled with ``fill_value``; its dtype follows the value (bool, int64, float).
+
+    >>> import chainrule as torch
+    >>> torch.full((2,), 7), torch.full((2,), 0.5), torch.full((1,), True)
+    (tensor([7, 7]), tensor([0.5000, 0.5000]), tensor([True]))
+    """
     if not isinstance(size, (list, tuple)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, "
                         f"not {type(size).__name__}")
@@ -431,7 +460,13 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None,
         requires_grad=False) -> Tensor:
-    """The ``n x m`` identity matrix (default float dtype)."""
+    """The ``n x m`` identity matrix (default float dtype).
+
+    >>> import chainrule as torch
+    >>> torch.eye(2, 3)
+    tensor([[1., 0., 0.],
+            [0., 1., 0.]])
+    """
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     if m is not None and m < 0:
@@ -489,14 +524,24 @@ def _linspace(start, end, steps, np_dtype):
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
-    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
+
+    >>> import chainrule as torch
+    >>> torch.linspace(0, 1, 5)
+    tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
     d = _float_dtype(None) if dtype is None else _dtype.to_np(dtype)
     return _leaf(_linspace(start, end, steps, d).astype(d), requires_grad, out)
 
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
-    """``steps`` values ``base ** x`` for x evenly spaced from ``start`` to ``end``."""
+    """``steps`` values ``base ** x`` for x evenly spaced from ``start`` to ``end``.
+
+    >>> import chainrule as torch
+    >>> torch.logspace(0, 2, 3)
+    tensor([  1.,  10., 100.])
+    """
     d = _float_dtype(None) if dtype is None else _dtype.to_np(dtype)
     exps = _linspace(start, end, steps, np.dtype(np.float64))
     return _leaf(np.power(float(base), exps).astype(d), requires_grad, out)
@@ -504,7 +549,14 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
 
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False, **kwargs) -> Tensor:
-    """Uniform samples on [0, 1)."""
+    """Uniform samples on [0, 1).
+
+    >>> import chainrule as torch
+    >>> _ = torch.manual_seed(0)
+    >>> x = torch.rand(2, 3)
+    >>> x.shape, x.dtype, bool(((x >= 0) & (x < 1)).all())
+    (chainrule.Size([2, 3]), chainrule.float32, True)
+    """
     d = _float_dtype(dtype, "check_uniform_bounds")
     shape = _shape_arg(size, kwargs.get("size"), "rand")
     return _leaf(rng(generator).random(shape).astype(d), requires_grad, out)
@@ -512,7 +564,12 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False, **kwargs) -> Tensor:
-    """Standard normal samples."""
+    """Standard normal samples.
+
+    >>> import chainrule as torch
+    >>> torch.randn(4, dtype=torch.float64).dtype
+    chainrule.float64
+    """
     d = _float_dtype(dtype, "normal_kernel_cpu")
     shape = _shape_arg(size, kwargs.get("size"), "randn")
     return _leaf(rng(generator).standard_normal(shape).astype(d), requires_grad, out)
@@ -521,7 +578,13 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
 def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
             device=None, requires_grad=False) -> Tensor:
     """Integers uniform on [low, high): ``randint(high, size)`` or ``randint(low, high, size)``
-    (int64 unless ``dtype`` says otherwise)."""
+    (int64 unless ``dtype`` says otherwise).
+
+    >>> import chainrule as torch
+    >>> r = torch.randint(3, 5, (100,))
+    >>> r.dtype, sorted(set(r.tolist())) in ([3], [4], [3, 4])
+    (chainrule.int64, True)
+    """
     if size is None:
         low, high, size = 0, low, high
     elif high is None:
@@ -539,7 +602,12 @@ def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, 
 
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
-    """A random permutation of ``0 .. n-1`` (int64 unless ``dtype`` says otherwise)."""
+    """A random permutation of ``0 .. n-1`` (int64 unless ``dtype`` says otherwise).
+
+    >>> import chainrule as torch
+    >>> sorted(torch.randperm(5).tolist())
+    [0, 1, 2, 3, 4]
+    """
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     d = np.dtype(np.int64) if dtype is None else _dtype.to_np(dtype)
