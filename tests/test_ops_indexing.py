@@ -473,8 +473,8 @@ def test_nonzero_where_unique_search_vs_torch(torch_mod):
 _S64 = np.ones((3, 4))
 BAD = {
     "index_arrays_shapes": (lambda L, x: x[_idx(L, [0, 1]), _idx(L, [0, 1, 2])], IndexError,
-                            "shape mismatch: indexing tensors could not be broadcast together "
-                            "with shapes [2], [3]"),
+                            ("shape mismatch: indexing tensors could not be broadcast together "
+                            "with shapes [2], [3]")),
     "scatter_dtype": (lambda L, x: x.float().scatter(0, _idx(L, [[0]]), L.tensor(_S64)),
                       RuntimeError, "scatter(): Expected self.dtype to be equal to src.dtype"),
     "scatter_add_dtype": (lambda L, x: x.float().scatter_add(0, _idx(L, [[0]]), L.tensor(_S64)),
