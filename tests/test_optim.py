@@ -278,7 +278,9 @@ def test_reduce_on_plateau_matches_torch():
 
 @pytest.mark.torch
 @pytest.mark.parametrize("kw", [dict(), dict(lr=0.5, history_size=3, max_iter=7),
-                                dict(max_iter=4, tolerance_change=1e-3)])
+                                dict(max_iter=4, tolerance_change=1e-3),
+                                dict(line_search_fn="strong_wolfe"),
+                                dict(line_search_fn="strong_wolfe", lr=3.0, history_size=2)])
 def test_lbfgs_matches_torch(kw):
     import torch
 
@@ -316,9 +318,35 @@ class _CrNs2:
     optim = optim
 
 
-def test_lbfgs_requires_closure_and_rejects_line_search():
+def test_lbfgs_requires_closure():
     p = cr.nn.Parameter(cr.zeros(2))
     with pytest.raises(RuntimeError, match="closure"):
         optim.LBFGS([p]).step(None)
-    with pytest.raises(NotImplementedError, match="line search"):
-        optim.LBFGS([p], line_search_fn="strong_wolfe")
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("line_search", [None, "strong_wolfe"])
+def test_lbfgs_rosenbrock_matches_torch(line_search):
+    import torch
+
+    def run(lib, param):
+        opt = lib.optim.LBFGS([param], lr=1.0 if line_search else 0.05, max_iter=30,
+                              history_size=10, line_search_fn=line_search)
+
+        def closure():
+            opt.zero_grad()
+            x, y = param[0], param[1]
+            loss = (1 - x) ** 2 + 100 * (y - x * x) ** 2
+            loss.backward()
+            return loss
+
+        for _ in range(3):
+            opt.step(closure)
+        return param.detach().numpy().copy(), opt.state[param]["func_evals"]
+
+    tp, tn = run(torch, torch.nn.Parameter(torch.tensor([-1.5, 2.0], dtype=torch.float64)))
+    cp, cn = run(_CrNs2, cr.nn.Parameter(cr.tensor([-1.5, 2.0], dtype=cr.float64)))
+    assert cn == tn
+    np.testing.assert_allclose(cp, tp, rtol=1e-8, atol=1e-10)
+    if line_search:
+        np.testing.assert_allclose(cp, [1.0, 1.0], atol=1e-4)

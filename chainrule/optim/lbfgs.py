@@ -1,5 +1,7 @@
-"""L-BFGS (PyTorch's variant: fixed step ``lr`` after the first iteration, no line search)."""
+"""L-BFGS (PyTorch's variant), with an optional strong-Wolfe line search."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,10 +32,6 @@ class LBFGS(Optimizer):
             raise ValueError(f"Invalid learning rate: {lr}")
         if max_eval is None:
             max_eval = max_iter * 5 // 4
-        if line_search_fn is not None:
-            raise NotImplementedError(
-                f"chainrule's LBFGS has no line search (got line_search_fn={line_search_fn!r});"
-                " use line_search_fn=None")
         defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval,
                         tolerance_grad=tolerance_grad, tolerance_change=tolerance_change,
                         history_size=history_size, line_search_fn=line_search_fn)
@@ -56,6 +54,20 @@ class LBFGS(Optimizer):
             p._data += t * d[offset:offset + n].reshape(p._data.shape)
             p._bump()
             offset += n
+
+    def _set_flat(self, x: list) -> None:
+        for p, v in zip(self._params, x):
+            p._data[...] = v
+            p._bump()
+
+    def _evaluate_at(self, closure, x: list, t: float, d: np.ndarray):
+        """Loss and flat gradient at x + t d; the parameters are put back to x afterwards."""
+        self._add_grad(t, d)
+        with enable_grad():
+            loss = float(closure())
+        g = self._flat_grad()
+        self._set_flat(x)
+        return loss, g
 
     def step(self, closure):
         if closure is None:
@@ -118,17 +130,29 @@ class LBFGS(Optimizer):
             prev_loss = loss
             t = min(1.0, 1.0 / float(np.abs(flat_grad).sum())) * lr if state["n_iter"] == 1 \
                 else lr
-            if float(flat_grad @ d) > -tol_change:  # not a descent direction
+            gtd = float(flat_grad @ d)
+            if gtd > -tol_change:  # not a descent direction
                 break
-            self._add_grad(t, d)
             ls_func_evals = 0
             opt_cond = False
-            if n_iter != max_iter:
+            if group["line_search_fn"] is not None:
+                if group["line_search_fn"] != "strong_wolfe":
+                    raise RuntimeError("only 'strong_wolfe' is supported")
+                x0 = [p._data.copy() for p in self._params]
+                loss, flat_grad, t, ls_func_evals = _strong_wolfe(
+                    lambda step: self._evaluate_at(closure, x0, step, d), t, d, loss,
+                    flat_grad, gtd, max_ls=max_eval - current_evals)
+                self._add_grad(t, d)
+                opt_cond = np.abs(flat_grad).max() <= tol_grad
+            elif n_iter != max_iter:
+                self._add_grad(t, d)
                 with enable_grad():
                     loss = float(closure())
                 flat_grad = self._flat_grad()
                 opt_cond = np.abs(flat_grad).max() <= tol_grad
                 ls_func_evals = 1
+            else:
+                self._add_grad(t, d)
             current_evals += ls_func_evals
             state["func_evals"] += ls_func_evals
             if n_iter == max_iter or current_evals >= max_eval or opt_cond:
@@ -139,3 +163,96 @@ class LBFGS(Optimizer):
         state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=h_diag,
                      prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
         return orig_loss
+
+
+# -- strong-Wolfe line search (Nocedal & Wright, algorithms 3.5 and 3.6) --------------------
+@dataclass
+class _Probe:
+    """One evaluated step length: t, the loss, the flat gradient, the slope along d."""
+
+    t: float
+    f: float
+    g: np.ndarray
+    gtd: float
+
+
+def _cubic_min(a: _Probe, b: _Probe, bounds=None) -> float:
+    """Minimiser of the cubic through two probes (values and slopes), clipped to bounds."""
+    lo, hi = bounds if bounds is not None else (min(a.t, b.t), max(a.t, b.t))
+    d1 = a.gtd + b.gtd - 3 * (a.f - b.f) / (a.t - b.t)
+    disc = d1 ** 2 - a.gtd * b.gtd
+    if disc < 0:
+        return (lo + hi) / 2.0
+    d2 = disc ** 0.5
+    if a.t <= b.t:
+        t = b.t - (b.t - a.t) * ((b.gtd + d2 - d1) / (b.gtd - a.gtd + 2 * d2))
+    else:
+        t = a.t - (a.t - b.t) * ((a.gtd + d2 - d1) / (a.gtd - b.gtd + 2 * d2))
+    return min(max(t, lo), hi)
+
+
+def _strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9,
+                  max_ls=25):
+    """A step t with sufficient decrease (c1) and curvature (c2) conditions along d.
+
+    ``evaluate(t)`` returns (loss, flat grad) at x + t d. Returns (loss, grad, t, evaluations).
+    """
+    d_norm = np.abs(d).max()
+
+    def probe(step):
+        f_t, g_t = evaluate(step)
+        return _Probe(step, f_t, g_t, float(g_t @ d))
+
+    start = _Probe(0, f, g.copy(), gtd)
+    prev, cur = start, probe(t)
+    evals, ls_iter = 1, 0
+    bracket, done = None, False
+    # Phase 1: grow the step until an interval is known to hold an acceptable one.
+    while ls_iter < max_ls:
+        if cur.f > f + c1 * cur.t * gtd or (ls_iter > 1 and cur.f >= prev.f):
+            bracket = [prev, cur]
+            break
+        if abs(cur.gtd) <= -c2 * gtd:
+            bracket, done = [cur], True
+            break
+        if cur.gtd >= 0:
+            bracket = [prev, cur]
+            break
+        nxt = _cubic_min(prev, cur, bounds=(cur.t + 0.01 * (cur.t - prev.t), cur.t * 10))
+        prev, cur = cur, probe(nxt)
+        evals += 1
+        ls_iter += 1
+    if ls_iter == max_ls:
+        bracket = [start, cur]
+    # Phase 2 ("zoom"): shrink the interval around an acceptable step.
+    low, high = (0, 1) if bracket[0].f <= bracket[-1].f else (1, 0)
+    stalled = False
+    while not done and ls_iter < max_ls:
+        a, b = bracket
+        if abs(b.t - a.t) * d_norm < tolerance_change:
+            break
+        t_new = _cubic_min(a, b)
+        lo_t, hi_t = min(a.t, b.t), max(a.t, b.t)
+        eps = 0.1 * (hi_t - lo_t)
+        if min(hi_t - t_new, t_new - lo_t) < eps:  # too close to an end: move inside
+            if stalled or t_new >= hi_t or t_new <= lo_t:
+                t_new = hi_t - eps if abs(t_new - hi_t) < abs(t_new - lo_t) else lo_t + eps
+                stalled = False
+            else:
+                stalled = True
+        else:
+            stalled = False
+        new = probe(t_new)
+        evals += 1
+        ls_iter += 1
+        if new.f > f + c1 * new.t * gtd or new.f >= bracket[low].f:
+            bracket[high] = new
+            low, high = (0, 1) if bracket[0].f <= bracket[1].f else (1, 0)
+        else:
+            if abs(new.gtd) <= -c2 * gtd:
+                done = True
+            elif new.gtd * (bracket[high].t - bracket[low].t) >= 0:
+                bracket[high] = bracket[low]
+            bracket[low] = new
+    best = bracket[low]
+    return best.f, best.g, best.t, evals
