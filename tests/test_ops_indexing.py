@@ -64,6 +64,7 @@ GETITEM_KEYS = {
     "zero_d_tensor": lambda L: L.tensor(2),
     "empty_slice": lambda L: slice(2, 2),
     "none_array": lambda L: (None, _idx(L, [1, 1])),
+    "range_and_array": lambda L: (range(3), _idx(L, [0, 3, 1])),
     "slice_none_slice": lambda L: (slice(None), None, slice(0, 2)),
     "empty_tuple": lambda L: (),
     "full_slices": lambda L: (slice(None), slice(None)),

@@ -159,6 +159,9 @@ def _norm_key(key):
         elif isinstance(k, (list, tuple)):
             out.append(_index_array(k))
             adv = True
+        elif tk is range:
+            out.append(np.arange(k.start, k.stop, k.step, dtype=np.int64))
+            adv = True
         elif isinstance(k, (np.integer,)):
             out.append(int(k))
             kind = SelectBackward0
