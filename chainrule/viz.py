@@ -30,19 +30,25 @@ def _shape(t) -> str:
     return "(" + ", ".join(str(s) for s in t.shape) + ")"
 
 
-def _param_names(params) -> dict:
-    """``{id(tensor): name}`` from a dict, or pairs like ``module.named_parameters()``."""
+def _param_names(params):
+    """``{id(leaf): name}`` and ``{id(grad_fn): [(name, tensor)]}`` from a dict or pairs like
+    ``module.named_parameters()``; named non-leaf tensors label the node that made them."""
     if params is None:
-        return {}
-    items = params.items() if hasattr(params, "items") else params
-    return {id(t): name for name, t in items}
+        return {}, {}
+    items = list(params.items() if hasattr(params, "items") else params)
+    made_by = {}
+    for name, t in items:
+        if getattr(t, "grad_fn", None) is not None:
+            made_by.setdefault(id(t.grad_fn), []).append((name, t))
+    return {id(t): name for name, t in items}, made_by
 
 
 def make_dot(output, params=None) -> str:
     """DOT source of the graph that ``output.backward()`` would walk.
 
-    ``output`` is a tensor or a sequence of tensors; ``params`` maps names to leaf
-    tensors (a dict or ``named_parameters()``) so that leaves are labelled by name.
+    ``output`` is a tensor or a sequence of tensors; ``params`` maps names to tensors (a dict
+    or ``named_parameters()``): leaves are labelled by name, and a named intermediate tensor
+    (``{"z": z}``) adds its name and shape to the node that computed it.
     The walk is iterative, so graphs of millions of nodes are fine.
 
     >>> import chainrule as torch
@@ -52,7 +58,7 @@ def make_dot(output, params=None) -> str:
     True
     """
     outputs = [output] if hasattr(output, "grad_fn") else list(output)
-    names = _param_names(params)
+    names, made_by = _param_names(params)
     lines = [_HEADER]
     seen = set()
     stack = []
@@ -63,7 +69,10 @@ def make_dot(output, params=None) -> str:
             label = names.get(id(var), "")
             label = f"{label}\n {_shape(var)}" if label else _shape(var)
             return f"\t{id(node)} [label={_quote(label)} fillcolor=lightblue]\n"
-        return f"\t{id(node)} [label={_quote(node.name())}]\n"
+        label = node.name()
+        for name, t in made_by.get(id(node), ()):
+            label += f"\n{name} {_shape(t)}"
+        return f"\t{id(node)} [label={_quote(label)}]\n"
 
     for i, out in enumerate(outputs):
         label = names.get(id(out), "output" if len(outputs) == 1 else f"output {i}")

@@ -36,7 +36,7 @@ def main(out_dir: str = OUT_DIR) -> dict:
     print(f"Gradient function for z = {z.grad_fn}")
     print(f"Gradient function for loss = {loss.grad_fn}")
     paths = save_graph(loss, os.path.join(out_dir, "tutorial_graph.dot"),
-                       params={"w": w, "b": b, "x": x, "y": y})
+                       params={"w": w, "b": b, "z": z, "loss": loss})
     print("graph of loss written to " + ", ".join(os.path.relpath(p) for p in paths))
 
     section("Computing gradients")

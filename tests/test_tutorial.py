@@ -195,8 +195,8 @@ def test_example_script_runs_and_matches_torch(tmp_path, capsys):
 
     dot = (tmp_path / "tutorial_graph.dot").read_text()
     assert dot.startswith("digraph {") and dot.rstrip().endswith("}")
-    for label in ("BinaryCrossEntropyWithLogitsBackward0", "AddBackward0", 'label="w\\n (5, 3)"',
-                  'label="b\\n (3)"'):
+    for label in ("BinaryCrossEntropyWithLogitsBackward0", 'label="AddBackward0\\nz (3)"',
+                  'label="w\\n (5, 3)"', 'label="b\\n (3)"', 'label="loss\\n ()"'):
         assert label in dot
 
 
@@ -303,3 +303,12 @@ def test_requires_grad_set_after_creation(pair):
         lib.nn.functional.binary_cross_entropy_with_logits(lib.matmul(xx, w), yy).backward()
         grads.append(w.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5, atol=1e-7)
+
+
+def test_make_dot_names_intermediate_tensors():
+    w = cr.ones(2, requires_grad=True)
+    h = w * 3
+    out = h.exp().sum()
+    nodes, _ = _dot_graph(make_dot(out, params={"w": w, "h": h}))
+    assert "MulBackward0\\nh (2)" in nodes.values()
+    assert "ExpBackward0" in nodes.values()
