@@ -169,3 +169,21 @@ def test_subset_concat_and_iterable():
                                                                         [6]]
     assert [b.tolist() for b in DataLoader(Stream(), batch_size=3, drop_last=True)] == [
         [0, 1, 2], [3, 4, 5]]
+
+
+def test_batched_fetch_with_getitems():
+    calls = []
+
+    class Batched(Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            raise AssertionError("__getitems__ should be used")
+
+        def __getitems__(self, indices):
+            calls.append(indices)
+            return [float(i) for i in indices]
+
+    out = [b.tolist() for b in DataLoader(Batched(), batch_size=2)]
+    assert out == [[0.0, 1.0], [2.0, 3.0], [4.0]] and calls == [[0, 1], [2, 3], [4]]

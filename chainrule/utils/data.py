@@ -403,6 +403,10 @@ class DataLoader:
                     idx = np.asarray(indices, dtype=np.int64)
                     yield [_make(t._data[idx], False, None) for t in self.dataset.tensors]
                     continue
+                getitems = getattr(self.dataset, "__getitems__", None)
+                if getitems is not None:  # a dataset that fetches a whole batch at once
+                    yield self.collate_fn(getitems(list(indices)))
+                    continue
                 yield self.collate_fn([self.dataset[i] for i in indices])
         else:
             for i in self.sampler:
