@@ -416,6 +416,10 @@ def test_nonzero_where_unique_search_vs_torch(torch_mod):
         else:
             np.testing.assert_array_equal(c.numpy(), t.numpy())
             assert c.dtype == cr.int64
+    for size, fill in [(2, -1), (6, -5)]:
+        np.testing.assert_array_equal(
+            cr.nonzero_static(cr.tensor(a), size=size, fill_value=fill).numpy(),
+            torch_mod.nonzero_static(torch_mod.tensor(a), size=size, fill_value=fill).numpy())
     np.testing.assert_array_equal(cr.argwhere(cr.tensor(a)).numpy(),
                                   torch_mod.argwhere(torch_mod.tensor(a)).numpy())
     from chainrule.ops.indexing import where_condition

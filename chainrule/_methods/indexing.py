@@ -126,3 +126,6 @@ class IndexingMethods:
 
     def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
         return _ops.indexing.diagonal_scatter(self, src, offset, dim1, dim2)
+
+    def nonzero_static(self, *, size, fill_value=-1):
+        return _ops.indexing.nonzero_static(self, size=size, fill_value=fill_value)

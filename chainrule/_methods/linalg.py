@@ -95,6 +95,9 @@ class LinalgMethods:
     def lu_solve(self, LU_data, LU_pivots):
         return _ops.linalg.linalg_lu_solve(LU_data, LU_pivots, self)
 
+    def dist(self, other, p=2):
+        return _ops.linalg.dist(self, other, p)
+
     # in-place add* products: computed out of place, written back by ``inplace``
     def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
         return _inplace(self, _ops.linalg.addmm, mat1, mat2, beta=beta, alpha=alpha)

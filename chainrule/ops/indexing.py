@@ -35,6 +35,7 @@ __all__ = [
     'masked_scatter',
     'masked_select',
     'nonzero',
+    'nonzero_static',
     'put',
     'scatter',
     'scatter_add',
@@ -1462,6 +1463,14 @@ def nonzero(input, *, as_tuple=False):
             return (_make(np.nonzero(x.reshape(1))[0].astype(np.int64), False, None),)
         return tuple(_make(i.astype(np.int64), False, None) for i in np.nonzero(x))
     return _make(np.argwhere(x).astype(np.int64), False, None)
+
+
+def nonzero_static(input, *, size, fill_value=-1):
+    """``nonzero`` padded with ``fill_value`` (or cut) to exactly ``size`` rows."""
+    nz = np.argwhere(input._data).astype(np.int64)[:size]
+    out = np.full((size, input._data.ndim), fill_value, np.int64)
+    out[:nz.shape[0]] = nz
+    return _make(out, False, None)
 
 
 def argwhere(input):
