@@ -330,3 +330,26 @@ def test_generator_seeds_like_torch():
     # two fresh generators draw the same numbers, as in torch
     np.testing.assert_array_equal(cr.rand(4, generator=cr.Generator()).numpy(),
                                   cr.rand(4, generator=cr.Generator()).numpy())
+
+
+def _random_nested(r, makers, kinds, dims):
+    if not dims:
+        return makers[int(r.choice(kinds))]()
+    return [_random_nested(r, makers, kinds, dims[1:]) for _ in range(dims[0])]
+
+
+def test_tensor_inference_fuzz_matches_torch():
+    import torch
+
+    r = np.random.default_rng(3)
+    makers = [lambda: bool(r.integers(2)), lambda: int(r.integers(-5, 5)),
+              lambda: float(r.standard_normal()), lambda: np.float32(r.standard_normal()),
+              lambda: np.float64(r.standard_normal()), lambda: np.int32(r.integers(9)),
+              lambda: np.int8(r.integers(9)), lambda: np.uint8(r.integers(9))]
+    for _ in range(300):
+        kinds = r.choice(len(makers), size=int(r.integers(1, 4)))
+        shape = tuple(int(s) for s in r.integers(1, 4, size=int(r.integers(1, 3))))
+        data = _random_nested(r, makers, kinds, shape)
+        ours, theirs = cr.tensor(data), torch.tensor(data)
+        assert ours.dtype.name == _name(theirs.dtype), data
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
