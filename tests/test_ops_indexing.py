@@ -340,6 +340,7 @@ def test_ops_gradcheck(name):
 SECOND_ORDER = ["index_select0", "gather0", "scatter_src", "scatter_add", "index_add",
                 "index_copy", "masked_fill", "masked_select", "masked_scatter", "take",
                 "index_put_acc", "scatter_reduce_mean_True", "scatter_reduce_amax_False",
+                "scatter_reduce_prod_True", "scatter_reduce_prod_False", "index_reduce_prod",
                 "put", "take_along_dim_bcast"]
 
 

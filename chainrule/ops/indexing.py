@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype
-from ..autograd.function import NO_EDGE, Node, edge
+from ..autograd.function import NO_EDGE, OUTPUT, Node, edge
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, _check_inplace, _make, inplace
 from ._broadcast import broadcast_error, canon_dim, shape_str, sum_to
@@ -1121,7 +1121,7 @@ class ScatterReduceBackward0(Node):
     __slots__ = ("consts", "include_self", "key", "reduce", "src_shape", "src_slice")
     saved_spec = ()
 
-    def backward(self, g):
+    def backward(self, g, *saved):
         fx, fs = self.next_functions
         key, red, inc = self.key, self.reduce, self.include_self
         gx = gs = None
@@ -1147,6 +1147,14 @@ class ScatterReduceBackward0(Node):
                 gx = gc * self_eq
             if fs[0] is not None:
                 gs = _take(gc, key) * src_eq
+        elif saved and not _is_arr(g):
+            # prod under create_graph with no zero contributor: out / v, differentiable
+            x, src, out = saved
+            sv = src if self.src_slice is None else _take(src, self.src_slice)
+            if fx[0] is not None:
+                gx = g * out / x if inc else g * self.consts[0]
+            if fs[0] is not None:
+                gs = _take(g * out, key) / sv
         else:  # prod: d/dv prod = prod of the other contributors (computed without dividing)
             self_other, src_other = self.consts
             if fx[0] is not None:
@@ -1239,6 +1247,10 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         n = res.grad_fn
         n.key, n.src_shape, n.src_slice = key, s.shape, sl
         n.reduce, n.include_self, n.consts = reduce, include_self, consts
+        if reduce == "prod" and not (sv == 0).any() and not (include_self and (x == 0).any()):
+            # saved for a differentiable formula under create_graph (out / v needs no zeros)
+            n.saved = (x, s, out)
+            n.saved_spec = (0, 1, OUTPUT)
     return res
 
 
