@@ -350,3 +350,45 @@ def test_lbfgs_rosenbrock_matches_torch(line_search):
     np.testing.assert_allclose(cp, tp, rtol=1e-8, atol=1e-10)
     if line_search:
         np.testing.assert_allclose(cp, [1.0, 1.0], atol=1e-4)
+
+
+# -- weight averaging ------------------------------------------------------------------------
+@pytest.mark.torch
+@pytest.mark.parametrize("mode", ["swa", "ema", "ema-buffers"])
+def test_averaged_model_and_swalr_match_torch(mode):
+    import torch
+
+    rng = np.random.default_rng(9)
+    data = [rng.standard_normal((6, 3)) for _ in range(5)]
+
+    def run(lib):
+        lib.manual_seed(0)
+        nn = lib.nn
+        model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 1)).double()
+        with lib.no_grad():
+            for i, p in enumerate(model.parameters()):
+                p.copy_(lib.tensor(np.linspace(-0.5, 0.5, p.numel()).reshape(p.shape) / (i + 1)))
+        kw = {}
+        if mode.startswith("ema"):
+            kw["multi_avg_fn"] = lib.optim.swa_utils.get_ema_multi_avg_fn(0.8)
+            kw["use_buffers"] = mode == "ema-buffers"
+        avg = lib.optim.swa_utils.AveragedModel(model, **kw)
+        opt = lib.optim.SGD(model.parameters(), lr=0.05)
+        sched = lib.optim.swa_utils.SWALR(opt, swa_lr=0.01, anneal_epochs=3)
+        lrs = []
+        for x in data:
+            opt.zero_grad()
+            model(lib.tensor(x)).pow(2).mean().backward()
+            opt.step()
+            sched.step()
+            lrs.append(sched.get_last_lr()[0])
+            avg.update_parameters(model)
+        lib.optim.swa_utils.update_bn([lib.tensor(x) for x in data], avg)
+        return lrs, {k: v.detach().numpy().copy() for k, v in avg.state_dict().items()}
+
+    t_lrs, t_sd = run(torch)
+    c_lrs, c_sd = run(cr)
+    np.testing.assert_allclose(c_lrs, t_lrs, rtol=1e-12)
+    assert list(c_sd) == list(t_sd)
+    for k in t_sd:
+        np.testing.assert_allclose(c_sd[k], t_sd[k], rtol=1e-10, atol=1e-12, err_msg=k)
