@@ -936,7 +936,7 @@ def test_full_backward_hooks_match_torch():
     "chainrule.nn.modules.transformer", "chainrule.nn.init", "chainrule.nn.parameter",
     "chainrule.nn.utils.clip_grad", "chainrule.nn.utils.convert_parameters",
     "chainrule.nn.utils.rnn", "chainrule.optim.optimizer", "chainrule.optim.lr_scheduler",
-    "chainrule.optim.lbfgs",
+    "chainrule.optim.lbfgs", "chainrule.optim.swa_utils",
     "chainrule.utils.data", "chainrule.serialization"])
 def test_docstring_examples_run(modname):
     import doctest
