@@ -190,7 +190,10 @@ def _to_array(data, dtype=None) -> np.ndarray:
     np_dtype = None if dtype is None else _dtype.to_np(dtype)
     t = type(data)
     if t is builtins.float or t is builtins.int or t is builtins.bool:  # the common scalars
-        return np.array(data, dtype=np_dtype or _type_np_dtype(t))
+        try:
+            return np.array(data, dtype=np_dtype or _type_np_dtype(t))
+        except (OverflowError, ValueError):
+            pass  # the general path below raises PyTorch's error
     if isinstance(data, Tensor):
         arr = data._data
         return np.array(arr, dtype=np_dtype or arr.dtype)
@@ -212,10 +215,31 @@ def _to_array(data, dtype=None) -> np.ndarray:
     elif np_dtype is None or not isinstance(data, numbers.Number):
         inferred = _infer_np_dtype(data)  # raises PyTorch's error for strings, None, dicts
         np_dtype = np_dtype or inferred
-    arr = np.array(data, dtype=np_dtype)
+    try:
+        with np.errstate(over="ignore"):  # 1e40 into float32 is inf, quietly, as in torch
+            arr = np.array(data, dtype=np_dtype)
+    except (OverflowError, ValueError):
+        if dtype is None:
+            raise ValueError("Overflow when unpacking long long") from None
+        arr = _checked_int_array(data, np_dtype)
     if arr.dtype == object:
         raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
     return arr
+
+
+def _checked_int_array(data, np_dtype) -> np.ndarray:
+    """Python numbers out of an integer dtype's range: PyTorch wraps negatives into uint8
+    (-1 -> 255) and refuses everything else."""
+    msg = f"value cannot be converted to type {np_dtype.name} without overflow"
+    if np_dtype != np.uint8:
+        raise RuntimeError(msg) from None
+    try:
+        wide = np.array(data, dtype=np.int64)
+    except (OverflowError, ValueError):
+        raise RuntimeError(msg) from None
+    if (wide > 255).any():
+        raise RuntimeError(msg)
+    return wide.astype(np.uint8)
 
 
 def _tensors_to_lists(data):
