@@ -177,3 +177,52 @@ def test_backward_in_threads_is_independent():
         assert not cr.is_grad_enabled()
     assert not errors
     assert results == {k: [2.0 * k * k, 2.0 * k] for k in range(1, 5)}
+
+
+def _both_libs():
+    import torch
+
+    return (cr, torch)
+
+
+@pytest.mark.torch
+@pytest.mark.xfail(strict=True, reason="grad_mode._DecoratorContextManager.__call__ wraps a "
+                   "generator function's call only, so its body runs with the caller's mode; "
+                   "torch enters the mode around each resume of the generator and restores the "
+                   "caller's mode between yields (inspect.isgeneratorfunction -> wrap "
+                   "gen.send/throw/close in `with self.clone():`)")
+def test_decorated_generator_runs_in_the_mode():
+    for lib in _both_libs():
+        @lib.no_grad()
+        def gen(lib=lib):
+            yield lib.is_grad_enabled()
+            yield lib.is_grad_enabled()
+
+        g = gen()
+        assert next(g) is False
+        assert lib.is_grad_enabled() is True  # the caller's mode between resumes
+        assert next(g) is False
+
+
+@pytest.mark.torch
+@pytest.mark.xfail(strict=True, reason="bare decorators: torch accepts @torch.no_grad, "
+                   "@torch.enable_grad and @torch.inference_mode without parentheses "
+                   "(__new__ gets the function and returns cls()(func)); chainrule's no_grad() "
+                   "takes no arguments and inference_mode(func) stores the function as mode")
+def test_bare_decorators():
+    for lib in _both_libs():
+        @lib.no_grad
+        def f(lib=lib):
+            return lib.is_grad_enabled()
+
+        @lib.inference_mode
+        def g(lib=lib):
+            return lib.is_inference_mode_enabled()
+
+        with lib.no_grad():
+            @lib.enable_grad
+            def h(lib=lib):
+                return lib.is_grad_enabled()
+
+            assert h() is True
+        assert f() is False and g() is True
