@@ -226,3 +226,22 @@ def test_bare_decorators():
 
             assert h() is True
         assert f() is False and g() is True
+
+
+@pytest.mark.torch
+@pytest.mark.xfail(strict=True, reason="inference tensors: torch marks tensors made under "
+                   "inference_mode (Tensor.is_inference()), refuses to save them for backward "
+                   "and refuses in-place updates to them outside inference_mode; chainrule's "
+                   "inference_mode is no_grad and Tensor has no is_inference()")
+def test_inference_tensors():
+    for lib in _both_libs():
+        with lib.inference_mode():
+            t = lib.ones(2)
+        assert t.is_inference() and not lib.ones(2).is_inference()
+        w = lib.ones(2, requires_grad=True)
+        (w + t).sum().backward()  # nothing saved: allowed
+        with pytest.raises(RuntimeError, match="Inference tensors cannot be saved for backward"):
+            (w * t).sum().backward()
+        with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside "
+                                               "InferenceMode is not allowed"):
+            t.add_(1)
