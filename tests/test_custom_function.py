@@ -340,3 +340,62 @@ def test_save_for_backward_rejects_non_tensor():
             Bad.apply(lib.tensor([1.0], requires_grad=True))
         kinds.append(str(e.value))
     assert kinds[0] == kinds[1]
+
+
+def _dirty_fn(lib):
+    class Dirty(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    return Dirty
+
+
+def test_mark_dirty_on_non_leaf():
+    res = []
+    for lib in _libs():
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = a * 1
+        c = _dirty_fn(lib).apply(b)
+        c.sum().backward()
+        res.append((a.grad.tolist(), c is b, type(c.grad_fn).__name__, c.tolist()))
+    assert res[0] == res[1]
+
+
+@pytest.mark.xfail(strict=True, reason="Function.apply accepts mark_dirty on a leaf that "
+                   "requires grad; torch raises RuntimeError('a leaf Variable that requires "
+                   "grad has been used in an in-place operation.')")
+def test_mark_dirty_on_leaf_raises():
+    msgs = []
+    for lib in _libs():
+        with pytest.raises(RuntimeError) as e:
+            _dirty_fn(lib).apply(lib.tensor([1.0, 2.0], requires_grad=True))
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1]
+
+
+@pytest.mark.xfail(strict=True, reason="BackwardCFunction.apply turns a non-tensor gradient "
+                   "(a Python number) into an array; torch raises RuntimeError('expected "
+                   "Variable or None (got int)')")
+def test_backward_returning_a_number_raises():
+    msgs = []
+    for lib in _libs():
+        class Bad(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return 5
+
+        with pytest.raises(RuntimeError) as e:
+            Bad.apply(lib.tensor([1.0], requires_grad=True)).sum().backward()
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1]
