@@ -625,3 +625,59 @@ def test_repeated_rows_of_a_large_table(dim):
     w.grad = None
     w.index_select(dim, cr.tensor(idx % 2000)).backward(cr.tensor(g))
     np.testing.assert_allclose(w.grad.numpy(), expected)
+
+
+def _random_key(L, rng, shape):
+    """A random mix of ints, slices, None, Ellipsis, index tensors and masks."""
+    key, d, used_ellipsis = [], 0, False
+    for _ in range(rng.randrange(1, 4)):
+        size = shape[d] if d < len(shape) else 1
+        r = rng.random()
+        if r < 0.2:
+            item = rng.randrange(-size, size)
+        elif r < 0.45:
+            item = slice(rng.choice([None, rng.randrange(-size, size)]),
+                         rng.choice([None, rng.randrange(-size, size + 2)]),
+                         rng.choice([None, 1, 2, 3]))
+        elif r < 0.55:
+            item = None
+        elif r < 0.75:
+            item = _idx(L, [rng.randrange(-size, size) for _ in range(rng.randrange(0, 4))])
+        elif r < 0.85:
+            item = L.tensor([rng.random() < 0.5 for _ in range(size)])
+        else:
+            item = None if used_ellipsis else Ellipsis
+            used_ellipsis = True
+        key.append(item)
+        if item is not None and item is not Ellipsis:
+            d += 1
+    return tuple(key)
+
+
+@pytest.mark.torch
+def test_getitem_random_keys_vs_torch(torch_mod):
+    """Values, gradients, node names and errors for 300 random keys (ints are applied before
+    index tensors, as PyTorch does, so NumPy's int-as-advanced-index rule never leaks)."""
+    import random
+
+    for seed in range(300):
+        outs = []
+        for L in (torch_mod, cr):
+            key = _random_key(L, random.Random(seed), X345.shape)
+            t = L.tensor(X345, requires_grad=True)
+            try:
+                y = t[key]
+            except (IndexError, RuntimeError, ValueError) as e:
+                outs.append((type(e), None, None, None))
+                continue
+            r = np.random.default_rng(1).standard_normal(tuple(y.shape))
+            (y * L.tensor(r)).sum().backward()
+            outs.append((None, y.detach().numpy(), t.grad.numpy(),
+                         y.grad_fn.name().split("::")[-1]))
+        (et, yt, gt, nt), (ec, yc, gc, nc) = outs
+        assert et == ec, (seed, et, ec)
+        if et is None:
+            assert yt.shape == yc.shape, seed
+            np.testing.assert_allclose(yc, yt)
+            np.testing.assert_allclose(gc, gt)
+            assert nc == nt, (seed, nc, nt)

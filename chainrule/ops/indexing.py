@@ -447,14 +447,51 @@ def _simple_tuple(key) -> bool:
     return True
 
 
-def _simple_cls(key):
+def _basic_cls(key, shape):
+    """PyTorch's node for a basic key: the last op that changed something (select, slice,
+    unsqueeze); slices covering a whole dim do nothing, so x[:, :] is an alias."""
+    used = 0
+    for k in key:
+        if k is not None and k is not Ellipsis:
+            used += 1
+    d = 0
     cls = None
     for k in key:
-        if type(k) is int:
+        if k is Ellipsis:
+            d += len(shape) - used
+            continue
+        if k is None:
+            cls = UnsqueezeBackward0
+            continue
+        if type(k) is slice:
+            # PyTorch skips a slice only when it is spelled as the whole dim (a negative
+            # start that happens to reach 0 still counts as a slice)
+            if not ((k.start is None or k.start == 0) and (k.stop is None or k.stop >= shape[d])
+                    and k.step in (None, 1)):
+                cls = SliceBackward0
+        else:
             cls = SelectBackward0
-        elif k.start is not None or k.stop is not None:
-            cls = SliceBackward0
-    return cls or AliasBackward0  # x[:, :] is an alias in PyTorch (a bare x[:] a slice)
+        d += 1
+    return cls or AliasBackward0
+
+
+def _split_key(key):
+    """PyTorch applies ints (selects) before index tensors; NumPy treats an int next to an
+    array as one more advanced index (which can move the result dims). Split such a key
+    into (basic key, advanced key on the resulting view); None when no split is needed."""
+    if not any(type(k) is int for k in key) or any(type(k) is bool for k in key):
+        return None
+    basic, adv = [], []
+    for k in key:
+        if type(k) is int:
+            basic.append(k)
+        elif type(k) is _ndarray:
+            basic.extend([slice(None)] * (k.ndim if k.dtype.kind == "b" else 1))
+            adv.append(k)
+        else:
+            basic.append(k)
+            adv.append(Ellipsis if k is Ellipsis else slice(None))
+    return tuple(basic), tuple(adv)
 
 
 def getitem(input, key):
@@ -465,12 +502,18 @@ def getitem(input, key):
         nkey, adv, cls = (key,), False, SelectBackward0
     elif tk is slice and (key.step is None or type(key.step) is int and key.step > 0):
         nkey, adv = (key,), False
-        cls = SliceBackward0
+        cls = SliceBackward0  # a bare x[a:b] is a slice even when it covers everything
     elif tk is tuple and _simple_tuple(key):
         # x[:, 0], x[1:3, 2]: ints and step-less slices need no normalising
         nkey, adv, cls = key, False, None  # the node class is found only if needed
     else:
         nkey, adv, cls = _norm_key(key)
+        if adv:
+            split = _split_key(nkey)
+            if split is not None:
+                return getitem(getitem(input, split[0]), split[1])
+        elif not (tk is slice or tk is int or key is None or key is Ellipsis):
+            cls = None  # decided from the shape below
     try:
         out = x[nkey]
     except (IndexError, ValueError) as e:
@@ -485,7 +528,7 @@ def getitem(input, key):
                 node = IndexBackward0()
                 node.accumulate = _has_int_array(nkey)
             else:
-                node = (cls or _simple_cls(nkey))()
+                node = (cls or _basic_cls(nkey, x.shape))()
             node.next_functions = (edge(input),)
             node.saved = ()
             node.in_shape = x.shape
@@ -671,6 +714,13 @@ def setitem(input, key, value):
             return
     else:
         nkey, adv, _ = _norm_key(key)
+        split = _split_key(nkey) if adv else None
+        if split is not None:
+            # PyTorch's order: select first (a view), then index_put into that view
+            if input._requires_grad and input.grad_fn is None and grad_state.enabled:
+                raise RuntimeError(_LEAF_MSG)
+            setitem(getitem(input, split[0]), split[1], value)
+            return
     cls = IndexPutBackward0 if adv else CopySlices
     _put_inplace(input, nkey, value, cls)
 
