@@ -681,3 +681,31 @@ def test_getitem_random_keys_vs_torch(torch_mod):
             np.testing.assert_allclose(yc, yt)
             np.testing.assert_allclose(gc, gt)
             assert nc == nt, (seed, nc, nt)
+
+
+@pytest.mark.torch
+def test_setitem_random_keys_vs_torch(torch_mod):
+    """x[key] = v for 150 random keys: values and gradients to x and v match PyTorch."""
+    import random
+
+    for seed in range(150):
+        outs = []
+        for L in (torch_mod, cr):
+            key = _random_key(L, random.Random(seed), X345.shape)
+            key = tuple(_idx(L, np.unique(k.numpy() % 4)[:1]) if hasattr(k, "dtype") and
+                        k.dtype == L.int64 else k for k in key)  # no repeats: order-free
+            t = L.tensor(X345, requires_grad=True)
+            y = t * 1
+            try:
+                shape = tuple(y[key].shape)
+            except (IndexError, RuntimeError, ValueError) as e:
+                outs.append((type(e),))
+                continue
+            v = L.tensor(np.random.default_rng(2).standard_normal(shape), requires_grad=True)
+            y[key] = v * 2
+            r = np.random.default_rng(1).standard_normal(X345.shape)
+            (y * y * L.tensor(r)).sum().backward()
+            outs.append((None, y.detach().numpy(), t.grad.numpy(), v.grad.numpy()))
+        assert outs[0][0] == outs[1][0], seed
+        for a, b in zip(outs[0][1:], outs[1][1:]):
+            np.testing.assert_allclose(b, a)
