@@ -12,7 +12,8 @@ from ._methods.indexing import IndexingMethods
 from ._methods.linalg import LinalgMethods
 from ._methods.reduction import ReductionMethods
 from ._methods.shape import ShapeMethods
-from .autograd.function import array_version, array_versions, bump_version, stamp_versions
+from .autograd.function import (array_version, array_versions, bump_version, inference_arrays,
+                                mark_inference, stamp_versions)
 from .autograd.grad_mode import grad_state
 
 _new = object.__new__
@@ -83,7 +84,10 @@ def _make(data, requires_grad, grad_fn, output_nr=0):
     t.grad_fn = grad_fn
     if output_nr:
         t._output_nr = output_nr
-    if array_versions and grad_fn is not None and output_nr == 0:
+    if grad_fn is None:
+        if grad_state.inference:
+            mark_inference(t._data)
+    elif array_versions and output_nr == 0:
         stamp_versions(grad_fn)  # some array was modified in place: remember versions
     return t
 
@@ -157,6 +161,10 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
         return self
+
+    def is_inference(self) -> bool:
+        """Was this tensor made under ``inference_mode``?"""
+        return bool(inference_arrays) and id(self._data) in inference_arrays
 
     @property
     def is_leaf(self) -> bool:

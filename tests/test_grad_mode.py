@@ -186,11 +186,6 @@ def _both_libs():
 
 
 @pytest.mark.torch
-@pytest.mark.xfail(strict=True, reason="grad_mode._DecoratorContextManager.__call__ wraps a "
-                   "generator function's call only, so its body runs with the caller's mode; "
-                   "torch enters the mode around each resume of the generator and restores the "
-                   "caller's mode between yields (inspect.isgeneratorfunction -> wrap "
-                   "gen.send/throw/close in `with self.clone():`)")
 def test_decorated_generator_runs_in_the_mode():
     for lib in _both_libs():
         @lib.no_grad()
@@ -205,10 +200,6 @@ def test_decorated_generator_runs_in_the_mode():
 
 
 @pytest.mark.torch
-@pytest.mark.xfail(strict=True, reason="bare decorators: torch accepts @torch.no_grad, "
-                   "@torch.enable_grad and @torch.inference_mode without parentheses "
-                   "(__new__ gets the function and returns cls()(func)); chainrule's no_grad() "
-                   "takes no arguments and inference_mode(func) stores the function as mode")
 def test_bare_decorators():
     for lib in _both_libs():
         @lib.no_grad
@@ -229,10 +220,6 @@ def test_bare_decorators():
 
 
 @pytest.mark.torch
-@pytest.mark.xfail(strict=True, reason="inference tensors: torch marks tensors made under "
-                   "inference_mode (Tensor.is_inference()), refuses to save them for backward "
-                   "and refuses in-place updates to them outside inference_mode; chainrule's "
-                   "inference_mode is no_grad and Tensor has no is_inference()")
 def test_inference_tensors():
     for lib in _both_libs():
         with lib.inference_mode():

@@ -49,8 +49,33 @@ def _root(a):
     return a
 
 
+# Arrays of tensors made under inference_mode (by id). While any exist, a marker key keeps
+# ``array_versions`` non-empty so that saving goes through ``stamp_versions``, which
+# refuses them as PyTorch does.
+inference_arrays: dict = {}
+_INFERENCE_MARK = "inference tensors exist"
+
+
+def mark_inference(arr) -> None:
+    key = id(arr)
+    if key not in inference_arrays:
+        inference_arrays[key] = weakref.ref(arr, lambda _, key=key: _forget_inference(key))
+        array_versions[_INFERENCE_MARK] = [None, 0]
+
+
+def _forget_inference(key) -> None:
+    inference_arrays.pop(key, None)
+    if not inference_arrays:
+        array_versions.pop(_INFERENCE_MARK, None)
+
+
 def bump_version(arr) -> int:
     """Record an in-place write into ``arr``'s memory; returns the new version."""
+    if inference_arrays and id(arr) in inference_arrays and not grad_state.inference:
+        raise RuntimeError(
+            "Inplace update to inference tensor outside InferenceMode is not allowed.You can "
+            "make a clone to get a normal tensor before doing inplace update.See "
+            "https://github.com/pytorch/rfcs/pull/17 for more details.")
     root = _root(arr)
     key = id(root)
     entry = array_versions.get(key)
@@ -73,6 +98,10 @@ def stamp_versions(node) -> None:
     versions = None
     for i, a in enumerate(saved):
         if type(a) is np.ndarray:
+            if inference_arrays and id(a) in inference_arrays:
+                raise RuntimeError(
+                    "Inference tensors cannot be saved for backward. To work around you can "
+                    "make a clone to get a normal tensor and use it in autograd.")
             entry = array_versions.get(id(_root(a)))
             if entry is not None:
                 if versions is None:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import functools
+import inspect
+import sys
 import threading
 
 
@@ -29,6 +31,8 @@ class _DecoratorContextManager:
     def __call__(self, func):
         if isinstance(func, type) or not callable(func):
             raise TypeError(f"{type(self).__name__} can only decorate functions, got {func!r}")
+        if inspect.isgeneratorfunction(func):
+            return self._wrap_generator(func)
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
@@ -37,11 +41,47 @@ class _DecoratorContextManager:
 
         return wrapper
 
+    def _wrap_generator(self, func):
+        """The mode holds while the generator runs, not between its yields."""
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            gen = func(*args, **kwargs)
+            try:
+                with self.clone():
+                    value = gen.send(None)
+                while True:
+                    try:
+                        sent = yield value
+                    except GeneratorExit:
+                        with self.clone():
+                            gen.close()
+                        raise
+                    except BaseException:  # noqa: BLE001 - forwarded into the generator
+                        with self.clone():
+                            value = gen.throw(*sys.exc_info())
+                    else:
+                        with self.clone():
+                            value = gen.send(sent)
+            except StopIteration as stop:
+                return stop.value
+
+        return wrapper
+
     def clone(self):
         return type(self)()
 
 
-class no_grad(_DecoratorContextManager):
+class _BareDecoratable(_DecoratorContextManager):
+    """Also usable as a bare decorator: ``@no_grad`` as well as ``@no_grad()``."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_BareDecoratable):
     """Context manager / decorator that disables graph recording.
 
     >>> import chainrule as torch
@@ -61,7 +101,7 @@ class no_grad(_DecoratorContextManager):
         return False
 
 
-class enable_grad(_DecoratorContextManager):
+class enable_grad(_BareDecoratable):
     """Context manager / decorator that enables graph recording (e.g. inside ``no_grad``)."""
 
     def __enter__(self):
@@ -94,6 +134,11 @@ class set_grad_enabled(_DecoratorContextManager):
 
 class inference_mode(_DecoratorContextManager):
     """Like ``no_grad``; tensors made inside are marked as inference tensors."""
+
+    def __new__(cls, mode=True):
+        if callable(mode) and not isinstance(mode, bool):
+            return cls()(mode)  # bare @inference_mode
+        return super().__new__(cls)
 
     def __init__(self, mode: bool = True):
         self.mode = bool(mode)
