@@ -213,3 +213,56 @@ def test_tensor_type_string_matches_torch():
         ours = _tensors(cr, name).type()
         theirs = _tensors(torch, name).type()
         assert ours == theirs.replace("torch.", "chainrule."), name
+
+
+BOOL_ARITH = {
+    "bool - int tensor": lambda L: L.tensor([True]) - L.tensor([1]),
+    "float tensor - bool": lambda L: L.tensor([1.5]) - L.tensor([True]),
+    "bool - 1": lambda L: L.tensor([True]) - 1,
+    "int tensor - True": lambda L: L.tensor([2]) - True,
+    "bool // bool": lambda L: L.tensor([True]) // L.tensor([True]),
+    "bool % bool": lambda L: L.tensor([True]) % L.tensor([True]),
+    "bool ** bool": lambda L: L.tensor([True]) ** L.tensor([True]),
+    "bool ** 2": lambda L: L.tensor([True]) ** 2,
+}
+
+
+BOOL_ARITH_OK = {
+    "bool - bool": lambda L: L.tensor([True]) - L.tensor([False]),
+    "bool + bool": lambda L: L.tensor([True]) + L.tensor([False]),
+    "bool * 2.5": lambda L: L.tensor([True]) * 2.5,
+    "bool / bool": lambda L: L.tensor([True]) / L.tensor([True]),
+    "~bool": lambda L: ~L.tensor([True, False]),
+}
+
+
+def _compare_result_or_error(f):
+    import torch
+
+    try:
+        theirs = f(torch)
+    except Exception as e:  # noqa: BLE001 - the type and message are compared below
+        with pytest.raises(type(e)) as ours:
+            f(cr)
+        assert str(ours.value) == str(e)
+        return
+    ours = f(cr)
+    assert ours.dtype.name == _name(theirs.dtype)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", list(BOOL_ARITH_OK))
+def test_bool_arithmetic_that_works(name):
+    _compare_result_or_error(BOOL_ARITH_OK[name])
+
+
+@pytest.mark.torch
+@pytest.mark.xfail(strict=False, reason="ops/elementwise.py: subtraction with any bool operand "
+                   "must raise torch's RuntimeError ('Subtraction, the `-` operator, with a bool "
+                   "tensor is not supported...'); //, % and ** on two bools raise "
+                   "NotImplementedError in torch (chainrule returns int8); bool ** 2 is int64 "
+                   "in torch (chainrule: bool)")
+@pytest.mark.parametrize("name", list(BOOL_ARITH))
+def test_bool_arithmetic_matches_torch(name):
+    _compare_result_or_error(BOOL_ARITH[name])
