@@ -278,6 +278,9 @@ def _add_at(z: np.ndarray, key, g) -> None:
     if z.dtype.kind != "f" or not z.flags.c_contiguous:
         np.add.at(z, key, g)
         return
+    if any(k is Ellipsis for k in key) and not any(k is None for k in key):
+        i = next(j for j, k in enumerate(key) if k is Ellipsis)
+        key = key[:i] + (slice(None),) * (z.ndim - len(key) + 1) + key[i + 1:]
     d = _single_array_dim(key, z.ndim)
     if d is not None:  # x[idx], x[:, idx] (embedding lookups, index_select): whole slices
         idx = key[d]
