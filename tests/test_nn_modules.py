@@ -229,6 +229,7 @@ CASES = [
                                                    batch_first=True), [(_r(2, 5, 3), True)]),
     ("LSTM-proj", lambda nn, T: nn.LSTM(3, 5, proj_size=2), [(_r(4, 2, 3), True)]),
     ("LSTM-unbatched", lambda nn, T: nn.LSTM(3, 4, bias=False), [(_r(5, 3), True)]),
+    ("LSTM-dropout-1", lambda nn, T: nn.LSTM(3, 4, 2, dropout=1.0), [(_r(4, 2, 3), True)]),
     ("GRU", lambda nn, T: nn.GRU(3, 4), [(_r(5, 2, 3), True)]),
     ("GRU-2layer-bidir", lambda nn, T: nn.GRU(3, 4, 2, bidirectional=True),
      [(_r(4, 2, 3), True), (_r(4, 2, 4), True)]),
