@@ -94,10 +94,6 @@ def _scatter_rows(g2: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
     return out.reshape(b, n).astype(g2.dtype, copy=False)
 
 
-def _take_along(x: np.ndarray, axis: int, idx: np.ndarray) -> np.ndarray:
-    return np.take(x, idx, axis=axis)
-
-
 def _take_adjoint(g: np.ndarray, axis: int, idx: np.ndarray, n: int) -> np.ndarray:
     """Adjoint of ``np.take(x, idx, axis)`` where x has length n on ``axis`` (idx 1-D)."""
     gm = np.moveaxis(g, axis, -1)
