@@ -285,3 +285,25 @@ def test_deepcopy_of_non_leaf():
     import copy
 
     _same_error(lambda L: copy.deepcopy(L.tensor([1.0], requires_grad=True) * 2), rename=False)
+
+
+@pytest.mark.xfail(strict=True, reason="autograd.grad(out, []) returns (); torch raises "
+                   "RuntimeError('`inputs` argument to `grad()` cannot be empty.') "
+                   "(autograd/__init__.py grad)")
+def test_grad_with_no_inputs():
+    def f(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        L.autograd.grad((x * 2).sum(), [])
+
+    _same_error(f)
+
+
+def test_grad_outputs_of_another_dtype_give_input_dtype():
+    import torch
+
+    res = []
+    for L in (cr, torch):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        (g,) = L.autograd.grad(x * 2, x, L.ones(2, dtype=L.float64))
+        res.append(repr(g.dtype).split(".")[1])
+    assert res[0] == res[1]
