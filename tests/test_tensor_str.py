@@ -237,3 +237,17 @@ def test_docstring_examples_run(module):
 
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_parameter_and_grad_reprs_match_torch():
+    import torch
+
+    arr = np.array([[0.5, -1.0], [2.0, 3.25]], dtype=np.float32)
+    ours = cr.nn.Parameter(cr.tensor(arr))
+    theirs = torch.nn.Parameter(torch.tensor(arr))
+    assert repr(ours) == repr(theirs)
+    (ours * ours).sum().backward()
+    (theirs * theirs).sum().backward()
+    assert repr(ours.grad) == repr(theirs.grad)
+    frozen = cr.nn.Parameter(cr.tensor(arr), requires_grad=False)
+    assert repr(frozen) == repr(torch.nn.Parameter(torch.tensor(arr), requires_grad=False))
