@@ -591,7 +591,12 @@ def _log_softmax_np(xd, d, with_probs=False):
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    """exp(x) / sum(exp(x), dim), computed without overflow."""
+    """exp(x) / sum(exp(x), dim), computed without overflow.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.softmax(torch.tensor([0.0, 0.0]), dim=0)
+    tensor([0.5000, 0.5000])
+    """
     x, xd, d = _softmax_prep(input, dim, dtype, "softmax")
     if xd.ndim == 0:
         out = np.ones_like(xd)
@@ -603,7 +608,12 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    """x - logsumexp(x, dim), finite even for logits of +-1000."""
+    """x - logsumexp(x, dim), finite even for logits of +-1000.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.log_softmax(torch.tensor([1000.0, -1000.0]), dim=0)
+    tensor([    0., -2000.])
+    """
     x, xd, d = _softmax_prep(input, dim, dtype, "log_softmax")
     out = _log_softmax_np(xd, d)
     return _node(LogSoftmaxBackward0, (x,), out, (out,), dim=d)
@@ -777,7 +787,13 @@ def _masked(input, mask_shape, p, inplace):
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
-    """Zero each element with probability p (training), scaling the rest by 1 / (1 - p)."""
+    """Zero each element with probability p (training), scaling the rest by 1 / (1 - p).
+
+    >>> import chainrule as torch
+    >>> x = torch.ones(4)
+    >>> torch.nn.functional.dropout(x, 0.5, training=False) is x
+    True
+    """
     _check_p(p)
     if not training or p == 0.0:
         return input
@@ -899,7 +915,13 @@ def _type_name(a: np.ndarray) -> str:
 
 
 def one_hot(tensor, num_classes=-1):
-    """(..., ) int64 class indices -> (..., num_classes) int64 one-hot rows."""
+    """(..., ) int64 class indices -> (..., num_classes) int64 one-hot rows.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.one_hot(torch.tensor([0, 2]), 3)
+    tensor([[1, 0, 0],
+            [0, 0, 1]])
+    """
     idx = tensor._data
     if idx.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
@@ -1013,7 +1035,12 @@ def _size_repr(shape) -> str:
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """mean((x - t)^2)."""
+    """mean((x - t)^2).
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.mse_loss(torch.tensor([1.0, 3.0]), torch.tensor([0.0, 0.0]))
+    tensor(5.)
+    """
     reduction = _reduction_arg(reduction, size_average, reduce)
 
     def grads(x, t, nx, nt):
@@ -1732,7 +1759,12 @@ def _normed(node_cls, input, weight, bias, view, axes, wshape, eps):
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Normalize over the trailing ``normalized_shape`` dims, then scale and shift."""
+    """Normalize over the trailing ``normalized_shape`` dims, then scale and shift.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.layer_norm(torch.tensor([[1.0, 3.0]]), (2,))
+    tensor([[-1.0000,  1.0000]])
+    """
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     ns_ = tuple(normalized_shape)

@@ -687,7 +687,14 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Max over sliding windows of (N, C, H, W) inputs; ``return_indices`` gives the flat
-    position of each maximum in its H*W plane."""
+    position of each maximum in its H*W plane.
+
+    >>> import chainrule as torch
+    >>> x = torch.arange(16.0).reshape(1, 1, 4, 4)
+    >>> torch.nn.functional.max_pool2d(x, 2)
+    tensor([[[[ 5.,  7.],
+              [13., 15.]]]])
+    """
     return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode,
                      return_indices, "max_pool2d")
 
@@ -1070,7 +1077,12 @@ def _pad_index(n, before, after, mode):
 
 
 def pad(input, pad, mode="constant", value=None):
-    """Pad the last len(pad) // 2 dims: pad = (left_last, right_last, left_prev, ...)."""
+    """Pad the last len(pad) // 2 dims: pad = (left_last, right_last, left_prev, ...).
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.pad(torch.tensor([[1.0, 2.0]]), (1, 1), mode="replicate")
+    tensor([[1., 1., 2., 2.]])
+    """
     x = input._data
     pad = tuple(int(v) for v in pad)
     if len(pad) % 2:
@@ -1150,7 +1162,12 @@ def _linear_matrix(n_in, n_out, scale, align_corners, dtype):
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Resize the spatial dims: 'nearest', 'nearest-exact', 'linear' (3-D), 'bilinear' (4-D)."""
+    """Resize the spatial dims: 'nearest', 'nearest-exact', 'linear' (3-D), 'bilinear' (4-D).
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.interpolate(torch.tensor([[[1.0, 2.0]]]), scale_factor=2)
+    tensor([[[1., 1., 2., 2.]]])
+    """
     x = input._data
     nd = x.ndim - 2
     if nd not in (1, 2):
