@@ -652,16 +652,37 @@ def _put_inplace(t, nkey, value, node_cls, accumulate=False):
     record = grad_state.enabled and t._data.dtype.kind in "fc" and (
         t._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     if record:
-        if t._base is not None:
-            _check_view_of_leaf(t)
-        inplace(t, _put_op, nkey, value, node_cls, accumulate)
-        if t._base is not None:
-            propagate_to_base(t)
-        return t
+        return _view_aware(t, _put_op, nkey, value, node_cls, accumulate)
     _check_inplace(t)
     _assign(t._data, nkey, _value_array(value, t._data.dtype), accumulate)
     t._bump()
     return t
+
+
+def _view_aware(t, op, *args, **kwargs):
+    """Run ``inplace``; if ``t`` is a view, make sure its bases get the new history.
+
+    ``inplace`` rebases the bases itself when one of them is already part of a graph; the
+    case left here is a base outside any graph written with a value that requires grad
+    (``z = zeros(3); z[1:][0] = w``), which turns the base into a graph tensor.
+    """
+    if t._base is None:
+        return inplace(t, op, *args, **kwargs)
+    _check_view_of_leaf(t)
+    handled = _bases_in_graph(t)
+    inplace(t, op, *args, **kwargs)
+    if not handled:
+        propagate_to_base(t)
+    return t
+
+
+def _bases_in_graph(t) -> bool:
+    b = t._base
+    while b is not None:
+        if b._requires_grad:
+            return True
+        b = b._base
+    return False
 
 
 def _check_view_of_leaf(t):
@@ -1856,11 +1877,7 @@ def _inplace(t, op, *args, **kwargs):
     """``inplace`` from tensor.py, plus PyTorch's view semantics: a base sees the new history."""
     if t._base is None or not grad_state.enabled:
         return inplace(t, op, *args, **kwargs)
-    if t._requires_grad or any(getattr(a, "_requires_grad", False) for a in args):
-        _check_view_of_leaf(t)
-    inplace(t, op, *args, **kwargs)
-    propagate_to_base(t)
-    return t
+    return _view_aware(t, op, *args, **kwargs)
 
 
 def scatter_(input, dim, index, src=None, value=None, *, reduce=None):
