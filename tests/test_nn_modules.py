@@ -963,7 +963,8 @@ def test_full_backward_hooks_match_torch():
     "chainrule.nn.modules.sparse", "chainrule.nn.modules.rnn",
     "chainrule.nn.modules.transformer", "chainrule.nn.init", "chainrule.nn.parameter",
     "chainrule.nn.utils.clip_grad", "chainrule.nn.utils.convert_parameters",
-    "chainrule.nn.utils.rnn", "chainrule.optim.optimizer", "chainrule.optim.lr_scheduler",
+    "chainrule.nn.utils.rnn", "chainrule.nn.utils.weight_norm",
+    "chainrule.optim.optimizer", "chainrule.optim.lr_scheduler",
     "chainrule.optim.lbfgs", "chainrule.optim.swa_utils",
     "chainrule.utils.data", "chainrule.serialization"])
 def test_docstring_examples_run(modname):
@@ -1050,3 +1051,35 @@ def test_same_training_script_matches_torch(tmp_path):
     assert list(c_state) == list(t_state)
     for k in t_state:
         np.testing.assert_allclose(c_state[k], t_state[k], rtol=1e-7, atol=1e-9, err_msg=k)
+
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+@pytest.mark.parametrize("make,dim,shape", [
+    (lambda nn: nn.Linear(3, 2), 0, (4, 3)), (lambda nn: nn.Linear(3, 2), 1, (4, 3)),
+    (lambda nn: nn.Conv1d(2, 3, 2), None, (2, 2, 5)), (lambda nn: nn.Conv1d(2, 3, 2), 2, (1, 2, 4))])
+def test_weight_norm_matches_torch(make, dim, shape):
+    import torch
+
+    tm = torch.nn.utils.weight_norm(make(torch.nn).double(), dim=dim)
+    cm = cnn.utils.weight_norm(make(cnn).double(), dim=dim)
+    assert list(cm.state_dict()) == list(tm.state_dict())
+    cm.load_state_dict({k: cr.tensor(v.numpy()) for k, v in tm.state_dict().items()})
+    x = RNG.standard_normal(shape)
+    tx, cx = torch.tensor(x, requires_grad=True), cr.tensor(x, requires_grad=True)
+    tm(tx).pow(2).sum().backward()
+    cm(cx).pow(2).sum().backward()
+    np.testing.assert_allclose(cx.grad.numpy(), tx.grad.numpy(), rtol=1e-9)
+    for k in ("weight_g", "weight_v"):
+        np.testing.assert_allclose(getattr(cm, k).grad.numpy(), getattr(tm, k).grad.numpy(),
+                                   rtol=1e-9, err_msg=k)
+    with pytest.raises(RuntimeError, match="Cannot register two weight_norm hooks"):
+        cnn.utils.weight_norm(cm, dim=dim)
+    torch.nn.utils.remove_weight_norm(tm)
+    cnn.utils.remove_weight_norm(cm)
+    assert list(cm.state_dict()) == list(tm.state_dict())
+    np.testing.assert_allclose(cm.weight.detach().numpy(), tm.weight.detach().numpy(),
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match="weight_norm of 'weight' not found"):
+        cnn.utils.remove_weight_norm(cm)
