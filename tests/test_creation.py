@@ -69,6 +69,11 @@ DETERMINISTIC = {
     "as_tensor ndarray": lambda L: L.as_tensor(np.arange(3.0)),
     "as_tensor dtype": lambda L: L.as_tensor(np.arange(3), dtype=L.float32),
     "from_numpy": lambda L: L.from_numpy(np.arange(6, dtype=np.int16).reshape(2, 3)),
+    "frombuffer": lambda L: L.frombuffer(bytearray(b"\x00\x00\x80?\x00\x00\x00@"),
+                                         dtype=L.float32),
+    "frombuffer count offset": lambda L: L.frombuffer(bytearray(range(16)), dtype=L.int16,
+                                                      count=3, offset=2),
+    "empty_strided shape": lambda L: L.zeros_like(L.empty_strided((2, 3), (1, 2))),
     "scalar_tensor": lambda L: L.scalar_tensor(3),
     "scalar_tensor dtype": lambda L: L.scalar_tensor(3, dtype=L.int64),
     "zeros": lambda L: L.zeros(2, 3),
@@ -288,6 +293,7 @@ ERRORS = {
     "from_numpy not array": lambda L: L.from_numpy([1, 2]),
     "multinomial zero sum": lambda L: L.multinomial(L.tensor([0.0, 0.0]), 1),
     "int64 overflow": lambda L: L.tensor([1, 2**64]),
+    "frombuffer too short": lambda L: L.frombuffer(bytearray(8), dtype=L.float32, count=3),
     "int64 overflow 0-d": lambda L: L.tensor(2**63),
     "float too big for int64": lambda L: L.tensor([2.0**70], dtype=L.int64),
     "nan into int64": lambda L: L.tensor([float("nan")], dtype=L.int64),
@@ -364,3 +370,14 @@ def test_tensor_inference_fuzz_matches_torch():
         ours, theirs = cr.tensor(data), torch.tensor(data)
         assert ours.dtype.name == _name(theirs.dtype), data
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_empty_strided_and_frombuffer_memory():
+    import torch
+
+    for L in (cr, torch):
+        assert L.empty_strided((2, 3), (1, 2)).stride() == (1, 2)
+        buf = bytearray(8)
+        t = L.frombuffer(buf, dtype=L.float32)
+        buf[0:4] = bytes(bytearray(b"\x00\x00\x80?"))
+        assert t.tolist() == [1.0, 0.0]

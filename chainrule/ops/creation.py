@@ -13,7 +13,7 @@ from ..tensor import Tensor, _make
 
 # -- random state -----------------------------------------------------------------
 
-__all__ = ['Generator', 'arange', 'as_tensor', 'asarray', 'bernoulli', 'default_generator', 'empty', 'empty_like', 'eye', 'from_numpy', 'full', 'full_like', 'get_rng_state', 'initial_seed', 'linspace', 'logspace', 'manual_seed', 'multinomial', 'normal', 'ones', 'ones_like', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'scalar_tensor', 'seed', 'set_rng_state', 'tensor', 'zeros', 'zeros_like']  # extend as ops are added
+__all__ = ['Generator', 'arange', 'as_tensor', 'asarray', 'bernoulli', 'default_generator', 'empty', 'empty_like', 'empty_strided', 'eye', 'from_numpy', 'frombuffer', 'full', 'full_like', 'get_rng_state', 'initial_seed', 'linspace', 'logspace', 'manual_seed', 'multinomial', 'normal', 'ones', 'ones_like', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'scalar_tensor', 'seed', 'set_rng_state', 'tensor', 'zeros', 'zeros_like']  # extend as ops are added
 
 _NEW_GENERATOR_SEED = 67280421310721  # what torch.Generator() starts from
 
@@ -433,6 +433,45 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
     """An uninitialised tensor (chainrule fills it with zeros)."""
     return _filled(_shape_arg(size, kwargs.get("size"), "empty"), 0, dtype, requires_grad,
                    out=out)
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False) -> Tensor:
+    """An uninitialised (here: zero) tensor of ``size`` laid out with ``stride`` (in elements).
+
+    >>> import chainrule as torch
+    >>> torch.empty_strided((2, 3), (1, 2)).stride()
+    (1, 2)
+    """
+    shape, stride = _size(tuple(size), "empty_strided"), tuple(int(s) for s in stride)
+    if len(stride) != len(shape):
+        raise RuntimeError("mismatch in length of strides and shape")
+    d = _float_dtype(None) if dtype is None else _dtype.to_np(dtype)
+    n = 1 + sum((s - 1) * st for s, st in zip(shape, stride)) if all(shape) else 0
+    buf = np.zeros(max(n, 0), d)
+    arr = np.lib.stride_tricks.as_strided(buf, shape, tuple(st * d.itemsize for st in stride))
+    return _leaf(arr, requires_grad)
+
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False) -> Tensor:
+    """A 1-D tensor sharing memory with a Python buffer (``bytearray``, ``array.array``, ...).
+
+    >>> import chainrule as torch, array
+    >>> torch.frombuffer(array.array("f", [1.0, 2.0]), dtype=torch.float32)
+    tensor([1., 2.])
+    """
+    d = _dtype.to_np(dtype)
+    length = memoryview(buffer).nbytes
+    if count == -1:
+        if (length - offset) % d.itemsize:
+            raise ValueError(f"buffer length ({length - offset} bytes) after offset ({offset} "
+                             f"bytes) must be a multiple of element size ({d.itemsize})")
+        count = (length - offset) // d.itemsize
+    elif count * d.itemsize > length - offset:
+        raise ValueError(f"requested buffer length ({count} * {d.itemsize} bytes) after offset "
+                         f"({offset} bytes) must not be greater than actual buffer length "
+                         f"({length} bytes)")
+    return _leaf(np.frombuffer(buffer, dtype=d, count=count, offset=offset), requires_grad)
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
