@@ -1058,7 +1058,8 @@ def test_same_training_script_matches_torch(tmp_path):
 @pytest.mark.filterwarnings("ignore::FutureWarning")
 @pytest.mark.parametrize("make,dim,shape", [
     (lambda nn: nn.Linear(3, 2), 0, (4, 3)), (lambda nn: nn.Linear(3, 2), 1, (4, 3)),
-    (lambda nn: nn.Conv1d(2, 3, 2), None, (2, 2, 5)), (lambda nn: nn.Conv1d(2, 3, 2), 2, (1, 2, 4))])
+    (lambda nn: nn.Conv1d(2, 3, 2), None, (2, 2, 5)),
+    (lambda nn: nn.Conv1d(2, 3, 2), 2, (1, 2, 4))])
 def test_weight_norm_matches_torch(make, dim, shape):
     import torch
 
