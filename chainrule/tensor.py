@@ -767,6 +767,13 @@ def inplace(t: Tensor, op, *args, **kwargs) -> Tensor:
 
 def _base_in_graph(t: Tensor) -> bool:
     """Is ``t`` a view (from basic indexing) of a tensor whose history matters?"""
+    multi = t.__dict__.get("_multi_view") if t._base is None else None
+    if multi is not None and t._requires_grad:
+        raise RuntimeError(
+            f"Output {t._output_nr} of {multi} is a view and is being modified inplace. This "
+            "view is the output of a function that returns multiple views. Such functions do "
+            "not allow the output views to be modified inplace. You should replace the inplace "
+            "operation by an out-of-place one.")
     base = t._base
     while base is not None:
         if base._requires_grad:
@@ -787,15 +794,20 @@ def _rebase_bases(view: Tensor) -> None:
     while True:
         base = t._base
         key = t.__dict__.get("_view_key")
-        if base is None or key is None:
+        view_fn = t.__dict__.get("_view_fn")
+        if base is None or (key is None and view_fn is None):
             return
-        node = _idx.CopySlices()
+        if key is not None:  # basic indexing
+            node = _idx.CopySlices()
+            node.key = key
+            node.v_shape = t._data.shape
+            node.accumulate = False
+        else:  # reshape, transpose, ...: flat positions of the view in the base
+            node = _shp.CopySlices()
+            node.sel = view_fn(np.arange(base._data.size).reshape(base._data.shape))
         node.next_functions = (edge(base) if base._requires_grad else NO_EDGE,
                                edge(t) if t._requires_grad else NO_EDGE)
         node.saved = ()
-        node.key = key
-        node.v_shape = t._data.shape
-        node.accumulate = False
         base.grad_fn = node
         base._requires_grad = True
         if "_output_nr" in base.__dict__:

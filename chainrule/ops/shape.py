@@ -78,6 +78,7 @@ def reshape(input, *shape):
     res = unary(ViewBackward0, input, x.reshape(shape), ())
     if res.grad_fn is not None:
         res.grad_fn.in_shape = x.shape
+        _as_view(res, input, lambda a: a.reshape(shape))
     return res
 
 
@@ -117,6 +118,7 @@ def transpose(input, dim0, dim1):
     res = unary(TransposeBackward0, input, x.swapaxes(d0, d1), ())
     if res.grad_fn is not None:
         res.grad_fn.dims = (d0, d1)
+        _as_view(res, input, lambda a: a.swapaxes(d0, d1))
     return res
 
 
@@ -137,7 +139,7 @@ def t(input):
     x = input._data
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return unary(TBackward0, input, x.T, ())
+    return _as_view(unary(TBackward0, input, x.T, ()), input, lambda a: a.T)
 
 
 class PermuteBackward0(Node):
@@ -166,6 +168,7 @@ def permute(input, *dims):
     res = unary(PermuteBackward0, input, x.transpose(dims), ())
     if res.grad_fn is not None:
         res.grad_fn.inverse = tuple(np.argsort(dims))
+        _as_view(res, input, lambda a: a.transpose(dims))
     return res
 
 
@@ -239,6 +242,7 @@ def squeeze(input, dim=None):
     res = unary(cls, input, x.reshape(shape), ())
     if res.grad_fn is not None:
         res.grad_fn.in_shape = x.shape
+        _as_view(res, input, lambda a: a.reshape(shape))
     return res
 
 
@@ -248,6 +252,7 @@ def unsqueeze(input, dim):
     res = unary(UnsqueezeBackward0, input, np.expand_dims(x, d), ())
     if res.grad_fn is not None:
         res.grad_fn.in_shape = x.shape
+        _as_view(res, input, lambda a: np.expand_dims(a, d))
     return res
 
 
@@ -315,6 +320,45 @@ def _as_list(grads):
     return grads if type(grads) is list else [grads]
 
 
+class CopySlices(Node):
+    """base_new = base_old with view_fn(base_old) replaced by v (an in-place write into a
+    view made by reshape/transpose/...):  d base_old = g zeroed where the view covers,
+    dv = g at the view's positions. ``sel`` holds, shaped like the view, the flat indices
+    of the base elements the view covers, so one formula serves every kind of view."""
+
+    __slots__ = ("sel",)
+    saved_spec = ()
+
+    def backward(self, g):
+        fx, fv = self.next_functions
+        flat = self.sel.reshape(-1)
+        gx = gv = None
+        if _isarr(g):
+            if fx[0] is not None:
+                gx = np.array(g)
+                gx.reshape(-1)[flat] = 0
+            if fv[0] is not None:
+                gv = g.reshape(-1)[self.sel]
+        else:
+            if fx[0] is not None:
+                mask = np.ones(g.shape, g._data.dtype)
+                mask.reshape(-1)[flat] = 0
+                gx = g * _make(mask, False, None)
+            if fv[0] is not None:
+                gv = g.reshape(-1)[_make(self.sel, False, None)]
+        return gx, gv
+
+
+def _as_view(res, input, view_fn):
+    """Mark ``res`` as a view of ``input`` when it shares memory and is in a graph, so that
+    an in-place write into it also rebases ``input``'s history (PyTorch's view semantics)."""
+    if res.grad_fn is not None and np.may_share_memory(res._data, input._data):
+        d = res.__dict__
+        d["_base"] = input
+        d["_view_fn"] = view_fn
+    return res
+
+
 def _multi_out(node_cls, input, datas):
     """Outputs ``datas`` of one multi-output ``node_cls`` node (if a gradient is wanted)."""
     if input._requires_grad and grad_state.enabled and input._data.dtype.kind in "fc":
@@ -322,7 +366,10 @@ def _multi_out(node_cls, input, datas):
         node.next_functions = (edge(input),)
         node.saved = ()
         node.num_outputs = len(datas)
-        return node, tuple(_make(d, True, node, output_nr=i) for i, d in enumerate(datas))
+        outs = tuple(_make(d, True, node, output_nr=i) for i, d in enumerate(datas))
+        for o in outs:  # PyTorch refuses in-place writes into these views
+            o.__dict__["_multi_view"] = node_cls.__name__.replace("WithSizes", "")[:-9]
+        return node, outs
     return None, tuple(_make(d, False, None) for d in datas)
 
 
@@ -950,10 +997,11 @@ def narrow(input, dim, start, length):
         raise RuntimeError("narrow(): length must be non-negative.")
     if start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
-    res = unary(SliceBackward0, input, x[(slice(None),) * d + (slice(start, start + length),)],
-                ())
+    key = (slice(None),) * d + (slice(start, start + length),)
+    res = unary(SliceBackward0, input, x[key], ())
     if res.grad_fn is not None:
         res.grad_fn.dim, res.grad_fn.start, res.grad_fn.in_shape = d, start, x.shape
+        _as_view(res, input, lambda a: a[key])
     return res
 
 
