@@ -113,3 +113,19 @@ def test_unsupported_objects_and_foreign_files_are_rejected():
     buf.seek(0)
     with pytest.raises(RuntimeError, match="not a chainrule checkpoint"):
         load(buf)
+
+
+def test_modules_and_optimizers_pickle():
+    import pickle
+
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    opt = optim.Adam(model.parameters(), lr=0.1)
+    for p in model.parameters():
+        p.grad = cr.ones_like(p)
+    opt.step()
+    model2, opt2 = pickle.loads(pickle.dumps((model, opt)))
+    assert isinstance(model2[0].weight, nn.Parameter) and model2[0].weight.requires_grad
+    for (k, a), (_, b) in zip(model.state_dict().items(), model2.state_dict().items()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
+    opt2.step()  # the unpickled optimizer still works
+    assert len(opt2.state) == 4
