@@ -1031,11 +1031,11 @@ def _src_slice(idx_shape, src_shape):
 class GatherBackward0(Node):
     """out = x.gather(dim, idx):  dx = zeros.scatter_add(dim, idx, g)"""
 
-    __slots__ = ("in_shape", "key")
+    __slots__ = ("in_shape", "key", "accumulate")
     saved_spec = ()
 
     def backward(self, g):
-        return (_embed(g, self.in_shape, self.key, True),)
+        return (_embed(g, self.in_shape, self.key, self.accumulate),)
 
 
 def gather(input, dim, index, *, sparse_grad=False):
@@ -1057,7 +1057,10 @@ def gather(input, dim, index, *, sparse_grad=False):
         out = x[key]
     res = _record(GatherBackward0, out, (input,))
     if res.grad_fn is not None:
-        res.grad_fn.in_shape, res.grad_fn.key = x.shape, key
+        n = res.grad_fn
+        n.in_shape, n.key = x.shape, key
+        # one index per slice along dim (cross-entropy's pick): no repeats, a plain write
+        n.accumulate = not (x.ndim and idx.ndim == x.ndim and idx.shape[d] <= 1)
     return res
 
 
