@@ -964,6 +964,7 @@ def test_full_backward_hooks_match_torch():
     "chainrule.nn.modules.transformer", "chainrule.nn.init", "chainrule.nn.parameter",
     "chainrule.nn.utils.clip_grad", "chainrule.nn.utils.convert_parameters",
     "chainrule.nn.utils.rnn", "chainrule.nn.utils.weight_norm",
+    "chainrule.nn.utils.spectral_norm",
     "chainrule.optim.optimizer", "chainrule.optim.lr_scheduler",
     "chainrule.optim.lbfgs", "chainrule.optim.swa_utils",
     "chainrule.utils.data", "chainrule.serialization"])
@@ -1084,3 +1085,39 @@ def test_weight_norm_matches_torch(make, dim, shape):
                                rtol=1e-12)
     with pytest.raises(ValueError, match="weight_norm of 'weight' not found"):
         cnn.utils.remove_weight_norm(cm)
+
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("make,kw,shape", [
+    (lambda nn: nn.Linear(4, 3), {}, (2, 4)),
+    (lambda nn: nn.Conv2d(2, 3, 2), dict(n_power_iterations=3), (1, 2, 4, 4)),
+    (lambda nn: nn.ConvTranspose1d(3, 2, 2), {}, (2, 3, 4))])
+def test_spectral_norm_matches_torch(make, kw, shape):
+    import torch
+
+    tm = torch.nn.utils.spectral_norm(make(torch.nn).double(), **kw)
+    cm = cnn.utils.spectral_norm(make(cnn).double(), **kw)
+    assert sorted(cm.state_dict()) == sorted(tm.state_dict())
+    cm.load_state_dict({k: cr.tensor(v.numpy()) for k, v in tm.state_dict().items()})
+    for step in range(3):
+        if step == 2:
+            tm.eval()
+            cm.eval()
+        x = RNG.standard_normal(shape)
+        tx, cx = torch.tensor(x, requires_grad=True), cr.tensor(x, requires_grad=True)
+        to, co = tm(tx), cm(cx)
+        np.testing.assert_allclose(co.detach().numpy(), to.detach().numpy(), rtol=1e-9)
+        to.pow(2).sum().backward()
+        co.pow(2).sum().backward()
+        np.testing.assert_allclose(cx.grad.numpy(), tx.grad.numpy(), rtol=1e-9)
+        np.testing.assert_allclose(cm.weight_orig.grad.numpy(), tm.weight_orig.grad.numpy(),
+                                   rtol=1e-8, atol=1e-12)
+        for k in ("weight_u", "weight_v"):
+            np.testing.assert_allclose(getattr(cm, k).numpy(), getattr(tm, k).numpy(),
+                                       rtol=1e-10, err_msg=k)
+    torch.nn.utils.remove_spectral_norm(tm)
+    cnn.utils.remove_spectral_norm(cm)
+    assert sorted(cm.state_dict()) == sorted(tm.state_dict())
+    np.testing.assert_allclose(cm.weight.detach().numpy(), tm.weight.detach().numpy(),
+                               rtol=1e-10)
