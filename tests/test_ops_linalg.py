@@ -627,3 +627,15 @@ def test_vander_values_vs_torch(torch_mod):
                                    torch_mod.vander(torch_mod.tensor(x), **kw).numpy())
     np.testing.assert_allclose(cr.linalg.vander(cr.tensor(x)).numpy(),
                                torch_mod.linalg.vander(torch_mod.tensor(x)).numpy())
+
+
+@pytest.mark.torch
+def test_lowrank_matches_torch_on_exactly_low_rank(torch_mod):
+    a = rn(6, 2) @ rn(2, 5)  # rank 2: the randomized torch result is exact too
+    for fn in ("svd_lowrank", "pca_lowrank"):
+        cu, cs, cv = getattr(cr, fn)(cr.tensor(a), q=2)
+        tu, ts, tv = getattr(torch_mod, fn)(torch_mod.tensor(a), q=2)
+        np.testing.assert_allclose(cs.numpy(), ts.numpy(), rtol=1e-8)
+        np.testing.assert_allclose((cu.numpy() * cs.numpy()) @ cv.numpy().T,
+                                   (tu.numpy() * ts.numpy()) @ tv.numpy().T, atol=1e-8)
+    check_grad(lambda x: cr.svd_lowrank(x, q=2)[1], rn(5, 4))

@@ -61,10 +61,12 @@ __all__ = [
     'mv',
     'nuclear_norm',
     'outer',
+    'pca_lowrank',
     'pinverse',
     'qr',
     'slogdet',
     'svd',
+    'svd_lowrank',
     'tensordot',
     'trace',
     'triangular_solve',
@@ -2431,3 +2433,22 @@ def nuclear_norm(input, dim=None, keepdim=False, *, out=None, dtype=None):
 
 def frobenius_norm(input, dim=None, keepdim=False, *, out=None, dtype=None):
     return linalg_vector_norm(input, 2, (-2, -1) if dim is None else dim, keepdim)
+
+
+def svd_lowrank(A, q=6, niter=2, M=None):
+    """The ``q`` leading singular triplets (U, S, V) of ``A - M``; computed exactly here (the
+    randomized iterations of PyTorch are not needed on the CPU at these sizes)."""
+    a = A if M is None else A - M
+    m, n = a._data.shape[-2:]
+    q = min(int(q), m, n)
+    u, s, vh = linalg_svd(a, full_matrices=False)
+    return u[..., :, :q], s[..., :q], _mH(vh[..., :q, :])
+
+
+def pca_lowrank(A, q=None, center=True, niter=2):
+    """Principal directions of the rows of ``A`` (centered by column means): (U, S, V)."""
+    m, n = A._data.shape[-2:]
+    q = min(6, m, n) if q is None else q
+    if center:
+        A = A - A.mean(-2, keepdim=True)
+    return svd_lowrank(A, q, niter)
