@@ -964,7 +964,8 @@ def test_full_backward_hooks_match_torch():
     "chainrule.nn.modules.transformer", "chainrule.nn.init", "chainrule.nn.parameter",
     "chainrule.nn.utils.clip_grad", "chainrule.nn.utils.convert_parameters",
     "chainrule.nn.utils.rnn", "chainrule.nn.utils.weight_norm",
-    "chainrule.nn.utils.spectral_norm",
+    "chainrule.nn.utils.spectral_norm", "chainrule.nn.utils.parametrize",
+    "chainrule.nn.utils.parametrizations",
     "chainrule.optim.optimizer", "chainrule.optim.lr_scheduler",
     "chainrule.optim.lbfgs", "chainrule.optim.swa_utils",
     "chainrule.utils.data", "chainrule.serialization"])
@@ -1121,3 +1122,62 @@ def test_spectral_norm_matches_torch(make, kw, shape):
     assert sorted(cm.state_dict()) == sorted(tm.state_dict())
     np.testing.assert_allclose(cm.weight.detach().numpy(), tm.weight.detach().numpy(),
                                rtol=1e-10)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("which", ["weight_norm", "weight_norm-dim1", "spectral_norm",
+                                   "spectral_norm-convT", "custom"])
+def test_parametrizations_match_torch(which):
+    import torch
+
+    def build(nn, T):
+        P = nn.utils.parametrizations
+        if which == "weight_norm":
+            return P.weight_norm(nn.Linear(3, 2).double()), (4, 3)
+        if which == "weight_norm-dim1":
+            return P.weight_norm(nn.Conv1d(2, 3, 2).double(), dim=1), (2, 2, 5)
+        if which == "spectral_norm":
+            return P.spectral_norm(nn.Linear(4, 3).double(), n_power_iterations=2), (2, 4)
+        if which == "spectral_norm-convT":
+            return P.spectral_norm(nn.ConvTranspose1d(3, 2, 2).double()), (2, 3, 4)
+
+        class Symmetric(nn.Module):
+            def forward(self, x):
+                return x.triu() + x.triu(1).transpose(0, 1)
+
+        m = nn.Linear(3, 3).double()
+        nn.utils.parametrize.register_parametrization(m, "weight", Symmetric())
+        return m, (2, 3)
+
+    tm, shape = build(torch.nn, torch)
+    cm, _ = build(cnn, cr)
+    assert type(cm).__name__ == type(tm).__name__
+    assert repr(cm) == repr(tm)
+    assert list(cm.state_dict()) == list(tm.state_dict())
+    assert [n for n, _ in cm.named_parameters()] == [n for n, _ in tm.named_parameters()]
+    cm.load_state_dict({k: cr.tensor(v.numpy()) for k, v in tm.state_dict().items()})
+    for step in range(3):
+        if step == 2:
+            tm.eval()
+            cm.eval()
+        x = RNG.standard_normal(shape)
+        tx, cx = torch.tensor(x, requires_grad=True), cr.tensor(x, requires_grad=True)
+        to, co = tm(tx), cm(cx)
+        np.testing.assert_allclose(co.detach().numpy(), to.detach().numpy(), rtol=1e-9)
+        to.pow(2).sum().backward()
+        co.pow(2).sum().backward()
+        np.testing.assert_allclose(cx.grad.numpy(), tx.grad.numpy(), rtol=1e-9)
+        cparams = dict(cm.named_parameters())
+        for k, p in tm.named_parameters():
+            np.testing.assert_allclose(cparams[k].grad.numpy(), p.grad.numpy(), rtol=1e-8,
+                                       atol=1e-12, err_msg=k)
+        for k, b in tm.named_buffers():
+            np.testing.assert_allclose(dict(cm.named_buffers())[k].numpy(), b.numpy(),
+                                       rtol=1e-10, err_msg=k)
+    torch.nn.utils.parametrize.remove_parametrizations(tm, "weight")
+    cnn.utils.parametrize.remove_parametrizations(cm, "weight")
+    assert type(cm).__name__ == type(tm).__name__
+    assert list(cm.state_dict()) == list(tm.state_dict())
+    np.testing.assert_allclose(cm.weight.detach().numpy(), tm.weight.detach().numpy(),
+                               rtol=1e-10)
+    assert not cnn.utils.parametrize.is_parametrized(cm)
