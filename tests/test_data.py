@@ -111,10 +111,10 @@ def test_argument_errors_match_torch():
     import torch
     from torch.utils import data as td
 
-    cases = [dict(persistent_workers=True), dict(prefetch_factor=2), dict(num_workers=-1),
-             dict(timeout=-1), dict(batch_size=2, shuffle=True, sampler=[1, 2]),
-             dict(batch_sampler=[[0]], batch_size=2),
-             dict(batch_size=None, drop_last=True)]
+    cases = [{"persistent_workers": True}, {"prefetch_factor": 2}, {"num_workers": -1},
+             {"timeout": -1}, {"batch_size": 2, "shuffle": True, "sampler": [1, 2]},
+             {"batch_sampler": [[0]], "batch_size": 2},
+             {"batch_size": None, "drop_last": True}]
     tds = td.TensorDataset(torch.arange(10))
     for kw in cases:
         with pytest.raises(ValueError) as te:

@@ -244,14 +244,14 @@ CASES = [
     ("MultiheadAttention-self-masks", lambda nn, T: nn.MultiheadAttention(8, 4,
                                                                           batch_first=True),
      [(_r(2, 5, 8), True)] * 1 + [(None, "same0"), (None, "same0")],
-     lambda T: dict(attn_mask=T.tensor(np.triu(np.ones((5, 5), bool), 1)),
-                    key_padding_mask=T.tensor(np.array([[False] * 4 + [True],
+     lambda T: {"attn_mask": T.tensor(np.triu(np.ones((5, 5), bool), 1)),
+                    "key_padding_mask": T.tensor(np.array([[False] * 4 + [True],
                                                         [False] * 5])),
-                    average_attn_weights=False)),
+                    "average_attn_weights": False}),
     ("MultiheadAttention-kdim-float-mask", lambda nn, T: nn.MultiheadAttention(
         6, 3, kdim=4, vdim=5, bias=False),
      [(_r(3, 2, 6), True), (_r(4, 2, 4), True), (_r(4, 2, 5), True)],
-     (lambda m: lambda T: dict(attn_mask=T.tensor(m)))(RNG.standard_normal((3, 4)))),
+     (lambda m: lambda T: {"attn_mask": T.tensor(m)})(RNG.standard_normal((3, 4)))),
     ("MultiheadAttention-bias-kv", lambda nn, T: nn.MultiheadAttention(
         4, 2, add_bias_kv=True, add_zero_attn=True),
      [(_r(3, 2, 4), True), (_r(5, 2, 4), True), (_r(5, 2, 4), True)]),
@@ -259,15 +259,15 @@ CASES = [
      [(_r(5, 2, 8), True)]),
     ("TransformerEncoderLayer-normfirst-gelu", lambda nn, T: nn.TransformerEncoderLayer(
         8, 2, 16, dropout=0.0, activation="gelu", norm_first=True, batch_first=True),
-     [(_r(2, 5, 8), True)], lambda T: dict(is_causal=True,
-                                           src_mask=T.tensor(np.triu(np.full((5, 5), -np.inf),
-                                                                     1)))),
+     [(_r(2, 5, 8), True)], lambda T: {"is_causal": True,
+                                           "src_mask": T.tensor(np.triu(np.full((5, 5), -np.inf),
+                                                                     1))}),
     ("TransformerEncoder", lambda nn, T: nn.TransformerEncoder(
         nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 2, norm=nn.LayerNorm(8)),
      [(_r(4, 3, 8), True)], None, "eval"),
     ("TransformerDecoderLayer", lambda nn, T: nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0),
      [(_r(4, 2, 8), True), (_r(5, 2, 8), True)],
-     lambda T: dict(tgt_mask=T.tensor(np.triu(np.ones((4, 4), bool), 1)))),
+     lambda T: {"tgt_mask": T.tensor(np.triu(np.ones((4, 4), bool), 1))}),
     ("TransformerDecoderLayer-normfirst", lambda nn, T: nn.TransformerDecoderLayer(
         8, 4, 16, dropout=0.0, norm_first=True, batch_first=True),
      [(_r(2, 4, 8), True), (_r(2, 3, 8), True)]),
@@ -1092,7 +1092,7 @@ def test_weight_norm_matches_torch(make, dim, shape):
 @pytest.mark.torch
 @pytest.mark.parametrize("make,kw,shape", [
     (lambda nn: nn.Linear(4, 3), {}, (2, 4)),
-    (lambda nn: nn.Conv2d(2, 3, 2), dict(n_power_iterations=3), (1, 2, 4, 4)),
+    (lambda nn: nn.Conv2d(2, 3, 2), {"n_power_iterations": 3}, (1, 2, 4, 4)),
     (lambda nn: nn.ConvTranspose1d(3, 2, 2), {}, (2, 3, 4))])
 def test_spectral_norm_matches_torch(make, kw, shape):
     import torch

@@ -8,32 +8,32 @@ from chainrule import optim
 from chainrule.optim import lr_scheduler as sched
 
 OPTIMIZERS = [
-    ("SGD", dict(lr=0.1)),
-    ("SGD", dict(lr=0.1, momentum=0.9)),
-    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.3, weight_decay=0.01)),
-    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, maximize=True)),
-    ("Adam", dict(lr=0.01)),
-    ("Adam", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
-    ("Adam", dict(lr=0.01, betas=(0.8, 0.9), maximize=True)),
-    ("AdamW", dict(lr=0.01)),
-    ("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
-    ("RMSprop", dict(lr=0.01)),
-    ("RMSprop", dict(lr=0.01, momentum=0.9, centered=True, weight_decay=0.1)),
-    ("RMSprop", dict(lr=0.01, alpha=0.9, maximize=True)),
-    ("Adagrad", dict(lr=0.1)),
-    ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.5)),
-    ("Adadelta", dict()),
-    ("Adadelta", dict(lr=0.5, rho=0.8, weight_decay=0.1, maximize=True)),
-    ("Adamax", dict(lr=0.01)),
-    ("Adamax", dict(lr=0.01, weight_decay=0.1, betas=(0.7, 0.9))),
-    ("NAdam", dict(lr=0.01)),
-    ("NAdam", dict(lr=0.01, weight_decay=0.1, momentum_decay=0.01, maximize=True)),
-    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
-    ("RAdam", dict(lr=0.01)),
-    ("RAdam", dict(lr=0.01, weight_decay=0.1, betas=(0.8, 0.9))),
-    ("RAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
-    ("Rprop", dict(lr=0.01)),
-    ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2), maximize=True)),
+    ("SGD", {"lr": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.01}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "maximize": True}),
+    ("Adam", {"lr": 0.01}),
+    ("Adam", {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True}),
+    ("Adam", {"lr": 0.01, "betas": (0.8, 0.9), "maximize": True}),
+    ("AdamW", {"lr": 0.01}),
+    ("AdamW", {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True}),
+    ("RMSprop", {"lr": 0.01}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.9, "centered": True, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.9, "maximize": True}),
+    ("Adagrad", {"lr": 0.1}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.1, "initial_accumulator_value": 0.5}),
+    ("Adadelta", {}),
+    ("Adadelta", {"lr": 0.5, "rho": 0.8, "weight_decay": 0.1, "maximize": True}),
+    ("Adamax", {"lr": 0.01}),
+    ("Adamax", {"lr": 0.01, "weight_decay": 0.1, "betas": (0.7, 0.9)}),
+    ("NAdam", {"lr": 0.01}),
+    ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "momentum_decay": 0.01, "maximize": True}),
+    ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("RAdam", {"lr": 0.01}),
+    ("RAdam", {"lr": 0.01, "weight_decay": 0.1, "betas": (0.8, 0.9)}),
+    ("RAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True, "maximize": True}),
+    ("Rprop", {"lr": 0.01}),
+    ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.2), "maximize": True}),
 ]
 
 
@@ -163,24 +163,24 @@ def test_repr_lists_group_options():
 
 # -- schedulers -----------------------------------------------------------------------------
 SCHEDULERS = [
-    ("StepLR", dict(step_size=3, gamma=0.5)),
-    ("MultiStepLR", dict(milestones=[2, 5, 5, 9], gamma=0.3)),
-    ("ExponentialLR", dict(gamma=0.9)),
-    ("CosineAnnealingLR", dict(T_max=7, eta_min=0.01)),
-    ("LambdaLR", dict(lr_lambda=lambda e: 1.0 / (1 + e))),
-    ("LinearLR", dict(start_factor=0.25, total_iters=6)),
-    ("ConstantLR", dict(factor=0.5, total_iters=4)),
-    ("PolynomialLR", dict(total_iters=8, power=2.0)),
-    ("OneCycleLR", dict(max_lr=1.0, total_steps=25)),
-    ("MultiplicativeLR", dict(lr_lambda=lambda e: 0.9 if e % 2 else 1.0)),
-    ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=2, eta_min=0.001)),
-    ("CosineAnnealingWarmRestarts", dict(T_0=4)),
-    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=3, step_size_down=5)),
-    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=4, mode="triangular2")),
-    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=2, mode="exp_range",
-                      gamma=0.9)),
-    ("OneCycleLR", dict(max_lr=1.0, total_steps=25, anneal_strategy="linear",
-                        three_phase=True)),
+    ("StepLR", {"step_size": 3, "gamma": 0.5}),
+    ("MultiStepLR", {"milestones": [2, 5, 5, 9], "gamma": 0.3}),
+    ("ExponentialLR", {"gamma": 0.9}),
+    ("CosineAnnealingLR", {"T_max": 7, "eta_min": 0.01}),
+    ("LambdaLR", {"lr_lambda": lambda e: 1.0 / (1 + e)}),
+    ("LinearLR", {"start_factor": 0.25, "total_iters": 6}),
+    ("ConstantLR", {"factor": 0.5, "total_iters": 4}),
+    ("PolynomialLR", {"total_iters": 8, "power": 2.0}),
+    ("OneCycleLR", {"max_lr": 1.0, "total_steps": 25}),
+    ("MultiplicativeLR", {"lr_lambda": lambda e: 0.9 if e % 2 else 1.0}),
+    ("CosineAnnealingWarmRestarts", {"T_0": 3, "T_mult": 2, "eta_min": 0.001}),
+    ("CosineAnnealingWarmRestarts", {"T_0": 4}),
+    ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 3, "step_size_down": 5}),
+    ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 4, "mode": "triangular2"}),
+    ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 2, "mode": "exp_range",
+                      "gamma": 0.9}),
+    ("OneCycleLR", {"max_lr": 1.0, "total_steps": 25, "anneal_strategy": "linear",
+                        "three_phase": True}),
 ]
 
 
@@ -191,7 +191,7 @@ SCHEDULERS = [
 def test_scheduler_matches_torch(name, kw, opt_name):
     import torch
 
-    okw = dict(lr=0.1, momentum=0.9) if opt_name == "SGD" else dict(lr=0.1)
+    okw = {"lr": 0.1, "momentum": 0.9} if opt_name == "SGD" else {"lr": 0.1}
     copt = getattr(optim, opt_name)([cr.nn.Parameter(cr.zeros(1))], **okw)
     topt = getattr(torch.optim, opt_name)([torch.nn.Parameter(torch.zeros(1))], **okw)
     cs = getattr(sched, name)(copt, **kw)
@@ -264,8 +264,8 @@ def test_reduce_on_plateau_matches_torch():
 
     metrics = [1.0, 0.9, 0.95, 0.95, 0.95, 0.96, 0.97, 0.5, 0.5, 0.5, 0.5, 0.5, 0.4, 0.41,
                0.42, 0.43, 0.44, 0.45, 0.46, 0.47]
-    for kw in (dict(patience=2), dict(mode="max", patience=1, cooldown=2, factor=0.5,
-                                       threshold_mode="abs", min_lr=0.02)):
+    for kw in ({"patience": 2}, {"mode": "max", "patience": 1, "cooldown": 2, "factor": 0.5,
+                                       "threshold_mode": "abs", "min_lr": 0.02}):
         co = optim.SGD([cr.nn.Parameter(cr.zeros(1))], lr=0.1)
         to = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
         cs = sched.ReduceLROnPlateau(co, **kw)
@@ -277,10 +277,10 @@ def test_reduce_on_plateau_matches_torch():
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("kw", [dict(), dict(lr=0.5, history_size=3, max_iter=7),
-                                dict(max_iter=4, tolerance_change=1e-3),
-                                dict(line_search_fn="strong_wolfe"),
-                                dict(line_search_fn="strong_wolfe", lr=3.0, history_size=2)])
+@pytest.mark.parametrize("kw", [{}, {"lr": 0.5, "history_size": 3, "max_iter": 7},
+                                {"max_iter": 4, "tolerance_change": 1e-3},
+                                {"line_search_fn": "strong_wolfe"},
+                                {"line_search_fn": "strong_wolfe", "lr": 3.0, "history_size": 2}])
 def test_lbfgs_matches_torch(kw):
     import torch
 

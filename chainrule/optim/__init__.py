@@ -1,5 +1,8 @@
 """Optimizers and learning-rate schedulers with PyTorch's API and update formulas."""
-from . import lr_scheduler  # noqa: F401
+from . import (
+    lr_scheduler,  # noqa: F401
+    swa_utils,  # noqa: F401
+)
 from .adadelta import Adadelta  # noqa: F401
 from .adagrad import Adagrad  # noqa: F401
 from .adam import Adam  # noqa: F401
@@ -12,4 +15,3 @@ from .radam import RAdam  # noqa: F401
 from .rmsprop import RMSprop  # noqa: F401
 from .rprop import Rprop  # noqa: F401
 from .sgd import SGD  # noqa: F401
-from . import swa_utils  # noqa: E402,F401

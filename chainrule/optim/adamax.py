@@ -12,9 +12,9 @@ class Adamax(Optimizer):
                  weight_decay: float = 0, foreach=None, *, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False):
         _check(lr, eps, betas, weight_decay)
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        foreach=foreach, maximize=maximize, differentiable=differentiable,
-                        capturable=capturable)
+        defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
+                        "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
+                        "capturable": capturable}
         super().__init__(params, defaults)
 
     def _update(self, p, grad, group, state):

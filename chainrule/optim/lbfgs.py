@@ -32,9 +32,9 @@ class LBFGS(Optimizer):
             raise ValueError(f"Invalid learning rate: {lr}")
         if max_eval is None:
             max_eval = max_iter * 5 // 4
-        defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval,
-                        tolerance_grad=tolerance_grad, tolerance_change=tolerance_change,
-                        history_size=history_size, line_search_fn=line_search_fn)
+        defaults = {"lr": lr, "max_iter": max_iter, "max_eval": max_eval,
+                        "tolerance_grad": tolerance_grad, "tolerance_change": tolerance_change,
+                        "history_size": history_size, "line_search_fn": line_search_fn}
         super().__init__(params, defaults)
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
@@ -140,7 +140,7 @@ class LBFGS(Optimizer):
                     raise RuntimeError("only 'strong_wolfe' is supported")
                 x0 = [p._data.copy() for p in self._params]
                 loss, flat_grad, t, ls_func_evals = _strong_wolfe(
-                    lambda step: self._evaluate_at(closure, x0, step, d), t, d, loss,
+                    lambda step, x0=x0, d=d: self._evaluate_at(closure, x0, step, d), t, d, loss,
                     flat_grad, gtd, max_ls=max_eval - current_evals)
                 self._add_grad(t, d)
                 opt_cond = np.abs(flat_grad).max() <= tol_grad

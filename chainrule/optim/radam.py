@@ -13,10 +13,10 @@ class RAdam(Optimizer):
                  foreach=None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False):
         _check(lr, eps, betas, weight_decay)
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        maximize=maximize, foreach=foreach, capturable=capturable,
-                        decoupled_weight_decay=decoupled_weight_decay,
-                        differentiable=differentiable)
+        defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
+                        "maximize": maximize, "foreach": foreach, "capturable": capturable,
+                        "decoupled_weight_decay": decoupled_weight_decay,
+                        "differentiable": differentiable}
         super().__init__(params, defaults)
 
     def _update(self, p, grad, group, state):

@@ -12,8 +12,15 @@ from ..nn.modules.module import Module
 from ..tensor import _make
 from .lr_scheduler import LRScheduler
 
-__all__ = ["AveragedModel", "SWALR", "update_bn", "get_ema_avg_fn", "get_swa_avg_fn",
-           "get_ema_multi_avg_fn", "get_swa_multi_avg_fn"]
+__all__ = [
+    "SWALR",
+    "AveragedModel",
+    "get_ema_avg_fn",
+    "get_ema_multi_avg_fn",
+    "get_swa_avg_fn",
+    "get_swa_multi_avg_fn",
+    "update_bn",
+]
 
 
 def get_swa_avg_fn():

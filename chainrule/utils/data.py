@@ -17,7 +17,6 @@ import warnings
 
 import numpy as np
 
-from ..ops.creation import Generator
 from ..ops.creation import rng as _rng
 from ..tensor import Tensor, _make
 
@@ -421,7 +420,3 @@ class DataLoader:
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
         return len(self.sampler)
-
-
-# Generator is re-exported here for ``DataLoader(..., generator=Generator().manual_seed(0))``.
-Generator = Generator

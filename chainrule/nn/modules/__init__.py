@@ -1,9 +1,7 @@
 """All layer classes, re-exported as ``chainrule.nn.<Name>``."""
 from .activation import *
-from .container import (ModuleDict, ModuleList, ParameterDict,  # noqa: F401
-                        ParameterList, Sequential)
-from .conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d,  # noqa: F401
-                   ConvTranspose2d, ConvTranspose3d)
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential  # noqa: F401
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d  # noqa: F401
 from .dropout import *
 from .flatten import Flatten, Unflatten  # noqa: F401
 from .linear import Bilinear, Identity, LazyLinear, Linear  # noqa: F401

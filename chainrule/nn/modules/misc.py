@@ -4,9 +4,18 @@ from __future__ import annotations
 from .. import functional as F
 from .module import Module
 
-__all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
-           "PixelUnshuffle", "ChannelShuffle", "Fold", "Unfold", "CosineSimilarity",
-           "PairwiseDistance"]
+__all__ = [
+    "ChannelShuffle",
+    "CosineSimilarity",
+    "Fold",
+    "PairwiseDistance",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "Unfold",
+    "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
+]
 
 
 class Upsample(Module):

@@ -217,7 +217,7 @@ class Module:
     def __dir__(self):
         keys = list(object.__dir__(self))
         keys += list(self._parameters) + list(self._buffers) + list(self._modules)
-        return sorted(set(k for k in keys if not k[0].isdigit()))
+        return sorted({k for k in keys if not k[0].isdigit()})
 
     def __setstate__(self, state) -> None:
         self.__dict__.update(state)

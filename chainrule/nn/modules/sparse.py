@@ -198,7 +198,7 @@ class EmbeddingBag(Module):
     def from_pretrained(cls, embeddings, freeze: bool = True, max_norm=None,
                         norm_type: float = 2.0, scale_grad_by_freq: bool = False,
                         mode: str = "mean", sparse: bool = False,
-                        include_last_offset: bool = False, padding_idx=None) -> "EmbeddingBag":
+                        include_last_offset: bool = False, padding_idx=None) -> EmbeddingBag:
         rows, cols = embeddings.shape
         bag = cls(rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, sparse,
                   embeddings, include_last_offset, padding_idx)

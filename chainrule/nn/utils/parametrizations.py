@@ -8,7 +8,7 @@ from ..modules.module import Module
 from . import parametrize
 from .spectral_norm import _normalize
 
-__all__ = ["weight_norm", "spectral_norm"]
+__all__ = ["spectral_norm", "weight_norm"]
 
 
 def _norm_except_dim(v, dim):

@@ -14,8 +14,13 @@ from ..modules.container import ModuleDict, ModuleList
 from ..modules.module import Module
 from ..parameter import Parameter
 
-__all__ = ["register_parametrization", "remove_parametrizations", "is_parametrized",
-           "ParametrizationList", "type_before_parametrizations"]
+__all__ = [
+    "ParametrizationList",
+    "is_parametrized",
+    "register_parametrization",
+    "remove_parametrizations",
+    "type_before_parametrizations",
+]
 
 
 def _as_parameter(t: Tensor, requires_grad: bool) -> Parameter:

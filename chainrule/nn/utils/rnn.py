@@ -18,8 +18,15 @@ import numpy as np
 
 from ...tensor import Tensor, _make
 
-__all__ = ["PackedSequence", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence",
-           "pack_sequence", "unpad_sequence", "unpack_sequence"]
+__all__ = [
+    "PackedSequence",
+    "pack_padded_sequence",
+    "pack_sequence",
+    "pad_packed_sequence",
+    "pad_sequence",
+    "unpack_sequence",
+    "unpad_sequence",
+]
 
 
 def _cr():
@@ -41,16 +48,16 @@ class PackedSequence(namedtuple("PackedSequence",
             unsorted_indices = _long(np.argsort(sorted_indices._data))
         return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
-    def to(self, *args, **kwargs) -> "PackedSequence":
+    def to(self, *args, **kwargs) -> PackedSequence:
         data = self.data.to(*args, **kwargs)
         if data is self.data:
             return self
         return type(self)(data, self.batch_sizes, self.sorted_indices, self.unsorted_indices)
 
-    def double(self) -> "PackedSequence":
+    def double(self) -> PackedSequence:
         return self.to(_cr().float64)
 
-    def float(self) -> "PackedSequence":
+    def float(self) -> PackedSequence:
         return self.to(_cr().float32)
 
     @property

@@ -10,7 +10,7 @@ import numpy as np
 from ...tensor import _make
 from ..parameter import Parameter
 
-__all__ = ["spectral_norm", "remove_spectral_norm"]
+__all__ = ["remove_spectral_norm", "spectral_norm"]
 
 
 def _normalize(x: np.ndarray, eps: float) -> np.ndarray:

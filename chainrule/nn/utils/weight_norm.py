@@ -6,7 +6,7 @@ import warnings
 from ...tensor import _make
 from ..parameter import Parameter
 
-__all__ = ["weight_norm", "remove_weight_norm"]
+__all__ = ["remove_weight_norm", "weight_norm"]
 
 
 def _norm_except_dim(v, dim: int):
