@@ -578,6 +578,19 @@ def test_assignment_errors_match_torch():
             m.register_parameter("a.b", None)
 
 
+@pytest.mark.torch
+def test_buffer_assignment_matches_torch():
+    import torch
+
+    for lib, T in ((torch.nn, torch), (cnn, cr)):
+        m = lib.Module()
+        m.a = lib.Buffer(T.zeros(2))
+        m.b = lib.Buffer(T.ones(1), persistent=False)
+        assert list(m.state_dict()) == ["a"]
+        assert [n for n, _ in m.named_buffers()] == ["a", "b"]
+        assert type(m.a).__name__ == "Tensor"
+
+
 def test_train_eval_zero_grad_requires_grad_apply_to():
     net = Net()
     net.eval()
