@@ -760,8 +760,8 @@ def inplace(t: Tensor, op, *args, **kwargs) -> Tensor:
             t._output_nr = r._output_nr
         elif "_output_nr" in t.__dict__:
             del t.__dict__["_output_nr"]
-    if view_of_graph:
-        _rebase_bases(t)
+    if view_of_graph or (t._base is not None and t.grad_fn is not None and grad_state.enabled):
+        _rebase_bases(t)  # the base's history must include this write too
     return t
 
 

@@ -126,6 +126,7 @@ def _arith_op(node_cls, ufunc, save_inputs):
     that faster than by a Python float, in forward and again in backward.
     """
     true_div = ufunc is np.true_divide
+    cross = ufunc is np.multiply  # d(a*b)/da reads only b and vice versa; a/b reads b always
 
     def op(a, b):
         if type(a) is Tensor:
@@ -162,7 +163,12 @@ def _arith_op(node_cls, ufunc, save_inputs):
                     else:
                         ea = NO_EDGE
                     node.next_functions = (ea, edge(b) if rb else NO_EDGE)
-                    node.saved = (ad, bd) if save_inputs else ()
+                    # Save only what the wanted gradients read (PyTorch does the same):
+                    # an operand saved needlessly would trip the in-place version check.
+                    if save_inputs:
+                        node.saved = (ad if rb else None, bd if ra or not cross else None)
+                    else:
+                        node.saved = ()
                     node.shapes = shapes
                     t._requires_grad = True
                     t.grad_fn = node
@@ -179,7 +185,10 @@ def _arith_op(node_cls, ufunc, save_inputs):
             raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                                "supported. Use the `^` or `logical_xor()` operator instead.")
         out = _compute(ufunc, ad, bd, true_div)
-        return _binary(node_cls, a, b, out, ad, bd, (ad, bd) if save_inputs else ())
+        ra = isinstance(a, Tensor) and a._requires_grad
+        rb = isinstance(b, Tensor) and b._requires_grad
+        saved = (ad if rb else None, bd if ra or not cross else None) if save_inputs else ()
+        return _binary(node_cls, a, b, out, ad, bd, saved)
 
     return op
 

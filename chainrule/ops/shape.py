@@ -78,7 +78,7 @@ def reshape(input, *shape):
     res = unary(ViewBackward0, input, x.reshape(shape), ())
     if res.grad_fn is not None:
         res.grad_fn.in_shape = x.shape
-        _as_view(res, input, lambda a: a.reshape(shape))
+    _as_view(res, input, lambda a: a.reshape(shape))
     return res
 
 
@@ -118,7 +118,7 @@ def transpose(input, dim0, dim1):
     res = unary(TransposeBackward0, input, x.swapaxes(d0, d1), ())
     if res.grad_fn is not None:
         res.grad_fn.dims = (d0, d1)
-        _as_view(res, input, lambda a: a.swapaxes(d0, d1))
+    _as_view(res, input, lambda a: a.swapaxes(d0, d1))
     return res
 
 
@@ -168,7 +168,7 @@ def permute(input, *dims):
     res = unary(PermuteBackward0, input, x.transpose(dims), ())
     if res.grad_fn is not None:
         res.grad_fn.inverse = tuple(np.argsort(dims))
-        _as_view(res, input, lambda a: a.transpose(dims))
+    _as_view(res, input, lambda a: a.transpose(dims))
     return res
 
 
@@ -242,7 +242,7 @@ def squeeze(input, dim=None):
     res = unary(cls, input, x.reshape(shape), ())
     if res.grad_fn is not None:
         res.grad_fn.in_shape = x.shape
-        _as_view(res, input, lambda a: a.reshape(shape))
+    _as_view(res, input, lambda a: a.reshape(shape))
     return res
 
 
@@ -252,7 +252,7 @@ def unsqueeze(input, dim):
     res = unary(UnsqueezeBackward0, input, np.expand_dims(x, d), ())
     if res.grad_fn is not None:
         res.grad_fn.in_shape = x.shape
-        _as_view(res, input, lambda a: np.expand_dims(a, d))
+    _as_view(res, input, lambda a: np.expand_dims(a, d))
     return res
 
 
@@ -352,7 +352,7 @@ class CopySlices(Node):
 def _as_view(res, input, view_fn):
     """Mark ``res`` as a view of ``input`` when it shares memory and is in a graph, so that
     an in-place write into it also rebases ``input``'s history (PyTorch's view semantics)."""
-    if res.grad_fn is not None and np.may_share_memory(res._data, input._data):
+    if grad_state.enabled and np.may_share_memory(res._data, input._data):
         d = res.__dict__
         d["_base"] = input
         d["_view_fn"] = view_fn
@@ -1001,7 +1001,7 @@ def narrow(input, dim, start, length):
     res = unary(SliceBackward0, input, x[key], ())
     if res.grad_fn is not None:
         res.grad_fn.dim, res.grad_fn.start, res.grad_fn.in_shape = d, start, x.shape
-        _as_view(res, input, lambda a: a[key])
+    _as_view(res, input, lambda a: a[key])
     return res
 
 
