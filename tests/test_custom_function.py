@@ -368,9 +368,6 @@ def test_mark_dirty_on_non_leaf():
     assert res[0] == res[1]
 
 
-@pytest.mark.xfail(strict=True, reason="Function.apply accepts mark_dirty on a leaf that "
-                   "requires grad; torch raises RuntimeError('a leaf Variable that requires "
-                   "grad has been used in an in-place operation.')")
 def test_mark_dirty_on_leaf_raises():
     msgs = []
     for lib in _libs():
@@ -380,9 +377,6 @@ def test_mark_dirty_on_leaf_raises():
     assert msgs[0] == msgs[1]
 
 
-@pytest.mark.xfail(strict=True, reason="BackwardCFunction.apply turns a non-tensor gradient "
-                   "(a Python number) into an array; torch raises RuntimeError('expected "
-                   "Variable or None (got int)')")
 def test_backward_returning_a_number_raises():
     msgs = []
     for lib in _libs():

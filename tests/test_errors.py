@@ -287,9 +287,6 @@ def test_deepcopy_of_non_leaf():
     _same_error(lambda L: copy.deepcopy(L.tensor([1.0], requires_grad=True) * 2), rename=False)
 
 
-@pytest.mark.xfail(strict=True, reason="autograd.grad(out, []) returns (); torch raises "
-                   "RuntimeError('`inputs` argument to `grad()` cannot be empty.') "
-                   "(autograd/__init__.py grad)")
 def test_grad_with_no_inputs():
     def f(L):
         x = L.tensor([1.0, 2.0], requires_grad=True)

@@ -422,7 +422,7 @@ class BackwardCFunction(Node, FunctionCtx):
                 out.append(None)
                 continue
             if not _is_tensor(r):
-                r = as_graph_tensor(np.asarray(r))
+                raise RuntimeError(f"expected Variable or None (got {type(r).__name__})")
             shape = meta
             if tuple(r._data.shape) != tuple(shape):
                 r = _sum_to_input(r, shape, type(self).__name__, i)
@@ -541,6 +541,10 @@ class Function(metaclass=_FunctionMeta):
         ctx._input_dtypes = tuple(a._data.dtype if isinstance(a, Tensor) else None for a in args)
         ctx.num_outputs = len(outputs)
         dirty = {id(t) for t in ctx.__dict__.get("dirty_tensors", ())}
+        for t in ctx.__dict__.get("dirty_tensors", ()):
+            if t._requires_grad and t.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad has been used in an "
+                                   "in-place operation.")
         nondiff = ctx.non_differentiable
         wrapped, meta, out_ids = [], [], []
         for i, o in enumerate(outputs):
