@@ -116,9 +116,14 @@ def test_default_dtype_drives_scalar_promotion(default):
 def test_set_default_dtype_rejects_non_float():
     import torch
 
+    msgs = []
     for lib in (cr, torch):
-        with pytest.raises(TypeError):
-            lib.set_default_dtype(lib.int64)
+        for bad in (lib.int64, lib.complex64, lib.bool):
+            with pytest.raises(TypeError) as e:
+                lib.set_default_dtype(bad)
+            msgs.append(str(e.value))
+        assert lib.get_default_dtype() == lib.float32
+    assert msgs[:3] == msgs[3:]
 
 
 @pytest.mark.torch
