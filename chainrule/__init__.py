@@ -17,8 +17,11 @@ from .ops.reduction import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
+from .ops.conv import *  # noqa: F401,F403
 from .serialization import load, save
 from . import autograd, backends, cuda, func, linalg, nn, optim, utils  # noqa: E402
+from .nn.functional import (batch_norm, cosine_similarity, dropout, embedding,  # noqa: E402
+                            layer_norm, log_softmax, pairwise_distance, softmax)
 
 __version__ = "0.1.0"
 

@@ -562,6 +562,16 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
     def relu(self):
         return _ew.relu(self)
 
+    def softmax(self, dim, dtype=None):
+        from .nn import functional as F
+
+        return F.softmax(self, dim, dtype=dtype)
+
+    def log_softmax(self, dim, dtype=None):
+        from .nn import functional as F
+
+        return F.log_softmax(self, dim, dtype=dtype)
+
     def clone(self, *, memory_format=None):
         return _ew.clone(self)
 
