@@ -108,7 +108,10 @@ def machine_info() -> dict:
 # -- timing ---------------------------------------------------------------------------
 def time_interleaved(fns: dict, budget_s: float = 6.0, warmup: int = 2,
                      min_rounds: int = 5, max_rounds: int = 300) -> dict:
-    """Median/min seconds per call of each callable in ``fns`` (name -> fn)."""
+    """Median/min seconds per call of each callable in ``fns`` (name -> fn).
+
+    ``warmup`` untimed calls each, one call each to size the rounds, then interleaved rounds
+    until ``budget_s`` is used (at least ``min_rounds``; stops after 2.5 x budget_s)."""
     est = {}
     for name, fn in fns.items():
         for _ in range(warmup):
@@ -121,7 +124,10 @@ def time_interleaved(fns: dict, budget_s: float = 6.0, warmup: int = 2,
     times = {name: [] for name in fns}
     order = list(fns)
     gc.collect()
+    deadline = time.perf_counter() + 2.5 * budget_s  # a loaded machine must not stretch the run
     for r in range(rounds):
+        if r >= min_rounds and time.perf_counter() > deadline:
+            break
         for name in (order if r % 2 == 0 else order[::-1]):
             fn = fns[name]
             t0 = time.perf_counter()
