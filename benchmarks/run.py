@@ -35,6 +35,11 @@ def _fmt(v, digits=3):
     return f"{v:.{digits}g}"
 
 
+def _fr(v):
+    """A ratio: three decimals below 10 (so 1.003x is not printed as 1x)."""
+    return "-" if v is None else (f"{v:.3f}" if abs(v) < 10 else _fmt(v))
+
+
 def _ratio(a, b):
     if a is None or b is None or b == 0:
         return None
@@ -172,8 +177,8 @@ def run_workload(name: str, budget: float, memory: bool) -> dict:
             status = "MISSED (gradients wrong)"
         else:
             met = r < limit if kind == "abs" else r <= limit
-            status = ("met" if met else "MISSED") + (f" ({r:.2f}x)" if kind != "abs" else
-                                                     f" ({r:.2f})")
+            status = ("met" if met else "MISSED") + (f" ({r:.3f}x)" if kind != "abs" else
+                                                     f" ({r:.2f} {mod.UNIT})")
         res["targets"].append({"target": label, "value": r, "status": status})
     if hasattr(mod, "post"):
         mod.post(res)
@@ -194,8 +199,8 @@ def _print_rows(results, header=True):
         tgt = "; ".join(f"{x['target']}: {x['status']}" for x in r["targets"] if "mem" not in
                         x["target"])
         rows.append([f"{r['name']} {r['title']}", r["unit"], cell["chainrule"], cell["torch"],
-                     cell["numpy"], _fmt(r.get("ratio_torch")) + "x",
-                     _fmt(r.get("ratio_numpy")) + "x", tgt or "-"])
+                     cell["numpy"], _fr(r.get("ratio_torch")) + "x",
+                     _fr(r.get("ratio_numpy")) + "x", tgt or "-"])
         if r["mem"]:
             m = r["mem"]
             tgt = "; ".join(f"{x['target']}: {x['status']}" for x in r["targets"]
@@ -204,8 +209,8 @@ def _print_rows(results, header=True):
             cellm = {k: (f"{_fmt(m[k])}" + (f" [tm {_fmt(tr[k])}]" if k in tr else "")
                          if k in m else "-") for k in IMPLS}
             rows.append([f"{r['name']} peak memory", "MB", cellm["chainrule"], cellm["torch"],
-                         cellm["numpy"], _fmt(r.get("mem_ratio_torch")) + "x",
-                         _fmt(r.get("mem_ratio_numpy")) + "x", tgt or "-"])
+                         cellm["numpy"], _fr(r.get("mem_ratio_torch")) + "x",
+                         _fr(r.get("mem_ratio_numpy")) + "x", tgt or "-"])
     widths = [max(len(str(x)) for x in col) for col in zip(cols, *rows)]
     line = lambda xs: "  ".join(str(x).ljust(w) for x, w in zip(xs, widths))  # noqa: E731
     if header:
@@ -225,10 +230,10 @@ def markdown(info, results) -> str:
                 for k in IMPLS}
         tg = [x for x in r["targets"] if "mem" not in x["target"]] or [
             {"target": "-", "status": "-"}]
-        mr = (f" (min: {_fmt(r['min_ratio_torch'])}x)" if r.get("min_ratio_torch") else "")
+        mr = (f" (min: {_fr(r['min_ratio_torch'])}x)" if r.get("min_ratio_torch") else "")
         out.append(f"| {r['name']} {r['title']} | {r['unit']} | {cell['chainrule']} | "
-                   f"{cell['torch']} | {cell['numpy']} | {_fmt(r.get('ratio_torch'))}x{mr} | "
-                   f"{_fmt(r.get('ratio_numpy'))}x | "
+                   f"{cell['torch']} | {cell['numpy']} | {_fr(r.get('ratio_torch'))}x{mr} | "
+                   f"{_fr(r.get('ratio_numpy'))}x | "
                    + "; ".join(x["target"] for x in tg) + " | "
                    + "; ".join(x["status"] for x in tg) + " |")
     out += ["", "| workload | chainrule MB | torch MB | hand NumPy MB | chainrule/torch | "
@@ -241,7 +246,7 @@ def markdown(info, results) -> str:
         tg = [x for x in r["targets"] if "mem" in x["target"]] or [
             {"target": "-", "status": "-"}]
         out.append(f"| {r['name']} | " + " | ".join(_fmt(m.get(k)) for k in IMPLS)
-                   + f" | {_fmt(r.get('mem_ratio_torch'))}x | {_fmt(r.get('mem_ratio_numpy'))}x"
+                   + f" | {_fr(r.get('mem_ratio_torch'))}x | {_fr(r.get('mem_ratio_numpy'))}x"
                    + f" | {_fmt(tr.get('chainrule'))} / {_fmt(tr.get('numpy'))} | "
                    + "; ".join(x["target"] for x in tg) + " | "
                    + "; ".join(x["status"] for x in tg) + " |")
