@@ -381,3 +381,16 @@ def test_empty_strided_and_frombuffer_memory():
         t = L.frombuffer(buf, dtype=L.float32)
         buf[0:4] = bytes(bytearray(b"\x00\x00\x80?"))
         assert t.tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("make", [
+    lambda d: cr.zeros(2, device=d), lambda d: cr.ones_like(cr.ones(1), device=d),
+    lambda d: cr.arange(3, device=d), lambda d: cr.rand(2, device=d),
+    lambda d: cr.tensor([1.0], device=d), lambda d: cr.eye(2, device=d),
+    lambda d: cr.full((1,), 2.0, device=d), lambda d: cr.randint(0, 3, (2,), device=d),
+], ids=["zeros", "ones_like", "arange", "rand", "tensor", "eye", "full", "randint"])
+def test_factories_accept_cpu_and_refuse_other_devices(make):
+    assert make("cpu").device == "cpu"
+    assert make(cr.device("cpu")).device == "cpu"
+    with pytest.raises(RuntimeError, match="cuda"):
+        make("cuda")

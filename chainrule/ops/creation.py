@@ -318,6 +318,13 @@ def _shape_arg(size, kw_size, name):
     return _size(size, name)
 
 
+def _check_device(device) -> None:
+    """chainrule runs on the CPU: 'cpu' is accepted, anything else raises."""
+    from ..tensor import device as _device
+
+    _device(device)
+
+
 def _float_dtype(dtype, name=None):
     d = _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
     if name is not None and not d.is_floating_point and not d.is_complex:
@@ -343,9 +350,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             "sourceTensor.detach().clone() or sourceTensor.detach().clone().requires_grad_(True), "
             "rather than torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
     if device is not None:
-        from ..tensor import device as _device
-
-        _device(device)
+        _check_device(device)
     return _leaf(_to_array(data, dtype), requires_grad)
 
 
@@ -356,12 +361,16 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     >>> torch.scalar_tensor(3)
     tensor(3.)
     """
+    if device is not None:
+        _check_device(device)
     return _leaf(np.array(s, dtype=_float_dtype(None) if dtype is None else _dtype.to_np(dtype)),
                  requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """A tensor sharing memory with ``data`` where it can (an ndarray or a Tensor)."""
+    if device is not None:
+        _check_device(device)
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or _dtype.to_np(dtype) == data.dtype):
@@ -373,6 +382,8 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
     """Like ``as_tensor``; ``copy=True`` always copies."""
+    if device is not None:
+        _check_device(device)
     t = tensor(obj, dtype=dtype) if copy and not isinstance(obj, Tensor) else (
         as_tensor(obj, dtype) if not copy else obj.detach().clone().to(dtype or obj.dtype))
     if requires_grad:
@@ -412,6 +423,8 @@ def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
     tensor([[0, 0, 0],
             [0, 0, 0]], dtype=chainrule.int32)
     """
+    if device is not None:
+        _check_device(device)
     return _filled(_shape_arg(size, kwargs.get("size"), "zeros"), 0, dtype, requires_grad,
                    out=out)
 
@@ -424,6 +437,8 @@ def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=Fa
     >>> torch.ones(3, requires_grad=True)
     tensor([1., 1., 1.], requires_grad=True)
     """
+    if device is not None:
+        _check_device(device)
     return _filled(_shape_arg(size, kwargs.get("size"), "ones"), 1, dtype, requires_grad,
                    out=out)
 
@@ -431,6 +446,8 @@ def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=Fa
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, memory_format=None, **kwargs) -> Tensor:
     """An uninitialised tensor (chainrule fills it with zeros)."""
+    if device is not None:
+        _check_device(device)
     return _filled(_shape_arg(size, kwargs.get("size"), "empty"), 0, dtype, requires_grad,
                    out=out)
 
@@ -443,6 +460,8 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     >>> torch.empty_strided((2, 3), (1, 2)).stride()
     (1, 2)
     """
+    if device is not None:
+        _check_device(device)
     shape, stride = _size(tuple(size), "empty_strided"), tuple(int(s) for s in stride)
     if len(stride) != len(shape):
         raise RuntimeError("mismatch in length of strides and shape")
@@ -482,6 +501,8 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
     >>> torch.full((2,), 7), torch.full((2,), 0.5), torch.full((1,), True)
     (tensor([7, 7]), tensor([0.5000, 0.5000]), tensor([True]))
     """
+    if device is not None:
+        _check_device(device)
     if not isinstance(size, (list, tuple)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, "
                         f"not {type(size).__name__}")
@@ -497,24 +518,32 @@ def _like(t: Tensor, dtype):
 
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None) -> Tensor:
+    if device is not None:
+        _check_device(device)
     shape, d = _like(input, dtype)
     return _leaf(np.zeros(shape, d), requires_grad)
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
+    if device is not None:
+        _check_device(device)
     shape, d = _like(input, dtype)
     return _leaf(np.ones(shape, d), requires_grad)
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None) -> Tensor:
+    if device is not None:
+        _check_device(device)
     shape, d = _like(input, dtype)
     return _leaf(np.zeros(shape, d), requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
+    if device is not None:
+        _check_device(device)
     shape, d = _like(input, dtype)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -530,6 +559,8 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None,
     tensor([[1., 0., 0.],
             [0., 1., 0.]])
     """
+    if device is not None:
+        _check_device(device)
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     if m is not None and m < 0:
@@ -546,6 +577,8 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     >>> torch.arange(5), torch.arange(0, 1, 0.25)
     (tensor([0, 1, 2, 3, 4]), tensor([0.0000, 0.2500, 0.5000, 0.7500]))
     """
+    if device is not None:
+        _check_device(device)
     if end is None:
         start, end = 0, start
     start, end, step = (x.item() if isinstance(x, Tensor) else x for x in (start, end, step))
@@ -593,6 +626,8 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     >>> torch.linspace(0, 1, 5)
     tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
+    if device is not None:
+        _check_device(device)
     d = _float_dtype(None) if dtype is None else _dtype.to_np(dtype)
     return _leaf(_linspace(start, end, steps, d).astype(d), requires_grad, out)
 
@@ -605,6 +640,8 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
     >>> torch.logspace(0, 2, 3)
     tensor([  1.,  10., 100.])
     """
+    if device is not None:
+        _check_device(device)
     d = _float_dtype(None) if dtype is None else _dtype.to_np(dtype)
     exps = _linspace(start, end, steps, np.dtype(np.float64))
     return _leaf(np.power(float(base), exps).astype(d), requires_grad, out)
@@ -620,6 +657,8 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     >>> x.shape, x.dtype, bool(((x >= 0) & (x < 1)).all())
     (chainrule.Size([2, 3]), chainrule.float32, True)
     """
+    if device is not None:
+        _check_device(device)
     d = _float_dtype(dtype, "check_uniform_bounds")
     shape = _shape_arg(size, kwargs.get("size"), "rand")
     return _leaf(rng(generator).random(shape).astype(d), requires_grad, out)
@@ -633,6 +672,8 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     >>> torch.randn(4, dtype=torch.float64).dtype
     chainrule.float64
     """
+    if device is not None:
+        _check_device(device)
     d = _float_dtype(dtype, "normal_kernel_cpu")
     shape = _shape_arg(size, kwargs.get("size"), "randn")
     return _leaf(rng(generator).standard_normal(shape).astype(d), requires_grad, out)
@@ -648,6 +689,8 @@ def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, 
     >>> r.dtype, sorted(set(r.tolist())) in ([3], [4], [3, 4])
     (chainrule.int64, True)
     """
+    if device is not None:
+        _check_device(device)
     if size is None:
         low, high, size = 0, low, high
     elif high is None:
@@ -671,6 +714,8 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     >>> sorted(torch.randperm(5).tolist())
     [0, 1, 2, 3, 4]
     """
+    if device is not None:
+        _check_device(device)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     d = np.dtype(np.int64) if dtype is None else _dtype.to_np(dtype)
@@ -679,6 +724,8 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
 
 def rand_like(input, *, dtype=None, generator=None, requires_grad=False, device=None,
               layout=None, memory_format=None) -> Tensor:
+    if device is not None:
+        _check_device(device)
     d = input._data.dtype if dtype is None else _dtype.to_np(dtype)
     _float_dtype(_dtype.from_numpy_dtype(d), "check_uniform_bounds")
     return _leaf(rng(generator).random(input._data.shape).astype(d), requires_grad)
@@ -686,6 +733,8 @@ def rand_like(input, *, dtype=None, generator=None, requires_grad=False, device=
 
 def randn_like(input, *, dtype=None, generator=None, requires_grad=False, device=None,
                layout=None, memory_format=None) -> Tensor:
+    if device is not None:
+        _check_device(device)
     d = input._data.dtype if dtype is None else _dtype.to_np(dtype)
     _float_dtype(_dtype.from_numpy_dtype(d), "normal_kernel_cpu")
     return _leaf(rng(generator).standard_normal(input._data.shape).astype(d), requires_grad)
@@ -693,6 +742,8 @@ def randn_like(input, *, dtype=None, generator=None, requires_grad=False, device
 
 def randint_like(input, low, high=None, *, dtype=None, generator=None, requires_grad=False,
                  device=None, layout=None, memory_format=None) -> Tensor:
+    if device is not None:
+        _check_device(device)
     if high is None:
         low, high = 0, low
     d = input._data.dtype if dtype is None else _dtype.to_np(dtype)
@@ -702,6 +753,8 @@ def randint_like(input, low, high=None, *, dtype=None, generator=None, requires_
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None,
            layout=None, device=None, requires_grad=False) -> Tensor:
     """Normal samples: tensor ``mean``/``std`` (broadcast), or numbers with a ``size``."""
+    if device is not None:
+        _check_device(device)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         m = mean._data if isinstance(mean, Tensor) else mean
         s = std._data if isinstance(std, Tensor) else std
