@@ -104,9 +104,15 @@ def test_custom_function_saving_its_output_is_freed(no_gc):
 
 def test_leaf_and_accumulator_no_cycle(no_gc):
     x = cr.tensor([1.0, 2.0], requires_grad=True)
-    (x * x).sum().backward()
-    acc_ref = weakref.ref(cr.autograd.function.get_accumulator(x))
-    assert acc_ref() is None  # nothing holds the accumulator once no graph uses it
+    out = (x * x).sum()
+    accs = [n for n in _graph_nodes(out) if type(n).__name__ == "AccumulateGrad"]
+    assert len(accs) == 1 and accs[0].variable is x
+    acc_ref = weakref.ref(accs[0])
+    del accs
+    out.backward()
+    assert acc_ref() is not None  # the graph still holds it
+    del out
+    assert acc_ref() is None  # the leaf holds its accumulator only weakly: no cycle
     x_ref = weakref.ref(x)
     g_ref = weakref.ref(x.grad)
     del x
