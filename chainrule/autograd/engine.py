@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .function import (FREED, SECOND_BACKWARD_MSG, AccumulateGrad, array_versions,
-                       as_graph_tensor, check_versions, edge)
+                       as_graph_tensor, edge, unpack_saved)
 from .grad_mode import grad_state
 
 
@@ -125,7 +125,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 if saved is FREED:
                     raise RuntimeError(SECOND_BACKWARD_MSG)
                 if array_versions and saved:
-                    check_versions(node, saved)
+                    saved = unpack_saved(node, saved)
                 grads = node.backward(grad, *saved)
                 if saved and not retain_graph:
                     node.saved = FREED
@@ -201,11 +201,11 @@ def _run_node(node, grad, create_graph, retain_graph, captures, results, accumul
         grads = (None,) * len(node.next_functions)
     else:
         saved = node.saved
-        if array_versions and saved and saved is not FREED and type(saved) is tuple:
-            check_versions(node, saved)
         if not create_graph and node.plain_formula:
             if saved is FREED:
                 raise RuntimeError(SECOND_BACKWARD_MSG)
+            if array_versions and saved:
+                saved = unpack_saved(node, saved)
             grads = node.backward(grad, *saved)
         else:
             grads = node.apply(grad, create_graph)

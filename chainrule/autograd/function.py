@@ -109,6 +109,55 @@ def stamp_versions(node) -> None:
                 versions[i] = entry[1]
     if versions is not None:
         node._saved_versions = versions
+    if _saved_hooks_depth[0]:
+        _pack_saved(node)
+
+
+_SAVED_HOOKS_MARK = "saved tensors hooks active"
+_saved_hooks_depth = [0]
+
+
+def saved_hooks_entered() -> None:
+    _saved_hooks_depth[0] += 1
+    array_versions[_SAVED_HOOKS_MARK] = [None, 0]
+
+
+def saved_hooks_exited() -> None:
+    # The marker stays: nodes packed inside the context must still be unpacked later.
+    _saved_hooks_depth[0] = max(0, _saved_hooks_depth[0] - 1)
+
+
+class _Packed:
+    """A saved array replaced by what a ``saved_tensors_hooks`` pack hook returned."""
+
+    __slots__ = ("packed", "unpack")
+
+    def __init__(self, packed, unpack):
+        self.packed, self.unpack = packed, unpack
+
+    def array(self):
+        t = self.unpack(self.packed)
+        return t._data if hasattr(t, "_data") else np.asarray(t)
+
+
+def _pack_saved(node) -> None:
+    from .graph import current_saved_tensors_hooks
+    from ..tensor import _make
+
+    hooks = current_saved_tensors_hooks()
+    if hooks is None or not node.saved or node.saved is FREED:
+        return
+    pack, unpack = hooks
+    node.saved = tuple(_Packed(pack(_make(a, False, None)), unpack)
+                       if type(a) is np.ndarray else a for a in node.saved)
+
+
+def unpack_saved(node, saved) -> tuple:
+    """Check versions and undo pack hooks: the saved values a formula may use."""
+    check_versions(node, saved)
+    if any(type(a) is _Packed for a in saved):
+        saved = tuple(a.array() if type(a) is _Packed else a for a in saved)
+    return saved
 
 
 def check_versions(node, saved) -> None:
@@ -168,6 +217,8 @@ class Node:
         saved = self.saved
         if saved is FREED:
             raise RuntimeError(SECOND_BACKWARD_MSG)
+        if array_versions and saved:
+            saved = unpack_saved(self, saved)
         if create_graph:
             grad = [as_graph_tensor(g) for g in grad] if type(grad) is list \
                 else as_graph_tensor(grad)
@@ -179,7 +230,8 @@ class Node:
         from ..tensor import Tensor, _make
 
         out = []
-        for value, src in zip(self.saved, self.saved_spec):
+        saved = unpack_saved(self, self.saved) if array_versions else self.saved
+        for value, src in zip(saved, self.saved_spec):
             if not isinstance(value, np.ndarray):
                 out.append(value)  # Python scalars, shapes, dims: plain data
             elif src is CONST:

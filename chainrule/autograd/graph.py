@@ -1,17 +1,18 @@
 """Graph-level autograd API: Node, GradientEdge, saved-tensor hooks, multi-grad hooks.
 
-``saved_tensors_hooks`` / ``save_on_cpu`` / ``disable_saved_tensors_hooks`` keep PyTorch's
-interface and nesting rules, but chainrule's ops do not call pack/unpack hooks yet: built-in
-nodes save NumPy arrays directly, so inside the context the hooks are recorded
-(``current_saved_tensors_hooks()``) and never invoked. ``save_on_cpu`` is exact as is:
-everything already lives in CPU memory.
+``saved_tensors_hooks``: while active, each array a built-in node saves is passed (as a
+Tensor) to ``pack_hook`` when the node is made, and ``unpack_hook``'s result is used when the
+node runs in backward (see ``autograd/function.py``: the hooks ride on the same zero-cost
+trigger as in-place version checks). Custom Functions' ``save_for_backward`` is not hooked
+yet. ``save_on_cpu`` is exact as is: everything already lives in CPU memory.
 """
 from __future__ import annotations
 
 import threading
 from collections import namedtuple
 
-from .function import AccumulateGrad, Node, RemovableHandle, edge
+from .function import (AccumulateGrad, Node, RemovableHandle, edge, saved_hooks_entered,
+                       saved_hooks_exited)
 
 __all__ = [
     "GradientEdge",
@@ -44,7 +45,7 @@ def increment_version(tensor) -> None:
 
 
 # ======================================================================================
-# Saved-tensor hooks (interface only: see the module docstring)
+# Saved-tensor hooks
 # ======================================================================================
 class _HookState(threading.local):
     def __init__(self):
@@ -71,10 +72,12 @@ class saved_tensors_hooks:
         if _hooks.disabled is not None:
             raise RuntimeError(_hooks.disabled)
         _hooks.stack.append((self.pack_hook, self.unpack_hook))
+        saved_hooks_entered()
         return self
 
     def __exit__(self, *exc):
         _hooks.stack.pop()
+        saved_hooks_exited()
         return False
 
 
