@@ -6,6 +6,9 @@ from . import _dtype
 from ._dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16,
                      float32, float64, get_default_dtype, half, int, int8, int16, int32, int64,
                      long, set_default_dtype, short, uint8)
+from ._dtype import api_can_cast as can_cast
+from ._dtype import api_promote_types as promote_types
+from ._dtype import api_result_type as result_type
 from ._finfo import finfo, iinfo
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from .tensor import Size, Tensor, device
