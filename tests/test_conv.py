@@ -337,3 +337,128 @@ def test_unfold_fold_pixel_shuffle_match_torch():
     compare_torch(lambda x: F.pixel_unshuffle(x, 2), lambda x: tf.pixel_unshuffle(x, 2),
                   _rand(2, 3, 4, 6))
     second_order(lambda x: F.unfold(x * x, 2), _rand(1, 1, 3, 3))
+
+
+# -- 3-D convolutions and pooling ----------------------------------------------------------
+CONV3D_CASES = [
+    ((2, 3, 5, 4, 6), (4, 3, 3, 2, 3), dict(padding=1)),
+    ((2, 4, 6, 5, 7), (6, 2, 3, 3, 2), dict(stride=(2, 1, 2), padding=(1, 0, 1),
+                                            dilation=(1, 2, 1), groups=2)),
+    ((2, 3, 5, 5, 4), (2, 3, 2, 3, 2), dict(padding="same", dilation=(2, 1, 1))),
+    ((3, 4, 5, 4), (2, 3, 2, 2, 2), dict(stride=2)),  # unbatched
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("xs,ws,kw", CONV3D_CASES)
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv3d_matches_torch(xs, ws, kw, bias):
+    import torch
+
+    arrays = [_rand(*xs), _rand(*ws)] + ([_rand(ws[0])] if bias else [])
+    y = compare_torch(lambda *a: F.conv3d(*a, **kw),
+                      lambda *a: torch.nn.functional.conv3d(*a, **kw), *arrays)
+    if len(xs) == 5:
+        assert y.grad_fn.name() == "ConvolutionBackward0"
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("xs,ws,kw", [
+    ((2, 3, 3, 4, 3), (3, 2, 3, 2, 2), dict(padding=1)),
+    ((2, 4, 3, 3, 4), (4, 1, 2, 3, 2), dict(stride=(2, 1, 3), padding=(0, 1, 1), groups=2,
+                                            output_padding=(1, 0, 2))),
+    ((2, 2, 3, 3, 3), (2, 2, 2, 2, 2), dict(stride=2, dilation=(2, 1, 2), output_padding=1)),
+    ((2, 3, 2, 3), (2, 3, 2, 2, 2), dict(stride=2)),  # unbatched
+])
+def test_conv_transpose3d_matches_torch(xs, ws, kw):
+    import torch
+
+    compare_torch(lambda *a: F.conv_transpose3d(*a, **kw),
+                  lambda *a: torch.nn.functional.conv_transpose3d(*a, **kw),
+                  _rand(*xs), _rand(*ws), _rand(ws[1] * kw.get("groups", 1)))
+
+
+def test_conv3d_grads_and_second_order():
+    check_grad(lambda x, w, b: F.conv3d(x, w, b, stride=(2, 1, 1), padding=1, groups=2),
+               _rand(1, 2, 4, 3, 3), _rand(2, 1, 2, 2, 3), _rand(2))
+    check_grad(lambda x, w: F.conv_transpose3d(x, w, stride=2, output_padding=1),
+               _rand(1, 2, 2, 2, 2), _rand(2, 1, 2, 2, 2))
+    x, w = _rand(1, 2, 3, 3, 3), _rand(2, 2, 2, 2, 2)
+    second_order(lambda x, w: F.conv3d(x, w, padding=1) ** 2, x, w, wrt=0)
+    second_order(lambda x, w: F.conv3d(x, w, stride=2) ** 2, x, w, wrt=1)
+    second_order(lambda x, w: F.conv_transpose3d(x, w, stride=2) ** 2, x, w, wrt=0)
+
+
+def test_conv3d_float32_and_errors():
+    x = cr.randn(2, 3, 4, 4, 4, requires_grad=True)
+    y = F.conv3d(x, cr.randn(5, 3, 3, 3, 3), cr.randn(5), padding=1)
+    assert y.dtype == cr.float32 and tuple(y.shape) == (2, 5, 4, 4, 4)
+    with pytest.raises(RuntimeError, match="Expected 5-dimensional weight"):
+        F.conv3d(x, cr.randn(5, 3, 3, 3))
+    with pytest.raises(RuntimeError, match="to have 6 channels, but got 3 channels"):
+        F.conv3d(x, cr.randn(4, 3, 3, 3, 3), groups=2)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kw", [
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=(2, 3, 2), stride=(1, 2, 1), dilation=(2, 1, 1)),
+    dict(kernel_size=3, stride=2, ceil_mode=True),
+    dict(kernel_size=2, padding=1, ceil_mode=True, return_indices=True),
+])
+def test_max_pool3d_matches_torch(kw):
+    import torch
+
+    y = compare_torch(lambda x: F.max_pool3d(x, **kw),
+                      lambda x: torch.nn.functional.max_pool3d(x, **kw), _rand(2, 2, 5, 6, 7))
+    y = y[0] if isinstance(y, tuple) else y
+    assert y.grad_fn.name() == "MaxPool3DWithIndicesBackward0"
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kw", [
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=3, stride=2, padding=1, count_include_pad=False),
+    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+    dict(kernel_size=(2, 3, 1), divisor_override=5),
+])
+def test_avg_pool3d_matches_torch(kw):
+    import torch
+
+    y = compare_torch(lambda x: F.avg_pool3d(x, **kw),
+                      lambda x: torch.nn.functional.avg_pool3d(x, **kw), _rand(2, 2, 5, 6, 7))
+    assert y.grad_fn.name() == "AvgPool3DBackward0"
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("size", [(2, 3, 4), 3, (None, 2, None), 1])
+def test_adaptive_pools3d_match_torch(size):
+    import torch
+
+    tf = torch.nn.functional
+    x = _rand(2, 3, 5, 7, 6)
+    y = compare_torch(lambda x: F.adaptive_avg_pool3d(x, size),
+                      lambda x: tf.adaptive_avg_pool3d(x, size), x)
+    assert y.grad_fn.name() == "AdaptiveAvgPool3DBackward0"
+    y = compare_torch(lambda x: F.adaptive_max_pool3d(x, size, return_indices=True),
+                      lambda x: tf.adaptive_max_pool3d(x, size, return_indices=True), x)
+    assert y.grad_fn.name() == "AdaptiveMaxPool3DBackward0"
+    compare_torch(lambda x: F.adaptive_max_pool3d(x, size), lambda x: tf.adaptive_max_pool3d(
+        x, size), _rand(3, 4, 5, 3))  # unbatched
+
+
+def test_pool3d_grads_and_errors():
+    check_grad(lambda x: F.max_pool3d(x, 2, 1, 1), _rand(1, 2, 3, 3, 3))
+    check_grad(lambda x: F.avg_pool3d(x, 3, 2, 1, ceil_mode=True), _rand(1, 1, 4, 5, 4))
+    check_grad(lambda x: F.adaptive_avg_pool3d(x, (2, 3, 2)), _rand(1, 2, 3, 4, 5))
+    check_grad(lambda x: F.adaptive_max_pool3d(x, 2), _rand(1, 2, 3, 4, 5))
+    second_order(lambda x: F.avg_pool3d(x, 2) ** 3, _rand(1, 1, 4, 4, 2))
+    second_order(lambda x: F.adaptive_avg_pool3d(x, 2) ** 3, _rand(1, 1, 3, 4, 5))
+    with pytest.raises(RuntimeError, match="non-empty 4D or 5D"):
+        F.max_pool3d(cr.randn(2, 2), 2)
+    with pytest.raises(RuntimeError, match="Output size is too small"):
+        F.avg_pool3d(cr.randn(1, 2, 2, 2), 3)
+    with pytest.raises(RuntimeError, match=r"adaptive_avg_pool3d\(\): Expected 4D or 5D"):
+        F.adaptive_avg_pool3d(cr.randn(2, 2), 2)
