@@ -772,3 +772,19 @@ def test_gumbel_softmax_soft_hard_and_seeded():
     assert set(np.unique(hv)) <= {0.0, 1.0} and (hv.sum(-1) == 1).all()
     (h * cr.tensor(_rand(4, 5))).sum().backward()
     assert logits.grad is not None and np.abs(logits.grad.numpy()).sum() > 0
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_all_targets_ignored_nan_loss_zero_grad(smoothing):
+    import torch
+
+    x = _rand(3, 4)
+    for lib in (cr, torch):
+        for fn, kw in ((lib.nn.functional.cross_entropy, dict(label_smoothing=smoothing)),
+                       (lib.nn.functional.nll_loss, {})):
+            t = lib.tensor(x, requires_grad=True)
+            loss = fn(t, lib.tensor([1, 1, 1]), ignore_index=1, **kw)
+            loss.backward()
+            assert np.isnan(loss.item())
+            np.testing.assert_array_equal(t.grad.numpy(), np.zeros((3, 4)))

@@ -1559,8 +1559,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             terms = np.where(valid, terms, 0)
         den = _safe_den(wy.sum()) if reduction == "mean" else 1
         loss = terms if reduction == "none" else terms.sum() / den
-        if need:
-            a = _class_coeffs(x, ys, valid, wy, weight, label_smoothing, den)
+        if need:  # all targets ignored (den nan): zero gradient, like PyTorch
+            a = _class_coeffs(x, ys, valid, wy, weight, label_smoothing,
+                              1 if np.isnan(den) else den)
     else:
         prod = a * logp
         loss = prod.sum(axis=cax) if reduction == "none" else prod.sum()
@@ -1601,7 +1602,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if not valid.all():
         terms = np.where(valid, terms, 0)
     out = np.asarray(terms if reduction == "none" else terms.sum() / den, dtype=x.dtype)
-    a = _class_coeffs(x, ys, valid, wy, weight, 0.0, den) if input._requires_grad else None
+    a = _class_coeffs(x, ys, valid, wy, weight, 0.0, 1 if np.isnan(den) else den) \
+        if input._requires_grad else None  # all targets ignored: zero gradient, like PyTorch
     cls = NllLoss2DBackward0 if x.ndim == 4 else NllLossBackward0
     return _node(cls, (input,), out, (a,), cax=cax, reduction=reduction)
 class BinaryCrossEntropyWithLogitsBackward0(Node):
