@@ -1,14 +1,28 @@
 """Forward-mode AD with dual tensors: dual_level, make_dual, unpack_dual (PyTorch's API).
 
-How it works here (no per-op forward formulas are needed):
+How it works here:
 
 - ``make_dual(x, t)`` returns a tensor that *requires grad* (a fresh leaf, or a view of ``x``
   when ``x`` already requires grad) and carries the tangent in ``_fw_grad``. Ops on it
-  therefore record the ordinary backward graph.
-- ``unpack_dual(y)`` computes ``y``'s tangent lazily from that graph by the double-vjp
-  trick: with a dummy cotangent ``u``, ``g(u) = sum_i J_i^T u`` over the dual inputs ``i``
-  is linear in ``u``, so ``d/du sum_i <g_i(u), t_i> = sum_i J_i t_i``: two reverse passes
-  (the first with ``create_graph=True``). The result is cached per tensor and graph node.
+  therefore record the ordinary backward graph, and the op forwards pay nothing for forward
+  mode.
+- ``unpack_dual(y)`` walks ``y``'s graph down to the dual tensors (iteratively), then
+  evaluates the tangents bottom-up in topological order with each node's ``jvp`` rule
+  (``node.jvp(tangents, *saved)``: one input tangent per ``next_functions`` edge, None where
+  an input has none; written next to the node's ``backward``). The rules run on NumPy arrays
+  unless the tangent must stay differentiable (a tangent that requires grad, or a graph that
+  reaches tensors requiring grad other than this level's fresh duals): then they run on
+  Tensors with grad recording on, like backward formulas under ``create_graph``.
+  Tangents are cached per node for the level.
+- Where a node on the way has no ``jvp`` rule (or a custom Function defines no ``jvp``), the
+  whole tangent is computed by the double-vjp trick instead: with a dummy cotangent ``u``,
+  ``g(u) = sum_i J_i^T u`` over the dual inputs ``i`` is linear in ``u``, so
+  ``d/du sum_i <g_i(u), t_i> = sum_i J_i t_i``: two reverse passes (the first with
+  ``create_graph=True``).
+- Rules read the arrays the nodes saved for backward. A backward without ``retain_graph``
+  frees them: ``unpack_dual`` of a result whose graph was freed raises PyTorch's "Trying to
+  backward through the graph a second time" error (unpack before calling backward, or pass
+  ``retain_graph=True``). Tangents already computed (cached) stay available.
 
 Consequences, compared with PyTorch's eager forward mode:
 - dual tensors report ``requires_grad=True`` inside the level (PyTorch: False), and results
@@ -16,7 +30,6 @@ Consequences, compared with PyTorch's eager forward mode:
   into plain tensors and drops their tangents.
 - tangents only flow through recorded ops: under ``no_grad`` nothing is recorded, so a
   result computed there has tangent ``None``.
-- each ``unpack_dual`` of a new result costs two backward passes over its graph.
 - tangents may themselves require grad (backward over forward works: the tangent stays
   connected to tensors outside the level that require grad).
 """
@@ -25,6 +38,8 @@ from __future__ import annotations
 import weakref
 from collections import namedtuple
 
+import numpy as np
+
 __all__ = ["UnpackedDualTensor", "dual_level", "enter_dual_level", "exit_dual_level",
            "make_dual", "unpack_dual"]
 
@@ -32,12 +47,14 @@ UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
 
 class _Level:
-    __slots__ = ("duals", "fresh", "index")
+    __slots__ = ("duals", "fresh", "index", "tangents")
 
     def __init__(self, index):
         self.index = index
         self.duals = []  # weakrefs to dual tensors made at this level
         self.fresh = set()  # ids of duals that are fresh leaves (made from non-grad tensors)
+        # node -> (tensor_mode, [tangent per output]) computed by the jvp rules
+        self.tangents = weakref.WeakKeyDictionary()
 
 
 _current = None  # the active _Level (nesting is not supported, as in PyTorch)
@@ -73,6 +90,7 @@ def exit_dual_level(*, level=None) -> None:
         t.__dict__.pop("_fw_grad", None)
         t.__dict__.pop("_fw_level", None)
         t.__dict__.pop("_fw_cache", None)
+        t.__dict__.pop("_fw_node", None)
         if id(t) in _current.fresh and t.grad_fn is None:
             t._requires_grad = False  # a plain tensor again
     _current = None
@@ -139,29 +157,45 @@ def make_dual(tensor, tangent, *, level=None):
         lv.fresh.add(id(dual))
     dual._fw_grad = tangent
     dual.__dict__["_fw_level"] = lv.index
+    dual.__dict__["_fw_node"] = dual.grad_fn  # None for a fresh leaf
     lv.duals.append(weakref.ref(dual))
     return dual
 
 
 def _own_tangent(t, lv):
+    d = t.__dict__
+    # An in-place op on a view dual rebases its grad_fn: its tangent is then computed.
+    return d.get("_fw_level") == lv.index and d.get("_fw_grad") is not None and \
+        d.get("_fw_node") is t.grad_fn
+
+
+def _is_dual(t, lv) -> bool:
     return t.__dict__.get("_fw_level") == lv.index and t.__dict__.get("_fw_grad") is not None
+
+
+def _dual_nodes(lv) -> dict:
+    """``{node: [(output_nr, dual tensor)]}``: the graph node each live dual of ``lv`` was
+    made at (its view node, or the accumulator of a fresh leaf; duals never used have none)."""
+    by_node: dict = {}
+    for ref in lv.duals:
+        d = ref()
+        if d is None or not _is_dual(d, lv):
+            continue
+        node = d.__dict__.get("_fw_node")
+        if node is not None:
+            by_node.setdefault(node, []).append((d._output_nr, d))
+        else:
+            acc = d._acc_ref() if d._acc_ref is not None else None
+            if acc is not None:
+                by_node.setdefault(acc, []).append((0, d))
+    return by_node
 
 
 def _reached_duals(t, lv):
     """The live duals of level ``lv`` whose graph node the graph of ``t`` reaches."""
     from .function import AccumulateGrad
 
-    by_node = {}
-    for ref in lv.duals:
-        d = ref()
-        if d is None or not _own_tangent(d, lv):
-            continue
-        if d.grad_fn is not None:
-            by_node.setdefault(d.grad_fn, []).append(d)
-        else:
-            acc = d._acc_ref() if d._acc_ref is not None else None
-            if acc is not None:
-                by_node.setdefault(acc, []).append(d)
+    by_node = _dual_nodes(lv)
     if not by_node or t.grad_fn is None:
         return []
     found, seen, stack = [], set(), [t.grad_fn]
@@ -171,7 +205,7 @@ def _reached_duals(t, lv):
             continue
         seen.add(node)
         if node in by_node:
-            found.extend(by_node[node])
+            found.extend(d for _, d in by_node[node])
             # keep walking: another dual may sit below a view dual
         if type(node) is AccumulateGrad:
             continue
@@ -179,6 +213,192 @@ def _reached_duals(t, lv):
             if child is not None and child not in seen:
                 stack.append(child)
     return found
+
+
+# ======================================================================================
+# Tangents by the nodes' jvp rules
+# ======================================================================================
+_NO_RULE = object()  # some node on the way has no jvp rule: use the double-vjp trick
+
+
+def _has_jvp(node) -> bool:
+    if getattr(type(node), "jvp", None) is None:
+        return False
+    fwd = getattr(node, "_forward_cls", None)  # a custom Function's node
+    if fwd is not None:
+        from .function import Function
+
+        return fwd.jvp is not Function.jvp
+    return True
+
+
+def _walk(root, fresh):
+    """Nodes under ``root`` in topological order (inputs first), found iteratively, and
+    whether the graph reaches a tensor requiring grad other than the ``fresh`` leaves."""
+    from .function import AccumulateGrad
+
+    order, seen, stack = [], set(), [(root, False)]
+    foreign = False
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        if type(node) is AccumulateGrad:
+            if id(node.variable) not in fresh:
+                foreign = True
+            continue
+        edges = node.next_functions
+        if not edges:
+            foreign = True  # a node with no inputs: not this level's, keep the graph
+        for child, _ in edges:
+            if child is not None and child not in seen:
+                stack.append((child, False))
+    return order, foreign
+
+
+def _hinted_input_shapes(node) -> dict:
+    """Input shapes a node knows without computing anything: ``{edge index: shape}``."""
+    hints = {}
+    for value, src in zip(node.saved, getattr(node, "saved_spec", ())):
+        if isinstance(src, int) and src >= 0 and isinstance(value, np.ndarray):
+            hints[src] = value.shape
+    if len(node.next_functions) == 1:
+        shape = getattr(node, "in_shape", None)
+        if isinstance(shape, tuple):
+            hints[0] = shape
+    return hints
+
+
+def _set_out_shapes(order, live, root, root_nr, root_shape, need) -> None:
+    """Give every node in ``need`` (rules that must know their output's shape: views,
+    expand) ``node._out_shape``, going down from the root: an input's shape comes from what
+    the consumer saved or, failing that, from the consumer's backward run on zeros."""
+    from .function import FREED, AccumulateGrad
+
+    shapes = {(root, root_nr): root_shape}
+    for node in reversed(order):
+        if not need:
+            return
+        if node not in live or type(node) is AccumulateGrad:
+            continue
+        n = node.num_outputs
+        outs = [shapes.get((node, i)) for i in range(n)]
+        if node in need:
+            need.discard(node)
+            if outs[0] is not None:
+                node.__dict__["_out_shape"] = outs[0]
+        known = node.__dict__.get("_out_shape")
+        if known is not None and n == 1:
+            outs[0] = known
+        edges = node.next_functions
+        hints = _hinted_input_shapes(node)
+        meta = node.__dict__.get("_input_meta")
+        if meta is not None:  # a custom Function knows its input shapes
+            hints = dict(enumerate(m for m in meta if m is not None))
+        missing = [k for k, (c, _) in enumerate(edges)
+                   if c is not None and c in live and k not in hints]
+        if missing and any(o is not None for o in outs) and (n > 1 or outs[0] is not None) \
+                and node.saved is not FREED:
+            dt = np.float64  # only the shapes of what comes back matter
+            g = [None if o is None else np.zeros(o, dt) for o in outs] if n > 1 else \
+                np.zeros(outs[0], dt)
+            with np.errstate(all="ignore"):
+                grads = node.backward(g, *node.saved)
+            for k in missing:
+                if grads[k] is not None:
+                    hints[k] = np.shape(grads[k])
+        for k, (c, nr) in enumerate(edges):
+            if c is not None and k in hints:
+                shapes.setdefault((c, nr), tuple(hints[k]))
+
+
+def _tangent_by_rules(tensor, lv):
+    """``tensor``'s tangent from the jvp rules; None when no dual is reached; ``_NO_RULE``
+    when some node on the way has no rule."""
+    from ..tensor import Tensor, _make
+    from .function import FREED, SECOND_BACKWARD_MSG, AccumulateGrad
+    from .grad_mode import enable_grad
+
+    root = tensor.grad_fn
+    if root is None:
+        return None
+    duals = _dual_nodes(lv)
+    if not duals:
+        return None
+    order, foreign = _walk(root, lv.fresh)
+    live = set()
+    for node in order:
+        if node in duals or (type(node) is not AccumulateGrad and any(
+                c in live for c, _ in node.next_functions if c is not None)):
+            live.add(node)
+    if root not in live:
+        return None
+    tensor_mode = foreign or any(d._fw_grad.requires_grad
+                                 for pairs in duals.values() for _, d in pairs)
+    cache = lv.tangents
+    need = set()
+    for node in live:
+        if node in duals:
+            continue
+        if not _has_jvp(node):
+            return _NO_RULE
+        if getattr(type(node), "jvp_needs_out_shape", False) and \
+                "_out_shape" not in node.__dict__:
+            need.add(node)
+    if need:
+        _set_out_shapes(order, live, root, tensor._output_nr, tuple(tensor.shape), set(need))
+        if any("_out_shape" not in node.__dict__ for node in need):
+            return _NO_RULE  # a shape could not be found: the double-vjp trick
+
+    tan = {}
+    with np.errstate(all="ignore"):
+        for node in order:
+            if node not in live:
+                continue
+            if node in duals:
+                outs = [None] * node.num_outputs
+                for nr, d in duals[node]:
+                    outs[nr] = d._fw_grad if tensor_mode else d._fw_grad._data
+                tan[node] = outs
+                continue
+            hit = cache.get(node)
+            if hit is not None and hit[0] == tensor_mode:
+                tan[node] = hit[1]
+                continue
+            tin, anything = [], False
+            for child, nr in node.next_functions:
+                ct = tan.get(child) if child is not None else None
+                t = ct[nr] if ct is not None else None
+                anything = anything or t is not None
+                tin.append(t)
+            if not anything:
+                tan[node] = None
+                continue
+            saved = node.saved
+            if saved is FREED:
+                raise RuntimeError(SECOND_BACKWARD_MSG)
+            if tensor_mode:
+                with enable_grad():
+                    out = node.jvp(tin, *node._saved_tensors())
+            else:
+                out = node.jvp(tin, *saved)
+            if out is NotImplemented:  # the rule does not cover this case
+                return _NO_RULE
+            outs = list(out) if isinstance(out, (list, tuple)) else [out]
+            tan[node] = outs
+            cache[node] = (tensor_mode, outs)
+    res = tan[root]
+    res = res[tensor._output_nr] if res is not None else None
+    if res is None:
+        return _cr().zeros_like(tensor)
+    if isinstance(res, Tensor):
+        return res
+    return _make(np.asarray(res), False, None)
 
 
 def _lift(x, lv, extra=()):
@@ -193,9 +413,6 @@ def _lift(x, lv, extra=()):
 
 def unpack_dual(tensor, *, level=None):
     """``(primal, tangent)`` of ``tensor`` at ``level``; ``tangent`` is None for non-duals."""
-    from . import grad
-    from .grad_mode import enable_grad
-
     lv = _level(level)
     if lv is None or not isinstance(tensor, _cr().Tensor):
         return UnpackedDualTensor(tensor, None)
@@ -207,6 +424,22 @@ def unpack_dual(tensor, *, level=None):
     cache = tensor.__dict__.get("_fw_cache")
     if cache is not None and cache[0] == (lv.index, id(tensor.grad_fn)):
         return UnpackedDualTensor(_lift(tensor, lv), cache[1])
+    tangent = _tangent_by_rules(tensor, lv)
+    if tangent is None:
+        return UnpackedDualTensor(tensor, None)
+    if tangent is not _NO_RULE:
+        tangent = _lift(tangent, lv)
+        tensor.__dict__["_fw_cache"] = ((lv.index, id(tensor.grad_fn)), tangent)
+        lv.duals.append(weakref.ref(tensor))  # so that exit_dual_level clears the cache
+        return UnpackedDualTensor(_lift(tensor, lv), tangent)
+    return _unpack_by_double_vjp(tensor, lv)
+
+
+def _unpack_by_double_vjp(tensor, lv):
+    """The fallback for graphs with a node that has no jvp rule (see the module docstring)."""
+    from . import grad
+    from .grad_mode import enable_grad
+
     duals = _reached_duals(tensor, lv)
     if not duals:
         return UnpackedDualTensor(tensor, None)

@@ -484,6 +484,39 @@ class BackwardCFunction(Node, FunctionCtx):
             out.append(r if create_graph else r._data)
         return tuple(out)
 
+    def jvp(self, tangents, *saved):
+        """Forward mode (called by forward_ad): the user's ``jvp(ctx, *tangents)``, one
+        tangent per forward input (zeros for a tensor input without one, None for inputs
+        that are not tensors, as PyTorch), with ``ctx.saved_tensors`` giving what
+        ``save_for_forward`` kept. Tangents come as arrays (returned as arrays) or Tensors."""
+        from ..tensor import Tensor, _make
+        from .grad_mode import enable_grad, no_grad
+
+        as_arrays = any(t is not None and not isinstance(t, Tensor) for t in tangents)
+        it = iter(tangents)
+        args = []
+        for shape, dt in zip(self._input_meta, self._input_dtypes):
+            if shape is None:
+                args.append(None)
+                continue
+            t = next(it)
+            if t is None:
+                t = np.zeros(shape, dt)
+            args.append(t if isinstance(t, Tensor) else _make(np.asarray(t), False, None))
+        kept = self.saved
+        fwd = self.__dict__.get("saved_for_forward")
+        if fwd is not None:
+            self.saved = fwd
+        try:
+            with no_grad() if as_arrays else enable_grad():
+                res = self._forward_cls.jvp(self, *args)
+        finally:
+            self.saved = kept
+        res = list(res) if isinstance(res, (tuple, list)) else [res]
+        if as_arrays:
+            res = [r._data if isinstance(r, Tensor) else r for r in res]
+        return res if self.num_outputs > 1 else res[0]
+
 
 def _sum_to_input(r, shape, name, i):
     """PyTorch accepts a gradient that broadcasts to the input: it is summed back."""

@@ -19,7 +19,7 @@ from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, _make, inplace
 
 _new = object.__new__
-from ._broadcast import broadcast_error, sum_to, xp
+from ._broadcast import broadcast_error, broadcast_to, sum_to, xp
 
 
 __all__ = ['abs', 'absolute', 'acos', 'acosh', 'add', 'addcdiv', 'addcmul', 'allclose', 'arccos',
@@ -98,6 +98,9 @@ class BinaryNode(Node):
             if gb is not None:
                 gb = sum_to(gb, shapes[1])
         return ga, gb
+
+    def jvp(self, tangents, *saved):
+        return _broadcast_jvp(self, tangents, saved)
 
 
 def _binary(node_cls, a, b, out, ad, bd, saved):
@@ -212,6 +215,55 @@ def _scalar_array(value, dtype) -> np.ndarray:
 
 
 # ======================================================================================
+# Forward mode (jvp) shortcuts shared by the elementwise nodes
+# ======================================================================================
+def _elementwise_jvp(self, tangents, *saved):
+    """One-input elementwise op: its Jacobian is diagonal, so ``J t = J^T t``: the backward
+    formula applied to the tangent is the jvp (for real dtypes, as the formulas here)."""
+    return self.backward(tangents[0], *saved)[0]
+
+
+def _broadcast_jvp(node, tangents, saved):
+    """Elementwise op of broadcast operands: ``d out = sum_i f_i t_i`` with the partial
+    derivatives ``f_i`` read off the backward formula run with ``g = 1`` before it sums back
+    to the operands' shapes (``shapes`` is None during that call: nothing is reduced)."""
+    shapes = node.shapes
+    ref = next(t for t in tangents if t is not None)
+    out_shape = tuple(ref.shape) if shapes is None else \
+        np.broadcast_shapes(*(tuple(s) for s in shapes))
+    ones = np.ones(out_shape, ref.dtype) if _is_array(ref) else \
+        xp(ref).ones(out_shape, dtype=ref.dtype)
+    node.shapes = None
+    try:
+        factors = node.backward(ones, *saved)
+    finally:
+        node.shapes = shapes
+    out = None
+    for f, t in zip(factors, tangents):
+        if t is not None:
+            out = f * t if out is None else out + f * t
+    return _to_shape(out, out_shape)
+
+
+def _to_shape(t, shape):
+    """A tangent broadcast to the output's ``shape`` (an operand that broadcast)."""
+    return t if tuple(t.shape) == tuple(shape) else broadcast_to(t, tuple(shape))
+
+
+def _sum_tangents(node, ta, tb):
+    """``ta + tb`` for the tangents of a two-operand op, either may be None."""
+    if ta is None:
+        out = tb
+    elif tb is None:
+        out = ta
+    else:
+        return ta + tb
+    shapes = node.shapes
+    return out if shapes is None else _to_shape(out, np.broadcast_shapes(*shapes))
+
+
+
+# ======================================================================================
 # Arithmetic
 # ======================================================================================
 class AddBackward0(BinaryNode):
@@ -225,6 +277,9 @@ class AddBackward0(BinaryNode):
         ga = g if fa[0] is not None else None
         gb = g if fb[0] is not None else None
         return (ga, gb) if self.shapes is None else self.reduce(ga, gb)
+
+    def jvp(self, tangents):
+        return _sum_tangents(self, *tangents)
 
 
 _add = _arith_op(AddBackward0, np.add, save_inputs=False)
@@ -244,6 +299,10 @@ class SubBackward0(BinaryNode):
     def backward(self, g):
         fa, fb = self.next_functions
         return self.reduce(g if fa[0] is not None else None, -g if fb[0] is not None else None)
+
+    def jvp(self, tangents):
+        ta, tb = tangents
+        return _sum_tangents(self, ta, None if tb is None else -tb)
 
 
 _sub = _arith_op(SubBackward0, np.subtract, save_inputs=False)
@@ -274,6 +333,10 @@ class MulBackward0(BinaryNode):
         gb = g * a if fb[0] is not None else None
         return (ga, gb) if self.shapes is None else self.reduce(ga, gb)
 
+    def jvp(self, tangents, a, b):
+        ta, tb = tangents
+        return _sum_tangents(self, None if ta is None else ta * b, None if tb is None else a * tb)
+
 
 _mul = _arith_op(MulBackward0, np.multiply, save_inputs=True)
 
@@ -292,6 +355,11 @@ class DivBackward0(BinaryNode):
         fa, fb = self.next_functions
         return self.reduce(g / b if fa[0] is not None else None,
                            -g * a / (b * b) if fb[0] is not None else None)
+
+    def jvp(self, tangents, a, b):
+        ta, tb = tangents
+        return _sum_tangents(self, None if ta is None else ta / b,
+                             None if tb is None else -tb * a / (b * b))
 
 
 _div = _arith_op(DivBackward0, np.true_divide, save_inputs=True)
@@ -317,6 +385,8 @@ class PowBackward0(Node):
         if e == 2:
             return (g * (2 * x),)
         return (g * (e * x ** (e - 1)),)
+
+    jvp = _elementwise_jvp
 
 
 class PowBackward1(BinaryNode):
@@ -347,6 +417,8 @@ class PowBackward2(Node):
         if s == 0:
             return (g * 0,)
         return (g * out * float(np.log(s)),)
+
+    jvp = _elementwise_jvp
 
 
 def pow(input, exponent, *, out=None):  # noqa: A001 - torch.pow
@@ -413,6 +485,9 @@ class NegBackward0(Node):
     def backward(self, g):
         return (-g,)
 
+    def jvp(self, tangents):
+        return -tangents[0]
+
 
 def neg(input):
     if input._data.dtype == np.bool_:
@@ -434,6 +509,9 @@ class ExpBackward0(Node):
     def backward(self, g, out):
         return (g * out,)
 
+    def jvp(self, tangents, out):
+        return tangents[0] * out
+
 
 def exp(input):
     out = np.exp(_float(input._data))
@@ -449,6 +527,10 @@ class LogBackward0(Node):
     def backward(self, g, x):
         with np.errstate(divide="ignore", invalid="ignore"):
             return (g / x,)
+
+    def jvp(self, tangents, x):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return tangents[0] / x
 
 
 def log(input):
@@ -466,6 +548,9 @@ class SigmoidBackward0(Node):
 
     def backward(self, g, out):
         return (g * (out * (1 - out)),)
+
+    def jvp(self, tangents, out):
+        return tangents[0] * (out * (1 - out))
 
 
 def _sigmoid_array(x: np.ndarray) -> np.ndarray:
@@ -488,6 +573,9 @@ class TanhBackward0(Node):
     def backward(self, g, out):
         return (g * (1 - out * out),)
 
+    def jvp(self, tangents, out):
+        return tangents[0] * (1 - out * out)
+
 
 def tanh(input):
     out = np.tanh(_float(input._data))
@@ -502,6 +590,9 @@ class ReluBackward0(Node):
 
     def backward(self, g, out):
         return (g * (out > 0),)
+
+    def jvp(self, tangents, out):
+        return tangents[0] * (out > 0)
 
 
 def relu(input):
@@ -520,6 +611,9 @@ class CloneBackward0(Node):
 
     def backward(self, g):
         return (g,)
+
+    def jvp(self, tangents):
+        return tangents[0]
 
 
 def clone(input, *, memory_format=None):
@@ -621,6 +715,9 @@ class TernaryNode(Node):
         if shapes is None:
             return grads
         return tuple(None if g is None else sum_to(g, s) for g, s in zip(grads, shapes))
+
+    def jvp(self, tangents, *saved):
+        return _broadcast_jvp(self, tangents, saved)
 
 
 def _nary(node_cls, inputs, datas, out, saved):
@@ -1023,6 +1120,8 @@ class AbsBackward0(Node):
     def backward(self, g, x):
         return (g * _sign_of(x),)
 
+    jvp = _elementwise_jvp
+
 
 def abs(input):  # noqa: A001 - torch.abs
     """``|input|``, elementwise (integers stay integers)."""
@@ -1043,6 +1142,8 @@ class SignBackward0(Node):
 
     def backward(self, g):
         return (_zeros_like(g),)
+
+    jvp = _elementwise_jvp
 
 
 def sign(input):
@@ -1081,6 +1182,8 @@ class Exp2Backward0(Node):
     def backward(self, g, out):
         return (g * (out * _LN2),)
 
+    jvp = _elementwise_jvp
+
 
 def exp2(input):
     out = np.exp2(_float(input._data))
@@ -1095,6 +1198,8 @@ class Expm1Backward0(Node):
 
     def backward(self, g, out):
         return (g * (out + 1),)
+
+    jvp = _elementwise_jvp
 
 
 def expm1(input):
@@ -1111,6 +1216,8 @@ class Log2Backward0(Node):
     def backward(self, g, x):
         with _quiet():
             return (g / (x * _LN2),)
+
+    jvp = _elementwise_jvp
 
 
 def log2(input):
@@ -1130,6 +1237,8 @@ class Log10Backward0(Node):
         with _quiet():
             return (g / (x * _LN10),)
 
+    jvp = _elementwise_jvp
+
 
 def log10(input):
     x = _float(input._data)
@@ -1147,6 +1256,8 @@ class Log1PBackward0(Node):
     def backward(self, g, x):
         with _quiet():
             return (g / (x + 1),)
+
+    jvp = _elementwise_jvp
 
 
 def log1p(input):
@@ -1166,6 +1277,8 @@ class SqrtBackward0(Node):
         with _quiet():
             return (g / (2 * out),)
 
+    jvp = _elementwise_jvp
+
 
 def sqrt(input):
     x = _float(input._data)
@@ -1183,6 +1296,8 @@ class RsqrtBackward0(Node):
     def backward(self, g, out):
         with _quiet():
             return (g * (-0.5 * out * out * out),)
+
+    jvp = _elementwise_jvp
 
 
 def rsqrt(input):
@@ -1208,6 +1323,9 @@ class SinBackward0(Node):
     def backward(self, g, x):
         return (g * xp(g).cos(x),)
 
+    def jvp(self, tangents, x):
+        return tangents[0] * xp(x).cos(x)
+
 
 def sin(input):
     x = _float(input._data)
@@ -1222,6 +1340,9 @@ class CosBackward0(Node):
 
     def backward(self, g, x):
         return (g * -xp(g).sin(x),)
+
+    def jvp(self, tangents, x):
+        return tangents[0] * -xp(x).sin(x)
 
 
 def cos(input):
@@ -1238,6 +1359,8 @@ class TanBackward0(Node):
     def backward(self, g, out):
         return (g * (1 + out * out),)
 
+    jvp = _elementwise_jvp
+
 
 def tan(input):
     out = np.tan(_float(input._data))
@@ -1253,6 +1376,8 @@ class AsinBackward0(Node):
     def backward(self, g, x):
         with _quiet():
             return (g / xp(g).sqrt(1 - x * x),)
+
+    jvp = _elementwise_jvp
 
 
 def asin(input):
@@ -1272,6 +1397,8 @@ class AcosBackward0(Node):
         with _quiet():
             return (-g / xp(g).sqrt(1 - x * x),)
 
+    jvp = _elementwise_jvp
+
 
 def acos(input):
     x = _float(input._data)
@@ -1289,6 +1416,8 @@ class AtanBackward0(Node):
     def backward(self, g, x):
         return (g / (1 + x * x),)
 
+    jvp = _elementwise_jvp
+
 
 def atan(input):
     x = _float(input._data)
@@ -1304,6 +1433,8 @@ class SinhBackward0(Node):
     def backward(self, g, x):
         with _quiet():
             return (g * xp(g).cosh(x),)
+
+    jvp = _elementwise_jvp
 
 
 def sinh(input):
@@ -1323,6 +1454,8 @@ class CoshBackward0(Node):
         with _quiet():
             return (g * xp(g).sinh(x),)
 
+    jvp = _elementwise_jvp
+
 
 def cosh(input):
     x = _float(input._data)
@@ -1341,6 +1474,8 @@ class AsinhBackward0(Node):
         with _quiet():
             return (g / xp(g).sqrt(x * x + 1),)
 
+    jvp = _elementwise_jvp
+
 
 def asinh(input):
     x = _float(input._data)
@@ -1356,6 +1491,8 @@ class AcoshBackward0(Node):
     def backward(self, g, x):
         with _quiet():
             return (g / xp(g).sqrt(x * x - 1),)
+
+    jvp = _elementwise_jvp
 
 
 def acosh(input):
@@ -1374,6 +1511,8 @@ class AtanhBackward0(Node):
     def backward(self, g, x):
         with _quiet():
             return (g / (1 - x * x),)
+
+    jvp = _elementwise_jvp
 
 
 def atanh(input):
@@ -1403,6 +1542,8 @@ class LogitBackward0(Node):
                 return (ns.where((x < 0) | (x > 1), _NAN, d),)
             return (ns.where((x < eps) | (x > 1 - eps), 0, d),)
 
+    jvp = _elementwise_jvp
+
 
 def logit(input, eps=None):
     """``log(p / (1 - p))``; with ``eps``, p is first clamped to ``[eps, 1 - eps]``."""
@@ -1428,6 +1569,8 @@ class ErfBackward0(Node):
     def backward(self, g, x):
         return (g * (_TWO_OVER_SQRT_PI * xp(g).exp(-(x * x))),)
 
+    jvp = _elementwise_jvp
+
 
 def erf(input):
     x = _special_input(input, "erf_vml_cpu")
@@ -1442,6 +1585,8 @@ class ErfcBackward0(Node):
 
     def backward(self, g, x):
         return (g * (-_TWO_OVER_SQRT_PI * xp(g).exp(-(x * x))),)
+
+    jvp = _elementwise_jvp
 
 
 def erfc(input):
@@ -1459,6 +1604,8 @@ class ErfinvBackward0(Node):
         with _quiet():
             return (g * (0.5 * _SQRT_PI * xp(g).exp(out * out)),)
 
+    jvp = _elementwise_jvp
+
 
 def erfinv(input):
     x = _special_input(input, "erfinv_cpu")
@@ -1475,6 +1622,8 @@ class LgammaBackward0(Node):
     def backward(self, g, x):
         return (g * _digamma_of(x),)
 
+    jvp = _elementwise_jvp
+
 
 def lgamma(input):
     x = _special_input(input, "lgamma_vml_cpu")
@@ -1490,6 +1639,8 @@ class DigammaBackward0(Node):
     def backward(self, g, x):
         return (g * _polygamma_of(1, x),)
 
+    jvp = _elementwise_jvp
+
 
 def digamma(input):
     x = _special_input(input, "digamma")
@@ -1504,6 +1655,8 @@ class PolygammaBackward0(Node):
 
     def backward(self, g, x):
         return (g * _polygamma_of(self.n + 1, x),)
+
+    jvp = _elementwise_jvp
 
 
 class PolygammaBackward1(PolygammaBackward0):  # the in-place overload, x.polygamma_(n)
@@ -1532,6 +1685,8 @@ class ReciprocalBackward0(Node):
 
     def backward(self, g, out):
         return (g * -(out * out),)
+
+    jvp = _elementwise_jvp
 
 
 def reciprocal(input):
@@ -1615,6 +1770,8 @@ class FracBackward0(Node):
     def backward(self, g):
         return (g,)
 
+    jvp = _elementwise_jvp
+
 
 def frac(input):
     x = input._data
@@ -1639,6 +1796,8 @@ class ClampBackward1(Node):
         else:
             mask = (x >= lo) & (x <= hi)
         return (xp(g).where(mask, g, 0),)
+
+    jvp = _elementwise_jvp
 
 
 class ClampMinBackward0(ClampBackward1):
@@ -1780,6 +1939,8 @@ class NanToNumBackward0(Node):
         ns = xp(g)
         return (ns.where(ns.isfinite(x), g, 0),)
 
+    jvp = _elementwise_jvp
+
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """nan -> ``nan``, +-inf -> ``posinf``/``neginf`` (default: the dtype's largest values)."""
@@ -1862,6 +2023,8 @@ class NotImplementedBackward(BinaryNode):
 
     def backward(self, g):
         raise RuntimeError(f"derivative for {self.op} is not implemented")
+
+    jvp = None  # no rule: forward mode raises the same error (via the backward)
 
 
 def floor_divide(input, other):

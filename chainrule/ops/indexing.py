@@ -13,7 +13,8 @@ from .. import _dtype
 from ..autograd.function import NO_EDGE, OUTPUT, Node, edge
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, _check_inplace, _make, inplace
-from ._broadcast import broadcast_error, canon_dim, shape_str, sum_to
+from ._broadcast import broadcast_error, canon_dim, shape_str, sum_to, xp
+from ._broadcast import broadcast_to as _broadcast_to
 
 __all__ = [
     'argwhere',
@@ -374,6 +375,11 @@ class IndexBackwardBackward0(Node):
     def backward(self, g):
         return (_take(g, self.key),)
 
+    jvp_needs_out_shape = True
+
+    def jvp(self, tangents):  # the adjoint of the take in backward: an add-at
+        return _embed(tangents[0], self._out_shape, self.key, True)
+
 
 def _take(g, key):
     """``g[key]`` for arrays, the recorded getitem for Tensors."""
@@ -401,6 +407,26 @@ def _reduce_to(g, shape):
     return sum_to(g, shape)
 
 
+
+# ======================================================================================
+# Forward mode (jvp): the ops here are linear; gathers re-apply themselves to the tangent,
+# writes ("x with the entries at key replaced by v") write the tangents the same way.
+# ======================================================================================
+def _written(tx, tv, key, shape, accumulate=False):
+    """The tangent of ``x`` with ``v`` written (or added, ``accumulate``) at ``key``; on
+    Tensors the rule declines (the double-vjp fallback computes it)."""
+    ref = tx if tx is not None else tv
+    if not _is_arr(ref):
+        return NotImplemented
+    out = np.array(tx) if tx is not None else np.zeros(shape, tv.dtype)
+    if accumulate:
+        if tv is not None:
+            _add_at(out, key, np.broadcast_to(tv, out[key].shape))
+    else:
+        out[key] = 0 if tv is None else tv
+    return out
+
+
 # ======================================================================================
 # x[key]
 # ======================================================================================
@@ -412,6 +438,9 @@ class _BasicIndexNode(Node):
 
     def backward(self, g):
         return (_embed(g, self.in_shape, self.key, False),)
+
+    def jvp(self, tangents):
+        return _take(tangents[0], self.key)
 
 
 class SelectBackward0(_BasicIndexNode):
@@ -438,6 +467,9 @@ class IndexBackward0(Node):
 
     def backward(self, g):
         return (_embed(g, self.in_shape, self.key, self.accumulate),)
+
+    def jvp(self, tangents):
+        return _take(tangents[0], self.key)
 
 
 def _simple_tuple(key) -> bool:
@@ -567,6 +599,12 @@ class CopySlices(Node):
         if fv[0] is not None:
             gv = _reduce_to(_take(g, key), self.v_shape)
         return gx, gv
+
+    jvp_needs_out_shape = True
+
+    def jvp(self, tangents):
+        tx, tv = tangents
+        return _written(tx, tv, self.key, self._out_shape, self.accumulate)
 
 
 class IndexPutBackward0(CopySlices):
@@ -829,6 +867,10 @@ class IndexSelectBackward0(Node):
         z = _const(np.zeros(self.in_shape, g._data.dtype))
         return (index_add(z, self.dim, self.index, g),)
 
+    def jvp(self, tangents):
+        t = tangents[0]
+        return _take(t, _dim_key(t.ndim, self.dim, self.index))
+
 
 def index_select(input, dim, index):
     """Entries of ``input`` along ``dim`` at the positions in 1-D ``index``.
@@ -869,6 +911,19 @@ class IndexAddBackward0(Node):
                 gs = gs * self.alpha
             gs = _reduce_to(gs, self.src_shape)
         return (g if fx[0] is not None else None), gs
+
+    jvp_needs_out_shape = True
+
+    def jvp(self, tangents):
+        tx, ts = tangents
+        if ts is None:
+            return tx
+        if not _is_arr(ts):
+            return NotImplemented
+        if self.alpha != 1:
+            ts = ts * self.alpha
+        added = _index_add_arr(self._out_shape, self.dim, self.index, ts)
+        return added if tx is None else tx + added
 
 
 def _check_index_src(name, x, d, idx, s):
@@ -916,6 +971,13 @@ class IndexCopyBackward0(Node):
         gs = _reduce_to(_take(g, key), self.src_shape) if fs[0] is not None else None
         return gx, gs
 
+    jvp_needs_out_shape = True
+
+    def jvp(self, tangents):
+        tx, ts = tangents
+        key = _dim_key(len(self._out_shape), self.dim, self.index)
+        return _written(tx, ts, key, self._out_shape)
+
 
 def index_copy(input, dim, index, source):
     """``input`` with slices along ``dim`` at ``index`` replaced by ``source``'s."""
@@ -949,6 +1011,13 @@ class IndexFillBackward0(Node):
             return (gx,)
         gv = _take(g, key).sum() if self.next_functions[1][0] is not None else None
         return gx, gv
+
+    jvp_needs_out_shape = True
+
+    def jvp(self, tangents):
+        tx, tv = (tangents[0], None) if len(tangents) == 1 else tangents
+        key = _dim_key(len(self._out_shape), self.dim, self.index)
+        return _written(tx, tv, key, self._out_shape)
 
 
 class IndexFillBackward1(IndexFillBackward0):
@@ -1037,6 +1106,9 @@ class GatherBackward0(Node):
     def backward(self, g):
         return (_embed(g, self.in_shape, self.key, self.accumulate),)
 
+    def jvp(self, tangents):
+        return _take(tangents[0], self.key)
+
 
 def gather(input, dim, index, *, sparse_grad=False):
     """``out[i][j] = input[index[i][j]][j]`` for dim=0 (and so on for other dims).
@@ -1107,6 +1179,14 @@ class ScatterBackward0(Node):
                 gs = _embed(gs, self.src_shape, self.src_slice, False)
         return gx, gs
 
+    jvp_needs_out_shape = True
+
+    def jvp(self, tangents):
+        tx, ts = (tangents[0], None) if len(tangents) == 1 else tangents
+        if ts is not None and self.src_slice is not None:
+            ts = _take(ts, self.src_slice)
+        return _written(tx, ts, self.key, self._out_shape)
+
 
 class ScatterBackward1(ScatterBackward0):
     __slots__ = ()
@@ -1166,6 +1246,14 @@ class ScatterAddBackward0(Node):
             if self.src_slice is not None:
                 gs = _embed(gs, self.src_shape, self.src_slice, False)
         return (g if fx[0] is not None else None), gs
+
+    jvp_needs_out_shape = True
+
+    def jvp(self, tangents):
+        tx, ts = tangents
+        if ts is not None and self.src_slice is not None:
+            ts = _take(ts, self.src_slice)
+        return _written(tx, ts, self.key, self._out_shape, accumulate=True)
 
 
 def scatter_add(input, dim, index, src):
@@ -1241,6 +1329,25 @@ class ScatterReduceBackward0(Node):
         if gs is not None and self.src_slice is not None:
             gs = _embed(gs, self.src_shape, self.src_slice, False)
         return gx, gs
+
+    jvp_needs_out_shape = True
+
+    def jvp(self, tangents, *saved):
+        """Each output entry depends on the entries scattered into it only: the partials
+        (the backward run with g = 1) weight the tangents, which scatter the same way."""
+        tx, ts = tangents
+        ref = tx if tx is not None else ts
+        if not _is_arr(ref):
+            return NotImplemented
+        shape = self._out_shape
+        wx, ws = self.backward(np.ones(shape, ref.dtype), *saved)
+        out = tx * wx if tx is not None else np.zeros(shape, ref.dtype)
+        if ts is not None:
+            vs = ts * ws
+            if self.src_slice is not None:
+                vs = vs[self.src_slice]
+            _add_at(out, self.key, vs)
+        return out
 
 
 def _prod_others(x, key, s, inc):
@@ -1357,6 +1464,15 @@ class MaskedFillBackward0(Node):
         gv = (g * m).sum() if self.next_functions[1][0] is not None else None
         return gx, gv
 
+    jvp_needs_out_shape = True
+
+    def jvp(self, tangents):
+        tx, tv = (tangents[0], None) if len(tangents) == 1 else tangents
+        ref = tx if tx is not None else tv
+        ns = xp(ref)
+        out = ns.where(self.mask, 0.0 if tv is None else tv, 0.0 if tx is None else tx)
+        return _broadcast_to(out, self._out_shape)
+
 
 class MaskedFillBackward1(MaskedFillBackward0):
     __slots__ = ()
@@ -1399,6 +1515,10 @@ class MaskedSelectBackward0(Node):
         m = self.mask
         return (_reduce_to(_embed(g, m.shape, (m,), False), self.in_shape),)
 
+    def jvp(self, tangents):
+        m = self.mask
+        return _take(_broadcast_to(tangents[0], m.shape), (m,))
+
 
 def masked_select(input, mask):
     """The 1-D tensor of ``input``'s entries where ``mask`` (broadcast) is True."""
@@ -1434,6 +1554,17 @@ class MaskedScatterBackward0(Node):
             sel = _take(g, (m,))
             gs = _embed(sel, (n,), (slice(0, sel.shape[0]),), False).reshape(self.src_shape)
         return gx, gs
+
+    jvp_needs_out_shape = True
+
+    def jvp(self, tangents):
+        tx, ts = tangents
+        m = self.mask
+        if ts is not None:
+            ts = ts.reshape(-1)[:int(m.sum())]
+        if tx is not None:
+            tx = _broadcast_to(tx, m.shape)
+        return _written(tx, ts, (m,), self._out_shape)
 
 
 def masked_scatter(input, mask, source):
@@ -1476,6 +1607,9 @@ class TakeBackward0(Node):
             n *= s
         return (_embed(g, (n,), (self.index,), True).reshape(self.in_shape),)
 
+    def jvp(self, tangents):
+        return _take(tangents[0].reshape(-1), (self.index,))
+
 
 def _flat_index(index, size, name="take"):
     idx = _data(index)
@@ -1515,6 +1649,14 @@ class PutBackward0(Node):
         if fs[0] is not None:
             gs = _take(flat, (self.index,))
         return gx, gs
+
+    def jvp(self, tangents):
+        tx, ts = tangents
+        if ts is not None:
+            ts = ts.reshape(-1)
+        out = _written(None if tx is None else tx.reshape(-1), ts, (self.index,),
+                       (int(np.prod(self.in_shape)),), self.accumulate)
+        return out if out is NotImplemented else out.reshape(self.in_shape)
 
 
 def put(input, index, source, accumulate=False):
@@ -1746,6 +1888,14 @@ class DiagonalScatterBackward0(Node):
             order = [i for i in range(gs.ndim) if i != self.pos] + [self.pos]
             gs = gs.transpose(order) if _is_arr(gs) else gs.permute(*order)
         return gx, gs
+
+    jvp_needs_out_shape = True
+
+    def jvp(self, tangents):
+        tx, ts = tangents
+        if ts is not None and _is_arr(ts):
+            ts = np.moveaxis(ts, -1, self.pos)  # the diagonal's dim back where key puts it
+        return _written(tx, ts, self.key, self._out_shape)
 
 
 def _diagonal_key(shape, offset, d1, d2):

@@ -24,6 +24,7 @@ from ..autograd.function import (
 )
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, _make
+from ._broadcast import broadcast_to as _broadcast_to
 from ._broadcast import canon_dim, canon_dims, shape_str, sum_to
 
 __all__ = [
@@ -223,6 +224,31 @@ def _check_square(name, a, what="A"):
     _check_float(name, a)
 
 
+# ======================================================================================
+# Forward mode (jvp) shortcuts
+# ======================================================================================
+def _bilinear_jvp(prod, ta, tb, a, b):
+    """``d prod(a, b) = prod(ta, b) + prod(a, tb)`` for a product linear in each operand
+    (matmul, mv, dot, cross, ...); None tangents contribute nothing."""
+    out = None
+    if ta is not None:
+        out = prod(ta, b)
+    if tb is not None:
+        out = prod(a, tb) if out is None else out + prod(a, tb)
+    return out
+
+
+def _matmul(x, y):
+    return x @ y
+
+
+def _trace_of_solve(a, t):
+    """``trace(A^{-1} T)`` over the last two dims (the derivative of log|det A|)."""
+    s = _solve(a, t)
+    n = s.shape[-1]
+    return (s * np.eye(n, dtype=_arr(s).dtype)).sum(axis=(-2, -1))
+
+
 def _record(node_cls, out, inputs, saved):
     if grad_state.enabled and out.dtype.kind in "fc":
         needs = [isinstance(t, Tensor) and t._requires_grad for t in inputs]
@@ -297,6 +323,9 @@ class MmBackward0(Node):
         return (g @ _mH(b) if fa[0] is not None else None,
                 _mH(a) @ g if fb[0] is not None else None)
 
+    def jvp(self, tangents, a, b):
+        return _bilinear_jvp(_matmul, *tangents, a, b)
+
 
 class BmmBackward0(MmBackward0):
     """out = a @ b (3-D batches):  da = g @ b^T,  db = a^T @ g"""
@@ -327,6 +356,9 @@ class MatmulBackward0(Node):
             gb = sum_to(_mH(a2) @ g2, b2.shape if len(sb) > 1 else sb + (1,)).reshape(sb)
         return ga, gb
 
+    def jvp(self, tangents, a, b):
+        return _bilinear_jvp(_matmul, *tangents, a, b)
+
 
 class DotBackward0(Node):
     """out = a . b (1-D):  da = g * b,  db = g * a"""
@@ -337,6 +369,9 @@ class DotBackward0(Node):
         fa, fb = self.next_functions
         return (g * _conj(b) if fa[0] is not None else None,
                 g * _conj(a) if fb[0] is not None else None)
+
+    def jvp(self, tangents, a, b):
+        return _bilinear_jvp(_matmul, *tangents, a, b)
 
 
 def _check_matmul(a: np.ndarray, b: np.ndarray):
@@ -454,6 +489,9 @@ class VdotBackward0(Node):
         return (_conj(g) * b if fa[0] is not None else None,
                 g * a if fb[0] is not None else None)
 
+    def jvp(self, tangents, a, b):
+        return _bilinear_jvp(lambda x, y: (_conj(x) * y).sum(), *tangents, a, b)
+
 
 def vdot(input, other, *, out=None):
     a, b = input._data, other._data
@@ -473,6 +511,9 @@ class MvBackward0(Node):
         fa, fv = self.next_functions
         return (_unsq(g, -1) * _unsq(_conj(v), 0) if fa[0] is not None else None,
                 _mH(a) @ g if fv[0] is not None else None)
+
+    def jvp(self, tangents, a, v):
+        return _bilinear_jvp(_matmul, *tangents, a, v)
 
 
 def mv(input, vec, *, out=None):
@@ -592,6 +633,23 @@ class AddmmBackward0(Node):
             if al != 1:
                 gb = gb * al
         return gc, ga, gb
+
+    def jvp(self, tangents, a, b):
+        tc, ta, tb = tangents
+        batch_sum = isinstance(self, AddbmmBackward0)
+        out = _bilinear_jvp(_matmul, ta, tb, a, b)
+        if out is not None:
+            if batch_sum:
+                out = out.sum(axis=0)
+            if self.alpha != 1:
+                out = out * self.alpha
+        if tc is None:
+            return out
+        tc = tc * self.beta if self.beta != 1 else tc
+        if out is not None:
+            return out + tc
+        shape = tuple(a.shape[:-1]) + (() if b.ndim == 1 else (b.shape[-1],))
+        return _broadcast_to(tc, shape[1:] if batch_sum else shape)
 
     def _prod_a(self, g, b):
         return g @ _mH(b)
@@ -802,6 +860,16 @@ class EinsumBackward0(Node):
             grads.append(gi)
         return tuple(grads)
 
+    def jvp(self, tangents, *ops):
+        """Multilinear: the sum over operands of the einsum with that operand's tangent."""
+        eq = ",".join(self.terms) + "->" + self.rhs
+        out = None
+        for i, t in enumerate(tangents):
+            if t is not None:
+                term = _einsum_any(eq, *ops[:i], t, *ops[i + 1:])
+                out = term if out is None else out + term
+        return out
+
 
 def _einsum_any(eq, *ops):
     if all(_is_arr(o) for o in ops):
@@ -874,6 +942,10 @@ class TraceBackward0(Node):
         n, m = self.in_shape
         return (g * np.eye(n, m, dtype=_arr(g).dtype),)
 
+    def jvp(self, tangents):  # linear
+        t = tangents[0]
+        return np.trace(t) if _is_arr(t) else trace(t)
+
 
 def trace(input):
     x = input._data
@@ -899,6 +971,10 @@ class LinalgCrossBackward0(Node):
         ga = _reduce_batch(_cross_any(b, g, d), self.shapes[0]) if fa[0] is not None else None
         gb = _reduce_batch(_cross_any(g, a, d), self.shapes[1]) if fb[0] is not None else None
         return ga, gb
+
+    def jvp(self, tangents, a, b):
+        d = self.dim
+        return _bilinear_jvp(lambda x, y: _cross_any(x, y, d), *tangents, a, b)
 
 
 def _cross_any(a, b, dim):
@@ -986,6 +1062,9 @@ class LinalgInvExBackward0(Node):
         ih = _mH(inv)
         return (-(ih @ g @ ih),)
 
+    def jvp(self, tangents, inv):
+        return -(inv @ tangents[0] @ inv)
+
 
 def _np_inv(name, a):
     try:
@@ -1055,6 +1134,17 @@ class LinalgDetBackward0(Node):
                 return (_unsq(_unsq(g, -1), -1) * _cofactor(a),)
         return (gd * _mH(_inv(a)),)
 
+    def jvp(self, tangents, a, det):
+        """d det = sum(cofactor(A) * T) (= det * trace(A^{-1} T) when A is invertible)."""
+        t = tangents[0]
+        if _is_arr(a):
+            try:
+                cof = det[..., None, None] * np.linalg.inv(a).swapaxes(-1, -2)
+            except np.linalg.LinAlgError:
+                cof = _cofactor(a)
+            return (cof * t).sum(axis=(-2, -1))
+        return det * _trace_of_solve(a, t)
+
 
 def linalg_det(A, *, out=None):
     a = A._data
@@ -1077,6 +1167,10 @@ class LinalgSlogdetBackward0(_MultiOutputNode):
         if glog is None:
             return (None,)
         return (_unsq(_unsq(glog, -1), -1) * _mH(_inv(a)),)
+
+    def jvp(self, tangents, a):
+        d = _trace_of_solve(a, tangents[0])
+        return [d * 0, d]  # (sign, logabsdet): the sign is locally constant
 
 
 _Slogdet = namedtuple("slogdet", ["sign", "logabsdet"])
@@ -1127,6 +1221,18 @@ class LinalgSolveExBackward0(Node):
         else:
             gb = None
         return ga, gb
+
+    def jvp(self, tangents, a, x):
+        """X = A^{-1} B:  dX = A^{-1} (dB - dA X)"""
+        ta, tb = tangents
+        if self.vector:
+            x = _unsq(x, -1)
+            tb = None if tb is None else _unsq(tb, -1)
+        rhs = tb
+        if ta is not None:
+            rhs = -(ta @ x) if rhs is None else rhs - ta @ x
+        dx = _solve(a, rhs)
+        return dx[..., 0] if self.vector else dx
 
 
 def _is_vector_rhs(a, b):
@@ -1186,6 +1292,16 @@ class LinalgSolveTriangularBackward0(Node):
             ga = _reduce_batch(ga, self.shapes[0])
         return ga, (_reduce_batch(gb, self.shapes[1]) if fb[0] is not None else None)
 
+    def jvp(self, tangents, a, x):
+        """X = A^{-1} B:  dX = A^{-1} (dB - dA X), dA kept to the triangle A is read from"""
+        ta, tb = tangents
+        rhs = tb
+        if ta is not None:
+            k = 1 if self.unitriangular else 0
+            ta = _triu(ta, k) if self.upper else _tril(ta, -k)
+            rhs = -(ta @ x) if rhs is None else rhs - ta @ x
+        return _solve_tri(a, rhs, self.upper)
+
 
 def linalg_solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     """Solve a triangular system (only the ``upper`` or lower triangle of A is read)."""
@@ -1233,6 +1349,19 @@ class LinalgCholeskyExBackward0(Node):
         ga = _solve_tri(_mH(l_), ga, True)
         ga = _solve_tri(l_, ga, False, left=False)
         return (ga,)
+
+    def jvp(self, tangents, l_):
+        """A = L L^H:  dL = L Phi(L^{-1} sym(dA) L^{-H}), Phi = lower triangle, half diagonal
+        (sym(dA): the backward's symmetrised convention)."""
+        t = tangents[0]
+        if self.upper:
+            l_ = _mH(l_)
+        s = 0.5 * (t + _mH(t))
+        y = _solve_tri(l_, s, False)
+        m = _mH(_solve_tri(l_, _mH(y), False))
+        phi = _tril(m, -1) + 0.5 * (m * np.eye(m.shape[-1], dtype=_arr(m).dtype))
+        dl = l_ @ phi
+        return _mH(dl) if self.upper else dl
 
 
 def _not_pd(name, a):
@@ -1379,6 +1508,18 @@ class LinalgEighBackward0(_MultiOutputNode):
         if gl is not None:
             inner = inner + _diag_embed(gl)
         return (v @ inner @ _mH(v),)
+
+    def jvp(self, tangents, lam, v):
+        """A = V diag(L) V^H:  with M = V^H sym(dA) V:  dL = diag(M),
+        dV = V (M / (L_j - L_i)) off the diagonal"""
+        t = tangents[0]
+        m = _mH(v) @ (0.5 * (t + _mH(t))) @ v
+        n = lam.shape[-1]
+        eye = np.eye(n, dtype=_arr(lam).dtype)
+        e = _unsq(lam, -2) - _unsq(lam, -1) + eye  # L_j - L_i, 1 on the diagonal
+        dl = (m * eye).sum(axis=-1)
+        dv = v @ ((m / e) * (1 - eye))
+        return [dl, dv]
 
 
 _Eigh = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
@@ -1715,6 +1856,14 @@ class LinalgVectorNormBackward0(Node):
             pw = absx ** (p - 2)
         return (g * x * pw / safe_out ** (p - 1),)
 
+    def jvp(self, tangents, x, out):
+        """A weighted reduction: the same sum of ``W * t``, ``W`` from backward(g = 1)."""
+        t = tangents[0]
+        w = self.backward(out * 0 + 1, x, out)[0]
+        if w is None:  # p = 0: a count, no derivative
+            return out * 0
+        return (w * t).sum(axis=self.axes, keepdims=self.keepdim)
+
     def _expand(self, t):
         if self.keepdim:
             return t
@@ -1782,6 +1931,10 @@ class _ExtremeBackward(Node):
         mask = (_arr(x) == _arr(out)).astype(_arr(x).dtype)
         mask = mask / mask.sum(axis=self.dim, keepdims=True)
         return (g * mask,)
+
+    def jvp(self, tangents, x, out):
+        w = self.backward(out * 0 + 1, x, out)[0]  # even weights on the tied extremes
+        return (w * tangents[0]).sum(axis=self.dim, keepdims=self.keepdim)
 
 
 class AmaxBackward0(_ExtremeBackward):
@@ -2399,6 +2552,18 @@ class BlockDiagBackward0(Node):
         for (fn, _), (r0, c0, r, c, shape) in zip(self.next_functions, self.blocks):
             out.append(None if fn is None else g[r0:r0 + r, c0:c0 + c].reshape(shape))
         return tuple(out)
+
+    def jvp(self, tangents):  # linear: the block-diagonal matrix of the tangents
+        ref = next(t for t in tangents if t is not None)
+        rows = sum(r for _, _, r, _, _ in self.blocks)
+        cols = sum(c for _, _, _, c, _ in self.blocks)
+        if not _is_arr(ref):
+            return NotImplemented
+        out = np.zeros((rows, cols), ref.dtype)
+        for t, (r0, c0, r, c, _) in zip(tangents, self.blocks):
+            if t is not None:
+                out[r0:r0 + r, c0:c0 + c] = t.reshape(r, c)
+        return out
 
 
 def block_diag(*tensors):

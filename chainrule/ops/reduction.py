@@ -16,7 +16,7 @@ from ..autograd.function import (CONST, FREED, OUTPUT, SECOND_BACKWARD_MSG, Node
                                  as_graph_tensor, edge)
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, _make
-from ._broadcast import broadcast_to, canon_dim, canon_dims
+from ._broadcast import broadcast_to, canon_dim, canon_dims, xp
 from .elementwise import _float, unary
 
 __all__ = ['all', 'amax', 'amin', 'aminmax', 'any', 'argmax', 'argmin', 'argsort',
@@ -97,6 +97,9 @@ class _ReductionNode(Node):
             return t
         return t.reshape(_keep_shape(self.in_shape, self.axes))
 
+    def jvp(self, tangents, *saved):
+        return _weighted_reduction_jvp(self, tangents, *saved)
+
 
 def _reduce_node(res, in_shape, axes, keepdim):
     node = res.grad_fn
@@ -129,6 +132,36 @@ def _multi_out(node_cls, input, datas, saved=()):
         node.num_outputs = len(datas)
         return node, tuple(_make(d, True, node, output_nr=i) for i, d in enumerate(datas))
     return None, tuple(_make(d, False, None) for d in datas)
+
+
+
+# ======================================================================================
+# Forward mode (jvp) shortcuts shared by the reductions
+# ======================================================================================
+def _ones(ref, shape):
+    """Ones of ``shape`` in ``ref``'s dtype, an array or a Tensor like ``ref``."""
+    if _isarr(ref):
+        return np.ones(shape, ref.dtype)
+    import chainrule
+
+    return chainrule.ones(shape, dtype=ref.dtype)
+
+
+def _weighted_reduction_jvp(self, tangents, *saved):
+    """A reduction whose backward is ``expand(g) * W`` (``W`` shaped like the input): its
+    jvp is the same reduction of ``W * t``, ``W`` read off the backward run with ``g = 1``.
+    Multi-output nodes (var_mean, aminmax) get one such product per output."""
+    t = tangents[0]
+    ones = _ones(t, _keep_shape(self.in_shape, self.axes))
+    n = self.num_outputs
+    outs = []
+    for k in range(n):
+        g = ones if n == 1 else [ones if i == k else None for i in range(n)]
+        w = self.backward(g, *saved)[0]
+        if w is None:  # no derivative (norm with p=0)
+            w = ones * 0
+        outs.append((w * t).sum(axis=self.axes, keepdims=self.keepdim))
+    return outs[0] if n == 1 else outs
 
 
 # ======================================================================================
@@ -171,6 +204,9 @@ class GatherBackward0(Node):
             return (_put_along(g, idx, self.dim, self.in_shape),)
         return (_scatter_add_along(g, idx, self.dim, self.in_shape),)
 
+    def jvp(self, tangents, idx):
+        return _take_along(tangents[0], idx, self.dim, self.unique)
+
 
 class ScatterBackward0(Node):
     """out = zeros(shape) with x put at idx (indices unique along dim):  dx = g[idx]"""
@@ -181,6 +217,11 @@ class ScatterBackward0(Node):
     def backward(self, g, idx):
         return (_take_along(g, idx, self.dim),)
 
+    jvp_needs_out_shape = True  # zeros of the output's shape, which the node does not keep
+
+    def jvp(self, tangents, idx):
+        return _put_along(tangents[0], idx, self.dim, self._out_shape)
+
 
 class ScatterAddBackward0(Node):
     """out = zeros(shape) with x added at idx (indices may repeat):  dx = g[idx]"""
@@ -190,6 +231,11 @@ class ScatterAddBackward0(Node):
 
     def backward(self, g, idx):
         return (_take_along(g, idx, self.dim, unique=False),)
+
+    jvp_needs_out_shape = True
+
+    def jvp(self, tangents, idx):
+        return _scatter_add_along(tangents[0], idx, self.dim, self._out_shape)
 
 
 def _idx_array(idx):
@@ -252,6 +298,14 @@ class _SelectNode(Node):
         dx = _put_along(g, idx, self.dim, in_shape or (1,))
         return (dx.reshape(()) if not in_shape else dx,)
 
+    jvp_needs_out_shape = True  # keepdim or not: the node keeps only the kept-dim shape
+
+    def jvp(self, tangents, idx):
+        t = tangents[0]
+        if not self.in_shape:
+            return t
+        return _take_along(t, idx, self.dim).reshape(self._out_shape)
+
 
 def _select_cls(name):
     return type(name, (_SelectNode,), {"__slots__": ()})
@@ -299,6 +353,9 @@ class SumBackward0(_ReductionNode):
     def backward(self, g):
         return (_expand_back(g, self.in_shape, self.axes, self.keepdim),)
 
+    def jvp(self, tangents):  # linear: the same sum of the tangent
+        return tangents[0].sum(axis=self.axes, keepdims=self.keepdim)
+
 
 SumBackward1 = type("SumBackward1", (SumBackward0,), {"__slots__": ()})
 
@@ -327,6 +384,9 @@ class MeanBackward0(_ReductionNode):
 
     def backward(self, g):
         return (_expand_back(g / self.count, self.in_shape, self.axes, self.keepdim),)
+
+    def jvp(self, tangents):  # linear
+        return tangents[0].sum(axis=self.axes, keepdims=self.keepdim) / self.count
 
 
 MeanBackward1 = type("MeanBackward1", (MeanBackward0,), {"__slots__": ()})
@@ -362,6 +422,10 @@ class NansumBackward0(_ReductionNode):
 
     def backward(self, g, keep):
         return (self.expand(g) * keep,)
+
+    def jvp(self, tangents, keep):  # NaN entries' tangents are skipped, not multiplied by 0
+        t = tangents[0]
+        return xp(t).where(keep != 0, t, 0).sum(axis=self.axes, keepdims=self.keepdim)
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
@@ -500,6 +564,10 @@ class CumsumBackward0(Node):
             return (g,)
         return (_cumsum_rev(g, self.dim),)
 
+    def jvp(self, tangents):  # linear
+        t = tangents[0]
+        return t if t.ndim == 0 else _cumsum(t, self.dim)
+
 
 def _scan_input(input, dim, dtype):
     x = input._data
@@ -541,6 +609,16 @@ class CumprodBackward0(Node):
         x_one = x * (1 - first) + first
         out_one = _cumprod(x_one, d)
         return (part_before + _cumsum_rev(g * out_one, d) * first,)
+
+    def jvp(self, tangents, x, out):
+        """d out = out * cumsum(t / x) (no zeros); with zeros: each out[i] is the sum over
+        k <= i of t[k] times the product of the others, done by the backward's masks."""
+        t = tangents[0]
+        if x.ndim == 0:
+            return t
+        if self.masks is None:
+            return out * _cumsum(t / x, self.dim)
+        return NotImplemented  # zeros: the double-vjp fallback
 
 
 def _cumprod(x, d):
@@ -601,6 +679,32 @@ class LogcumsumexpBackward0(Node):
         rn = _flip(logcumsumexp(_flip(lg - big * (1 - m_neg) - out, d), d), d)
         return (chainrule.exp(rp + x) - chainrule.exp(rn + x),)
 
+    def jvp(self, tangents, x, out):
+        """d out[i] = sum_{k<=i} exp(x[k] - out[i]) t[k], in log space (signs of t apart)."""
+        t = tangents[0]
+        if x.ndim == 0:
+            return t
+        d = self.dim
+        if _isarr(t):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lt = np.log(np.abs(t))
+                pos = np.logaddexp.accumulate(np.where(t > 0, lt, -np.inf) + x, axis=d)
+                neg = np.logaddexp.accumulate(np.where(t < 0, lt, -np.inf) + x, axis=d)
+                return np.exp(pos - out) - np.exp(neg - out)
+        import chainrule
+
+        # Tensors: as in backward, the signs are constants and a huge negative number
+        # stands in for log(0).
+        td = t._data
+        m_pos = (td > 0).astype(td.dtype)
+        m_neg = (td < 0).astype(td.dtype)
+        sgn = m_pos - m_neg
+        big = float(np.finfo(td.dtype).max) / 8
+        lt = chainrule.log(t * sgn + (1 - np.abs(sgn)))
+        pos = logcumsumexp(lt - big * (1 - m_pos) + x, d)
+        neg = logcumsumexp(lt - big * (1 - m_neg) + x, d)
+        return chainrule.exp(pos - out) - chainrule.exp(neg - out)
+
 
 def logcumsumexp(input, dim):
     """log(cumsum(exp(x))) along ``dim``, computed stably."""
@@ -623,6 +727,10 @@ class CummaxBackward0(Node):
         if g.ndim == 0:
             return (g,)
         return (_scatter_add_along(g, idx, self.dim, g.shape),)
+
+    def jvp(self, tangents, idx):
+        t = tangents[0]
+        return t if t.ndim == 0 else _take_along(t, idx, self.dim, unique=False)
 
 
 CumminBackward0 = type("CumminBackward0", (CummaxBackward0,), {"__slots__": ()})

@@ -12,6 +12,7 @@ from ..autograd.function import FREED, NO_EDGE, SECOND_BACKWARD_MSG, Node, as_gr
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, _make
 from ._broadcast import broadcast_error, canon_dim, shape_str, sum_to
+from ._broadcast import broadcast_to as _broadcast_to
 from .elementwise import unary
 
 __all__ = ['atleast_1d', 'atleast_2d', 'atleast_3d', 'broadcast_shapes', 'broadcast_tensors',
@@ -63,6 +64,11 @@ class ViewBackward0(Node):
     def backward(self, g):
         return (g.reshape(self.in_shape),)
 
+    jvp_needs_out_shape = True
+
+    def jvp(self, tangents):  # linear: the same reshape
+        return tangents[0].reshape(self._out_shape)
+
 
 class ReshapeAliasBackward0(ViewBackward0):
     __slots__ = ()
@@ -111,6 +117,10 @@ class TransposeBackward0(Node):
         d0, d1 = self.dims
         return (g.swapaxes(d0, d1),)
 
+    def jvp(self, tangents):
+        d0, d1 = self.dims
+        return tangents[0].swapaxes(d0, d1)
+
 
 def transpose(input, dim0, dim1):
     x = input._data
@@ -134,6 +144,10 @@ class TBackward0(Node):
     def backward(self, g):
         return (g.T if g.ndim == 2 else g,)
 
+    def jvp(self, tangents):
+        t = tangents[0]
+        return t.T if t.ndim == 2 else t
+
 
 def t(input):
     x = input._data
@@ -152,6 +166,11 @@ class PermuteBackward0(Node):
         if type(g) is np.ndarray:
             return (g.transpose(self.inverse),)
         return (g.permute(self.inverse),)
+
+    def jvp(self, tangents):
+        t = tangents[0]
+        dims = tuple(int(i) for i in np.argsort(self.inverse))
+        return t.transpose(dims) if type(t) is np.ndarray else t.permute(dims)
 
 
 def permute(input, *dims):
@@ -180,6 +199,11 @@ class ExpandBackward0(Node):
 
     def backward(self, g):
         return (sum_to(g, self.in_shape),)
+
+    jvp_needs_out_shape = True
+
+    def jvp(self, tangents):
+        return _broadcast_to(tangents[0], self._out_shape)
 
 
 def expand(input, *sizes):
@@ -267,6 +291,9 @@ class ToCopyBackward0(Node):
             return (g.astype(self.in_dtype),)
         return (g.to(_dtype.from_numpy_dtype(self.in_dtype)),)
 
+    def jvp(self, tangents):
+        return tangents[0]  # the tangent keeps its dtype (the output's is not kept)
+
 
 def cast(input: Tensor, dt) -> Tensor:
     """A copy of ``input`` in dtype ``dt``; gradients flow back through float casts."""
@@ -348,6 +375,20 @@ class CopySlices(Node):
                 gv = g.reshape(-1)[_make(self.sel, False, None)]
         return gx, gv
 
+    jvp_needs_out_shape = True
+
+    def jvp(self, tangents):
+        """The base's tangent with the view's positions replaced by the value's tangent."""
+        tx, tv = tangents
+        ref = tx if tx is not None else tv
+        if not _isarr(ref):
+            return NotImplemented  # on Tensors: the double-vjp fallback
+        out = np.array(tx) if tx is not None else np.zeros(self._out_shape, tv.dtype)
+        flat = out.reshape(-1)
+        flat[self.sel.reshape(-1)] = 0 if tv is None else np.broadcast_to(
+            tv, self.sel.shape).reshape(-1)
+        return out
+
 
 def _as_view(res, input, view_fn):
     """Mark ``res`` as a view of ``input`` when it shares memory and is in a graph, so that
@@ -384,6 +425,31 @@ def _fill_missing(grads, shapes, dtype):
     is_arr = next((_isarr(g) for g in grads if g is not None), True)
     return [g if g is not None else _zeros_like_out(is_arr, s, dtype)
             for g, s in zip(grads, shapes)], is_arr
+
+
+
+# ======================================================================================
+# Forward mode (jvp) shortcuts shared by the shape nodes
+# ======================================================================================
+# Every op here is linear: its jvp applies the op itself to the tangent. Where the node
+# keeps too little to redo the op (a view keeps only its input's shape), the rule declares
+# ``jvp_needs_out_shape`` and forward_ad gives the node ``_out_shape`` before calling it.
+def _self_adjoint_jvp(self, tangents):
+    """Ops equal to their own adjoint (flip, tril, triu: a projection or an involution):
+    the backward formula is the jvp."""
+    return self.backward(tangents[0])[0]
+
+
+def _zeros_for(ref, shape):
+    """Zeros of ``shape`` in ``ref``'s dtype, an array or a constant Tensor like ``ref``."""
+    z = np.zeros(shape, ref.dtype if _isarr(ref) else ref._data.dtype)
+    return z if _isarr(ref) else _make(z, False, None)
+
+
+def _tangents_or_zeros(tangents, shapes):
+    """Each input's tangent, zeros (shaped by ``shapes[i]``) where it has none."""
+    ref = next(t for t in tangents if t is not None)
+    return [t if t is not None else _zeros_for(ref, s) for t, s in zip(tangents, shapes)]
 
 
 # ======================================================================================
@@ -495,6 +561,10 @@ class RepeatBackward0(Node):
         g = g.reshape(tuple(inter)).sum(axis=tuple(range(0, len(inter), 2)))
         return (g.reshape(self.in_shape),)
 
+    def jvp(self, tangents):
+        t = tangents[0]
+        return np.tile(t, self.reps) if _isarr(t) else t.repeat(*self.reps)
+
     def padded(self):
         return (1,) * (len(self.reps) - len(self.in_shape)) + tuple(self.in_shape)
 
@@ -533,6 +603,9 @@ class IndexSelectBackward0(Node):
     def backward(self, g, idx):
         return (_index_add(g, idx, self.dim, self.in_shape),)
 
+    def jvp(self, tangents, idx):
+        return _index_select(tangents[0], idx, self.dim)
+
 
 class IndexAddBackward0(Node):
     """out = zeros(shape).index_add(dim, idx, x):  dx = out-grad selected at idx"""
@@ -542,6 +615,11 @@ class IndexAddBackward0(Node):
 
     def backward(self, g, idx):
         return (_index_select(g, idx, self.dim),)
+
+    jvp_needs_out_shape = True
+
+    def jvp(self, tangents, idx):
+        return _index_add(tangents[0], idx, self.dim, self._out_shape)
 
 
 def _index_select(x, idx, dim):
@@ -621,6 +699,20 @@ class CatBackward0(Node):
                 out.append(_narrow(g, d, start, n))
             start += n or 0
         return _cast_back(out, self.dtypes)
+
+    def jvp(self, tangents):
+        d = self.dim
+        ref = next(t for t in tangents if t is not None)
+        parts = []
+        for t, n in zip(tangents, self.sizes):
+            if n is None:
+                continue  # a skipped 1-D empty input
+            if t is None:
+                shape = list(ref.shape)
+                shape[d] = n
+                t = _zeros_for(ref, tuple(shape))
+            parts.append(t)
+        return np.concatenate(parts, axis=d) if _isarr(ref) else cat(parts, d)
 
 
 def _mixed_dtypes(datas, rt):
@@ -728,6 +820,11 @@ class StackBackward0(Node):
             parts = unbind(g, d)
         return _cast_back([p if fn is not None else None
                            for p, (fn, _) in zip(parts, self.next_functions)], self.dtypes)
+
+    def jvp(self, tangents):
+        ref = next(t for t in tangents if t is not None)
+        parts = _tangents_or_zeros(tangents, [tuple(ref.shape)] * len(tangents))
+        return np.stack(parts, axis=self.dim) if _isarr(ref) else stack(parts, self.dim)
 
 
 def stack(tensors, dim=0, *, out=None):
@@ -848,6 +945,14 @@ class SplitBackward0(_MultiOutputNode):
             return (np.concatenate(grads, axis=self.dim),)
         return (cat(grads, self.dim),)
 
+    def jvp(self, tangents):
+        t, d = tangents[0], self.dim
+        out, start = [], 0
+        for s in self.shapes:
+            out.append(_narrow(t, d, start, s[d]))
+            start += s[d]
+        return out
+
 
 SplitWithSizesBackward0 = type("SplitWithSizesBackward0", (SplitBackward0,), {"__slots__": ()})
 
@@ -862,6 +967,12 @@ class UnbindBackward0(_MultiOutputNode):
         if is_arr:
             return (np.stack(grads, axis=self.dim),)
         return (stack(grads, self.dim),)
+
+    def jvp(self, tangents):
+        t, d = tangents[0], self.dim
+        if _isarr(t):
+            return [t[(slice(None),) * d + (i,)] for i in range(len(self.shapes))]
+        return list(unbind(t, d))
 
 
 def _split_sizes(input, sizes, d, node_cls):
@@ -955,6 +1066,12 @@ class SliceBackward0(Node):
     def backward(self, g):
         return (_slice_scatter(g, self.in_shape, self.dim, self.start),)
 
+    jvp_needs_out_shape = True
+
+    def jvp(self, tangents):
+        d = self.dim
+        return _narrow(tangents[0], d, self.start, self._out_shape[d])
+
 
 class SliceScatterBackward0(Node):
     """out = zeros(shape) with x at [start:start+n] along dim:  dx = g narrowed back"""
@@ -964,6 +1081,11 @@ class SliceScatterBackward0(Node):
 
     def backward(self, g):
         return (_narrow(g, self.dim, self.start, self.length),)
+
+    jvp_needs_out_shape = True
+
+    def jvp(self, tangents):
+        return _slice_scatter(tangents[0], self._out_shape, self.dim, self.start)
 
 
 def _slice_scatter(g, shape, d, start):
@@ -1088,6 +1210,8 @@ class FlipBackward0(Node):
     def backward(self, g):
         return (np.flip(g, self.dims) if _isarr(g) else flip(g, self.dims),)
 
+    jvp = _self_adjoint_jvp
+
 
 def flip(input, dims):
     """Reverse the order of elements along ``dims``."""
@@ -1127,6 +1251,15 @@ class RollBackward0(Node):
                 return (np.roll(g.reshape(-1), back[0]).reshape(shape),)
             return (roll(g, back[0]),)
         return (np.roll(g, back, self.dims) if _isarr(g) else roll(g, back, self.dims),)
+
+    def jvp(self, tangents):
+        t = tangents[0]
+        if self.dims is None:
+            if _isarr(t):
+                return np.roll(t.reshape(-1), self.shifts[0]).reshape(t.shape)
+            return roll(t, self.shifts[0])
+        return np.roll(t, self.shifts, self.dims) if _isarr(t) else \
+            roll(t, self.shifts, self.dims)
 
 
 def roll(input, shifts, dims=None):
@@ -1171,6 +1304,10 @@ class Rot90Backward0(Node):
             return (np.rot90(g, -self.k, self.dims),)
         return (rot90(g, -self.k, self.dims),)
 
+    def jvp(self, tangents):
+        t = tangents[0]
+        return np.rot90(t, self.k, self.dims) if _isarr(t) else rot90(t, self.k, self.dims)
+
 
 def rot90(input, k=1, dims=(0, 1)):
     """Rotate by 90 degrees ``k`` times in the plane of ``dims`` (from dims[0] to dims[1])."""
@@ -1199,6 +1336,8 @@ class TrilBackward0(Node):
     def backward(self, g):
         return (np.tril(g, self.k) if _isarr(g) else tril(g, self.k),)
 
+    jvp = _self_adjoint_jvp
+
 
 class TriuBackward0(Node):
     """out = triu(x, k):  dx = triu(g, k)"""
@@ -1208,6 +1347,8 @@ class TriuBackward0(Node):
 
     def backward(self, g):
         return (np.triu(g, self.k) if _isarr(g) else triu(g, self.k),)
+
+    jvp = _self_adjoint_jvp
 
 
 def _tri(input, diagonal, name, node_cls, fn):
@@ -1263,6 +1404,9 @@ class DiagonalBackward0(Node):
     def backward(self, g):
         return (_diag_scatter(g, self.in_shape, self.offset, self.d1, self.d2),)
 
+    def jvp(self, tangents):
+        return _diagonal(tangents[0], self.offset, self.d1, self.d2)
+
 
 DiagonalBackward0_copy = type("DiagonalBackward0_copy", (DiagonalBackward0,), {"__slots__": ()})
 
@@ -1275,6 +1419,11 @@ class DiagEmbedBackward0(Node):
 
     def backward(self, g):
         return (_diagonal(g, self.offset, self.d1, self.d2),)
+
+    jvp_needs_out_shape = True
+
+    def jvp(self, tangents):
+        return _diag_scatter(tangents[0], self._out_shape, self.offset, self.d1, self.d2)
 
 
 def _diagonal(x, offset, d1, d2, node_cls=DiagonalBackward0):
