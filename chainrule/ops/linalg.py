@@ -242,6 +242,20 @@ def _matmul(x, y):
     return x @ y
 
 
+def _zeros_like_shape(ref, shape):
+    z = np.zeros(tuple(shape), _arr(ref).dtype)
+    return z if _is_arr(ref) else _const(z)
+
+
+def _pinv_jvp(a, p, t):
+    """P = pinv(A):  dP = -P dA P + P P^H dA^H (I - A P) + (I - P A) dA^H P^H P"""
+    th = _mH(t)
+    ph = _mH(p)
+    d = -(p @ t @ p)
+    d = d + (p @ ph) @ (th - (th @ a) @ p)
+    return d + (th - p @ (a @ th)) @ (ph @ p)
+
+
 def _trace_of_solve(a, t):
     """``trace(A^{-1} T)`` over the last two dims (the derivative of log|det A|)."""
     s = _solve(a, t)
@@ -1425,6 +1439,20 @@ class LinalgQrBackward0(_MultiOutputNode):
         gx = _qr_grad_deep(q, u, gq + y @ _mH(gv), gu)
         return (_cat_last(gx, gy),)
 
+    def jvp(self, tangents, q, r):
+        """Real A = QR (reduced, m >= n), X = Q^H dA R^{-1}, W = strict lower part of X:
+        dQ = Q (W - W^H) + (I - Q Q^H) dA R^{-1},  dR = (X - (W - W^H)) R"""
+        t = tangents[0]
+        m, n = q.shape[-2], r.shape[-1]
+        if m < n or q.shape[-1] != n or _arr(t).dtype.kind == "c":
+            return NotImplemented  # wide or complete: the double-vjp fallback
+        dar = _mH(_solve_tri(_mH(r), _mH(t), False))  # dA R^{-1}
+        x = _mH(q) @ dar
+        w = _tril(x, -1)
+        omega = w - _mH(w)
+        dq = q @ omega + dar - q @ (_mH(q) @ dar)
+        return [dq, (x - omega) @ r]
+
 
 def _qr_grad_deep(q, r, gq, gr):
     qdq = _mH(q) @ gq
@@ -1598,6 +1626,42 @@ class LinalgSvdBackward0(_MultiOutputNode):
             ga = u @ ret @ vh
         return (ga,)
 
+    def jvp(self, tangents, u, s, vh):
+        """Real A = U S V^H (k = min(m, n) columns), dP = U^H dA V, F_ij = 1/(S_j^2 - S_i^2):
+        dS = diag(dP),  dU = U (F o (dP S + S dP^H)) + (I - U U^H) dA V S^{-1},
+        dV = V (F o (S dP + dP^H S)) + (I - V V^H) dA^H U S^{-1}.
+        Extra columns of full matrices get 0 (their gradient is ignored in backward)."""
+        t = tangents[0]
+        if _arr(t).dtype.kind == "c":
+            return NotImplemented
+        k = s.shape[-1]
+        m, n = u.shape[-2], vh.shape[-1]
+        full_u, full_v = u.shape[-1], vh.shape[-2]
+        u, vh = u[..., :, :k], vh[..., :k, :]
+        v = _mH(vh)
+        dp = _mH(u) @ t @ v
+        eye = np.eye(k, dtype=_arr(s).dtype)
+        s_row = _unsq(s, -2)  # S_j along columns
+        s2 = s * s
+        f = (1 - eye) / (_unsq(s2, -2) - _unsq(s2, -1) + eye)
+        dps = dp * s_row  # dP S
+        sdp = _unsq(s, -1) * dp  # S dP
+        du = u @ (f * (dps + _mH(dps)))
+        dv = v @ (f * (sdp + _mH(sdp)))
+        if m > k:
+            tv = t @ v
+            du = du + (tv - u @ (_mH(u) @ tv)) / s_row
+        if n > k:
+            tu = _mH(t) @ u
+            dv = dv + (tu - v @ (_mH(v) @ tu)) / s_row
+        dvh = _mH(dv)
+        if full_u > k:
+            du = _cat(du, _zeros_like_shape(du, du.shape[:-1] + (full_u - k,)), -1)
+        if full_v > k:
+            dvh = _cat(dvh, _zeros_like_shape(dvh, dvh.shape[:-2] + (full_v - k,) +
+                                              dvh.shape[-1:]), -2)
+        return [du, (dp * eye).sum(axis=-1), dvh]
+
 
 _Svd = namedtuple("svd", ["U", "S", "Vh"])
 
@@ -1646,6 +1710,9 @@ class LinalgPinvBackward0(Node):
 
     def backward(self, g, a, p):
         return (_pinv_grad(a, p, g),)
+
+    def jvp(self, tangents, a, p):
+        return _pinv_jvp(a, p, tangents[0])
 
 
 def _pinv_grad(a, p, g):
@@ -1715,6 +1782,19 @@ class LinalgLstsqBackward0(Node):
         if fa[0] is not None:
             ga = _reduce_batch(_pinv_grad(a, p, g @ _mH(b)), self.shapes[0])
         return ga, gb
+
+    def jvp(self, tangents, a, b):
+        """X = P B with P = pinv(A):  dX = dP B + P dB"""
+        ta, tb = tangents
+        if self.vector:
+            b = _unsq(b, -1)
+            tb = None if tb is None else _unsq(tb, -1)
+        p = _np_pinv(a) if _is_arr(a) else linalg_pinv(a)
+        dx = None if tb is None else p @ tb
+        if ta is not None:
+            dpb = _pinv_jvp(a, p, ta) @ b
+            dx = dpb if dx is None else dx + dpb
+        return dx[..., 0] if self.vector else dx
 
 
 _Lstsq = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
@@ -2162,6 +2242,18 @@ class LinalgMatrixExpBackward0(Node):
                + _embed(_tensor(ah), shape, (Ellipsis, slice(n, None), slice(n, None)), False)
                + _embed(g, shape, (Ellipsis, slice(0, n), slice(n, None)), False))
         return (linalg_matrix_exp(big)[..., :n, n:],)
+
+    def jvp(self, tangents, a):
+        """d exp(A) = the upper-right block of exp([[A, dA], [0, A]])."""
+        t = tangents[0]
+        if not (_is_arr(t) and _is_arr(a)):
+            return NotImplemented
+        n = a.shape[-1]
+        big = np.zeros(tuple(a.shape[:-2]) + (2 * n, 2 * n), np.result_type(a, t))
+        big[..., :n, :n] = a
+        big[..., n:, n:] = a
+        big[..., :n, n:] = t
+        return _expm(big)[..., :n, n:]
 
 
 def linalg_matrix_exp(A):
