@@ -1,8 +1,10 @@
 """Higher-level derivatives built on the engine: vjp, jvp, jacobian, hessian, vhp, hvp.
 
 Everything here calls ``autograd.grad`` on graphs that ordinary ops record; no op internals
-are used. Forward-mode products (``jvp``, ``hvp``, forward-mode Jacobians) use the
-double-vjp trick: for ``y = f(x)`` and a dummy cotangent ``u``, ``g(u) = J^T u`` is linear
+are used. ``jvp`` (without create_graph or strict) runs in forward mode: dual tensors whose
+tangents the nodes' jvp rules carry (``forward_ad``). The other forward-mode products
+(``jvp`` with create_graph or strict, ``hvp``, forward-mode Jacobians) use the double-vjp
+trick: for ``y = f(x)`` and a dummy cotangent ``u``, ``g(u) = J^T u`` is linear
 in ``u``, so ``d<g(u), v>/du = J v``. It needs ``create_graph=True`` on the first pass and
 costs two reverse passes.
 
@@ -327,7 +329,8 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
-    """``(func(*inputs), J v)``: a Jacobian-vector product by the double-vjp trick.
+    """``(func(*inputs), J v)``: a Jacobian-vector product, in forward mode (the nodes' jvp
+    rules) unless ``create_graph`` or ``strict`` asks for the double-vjp trick.
 
     >>> import chainrule as torch
     >>> from chainrule.autograd.functional import jvp
@@ -349,6 +352,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
                 raise RuntimeError(
                     "The vector v can only be None if the input to the user-provided function "
                     "is a single Tensor with a single element.")
+        if not create_graph and not strict and v is not None and _forward_ad_usable(inputs, v):
+            return _jvp_by_forward_ad(func, inputs, v)
         outputs = func(*inputs)
         is_outputs_tuple, outputs = _as_tuple(
             outputs, "outputs of the user-provided function", "jvp")
@@ -369,6 +374,35 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     jvp_res = _grad_postprocess(jvp_res, create_graph)
     return (_tuple_postprocess(outputs, is_outputs_tuple),
             _tuple_postprocess(jvp_res, is_outputs_tuple))
+
+
+def _forward_ad_usable(inputs, v) -> bool:
+    """Can ``jvp`` run in forward mode (dual tensors and the nodes' jvp rules)? Not inside
+    a user's dual level (levels do not nest) nor for inputs that cannot be duals."""
+    from . import forward_ad
+
+    return forward_ad._current is None and all(
+        t._data.dtype.kind in "fc" for t in tuple(inputs) + tuple(v))
+
+
+def _jvp_by_forward_ad(func, inputs, v):
+    """``jvp`` without create_graph or strict: one forward pass of tangents (the nodes' jvp
+    rules, see forward_ad) instead of the two reverse passes of the double-vjp trick."""
+    from . import forward_ad as fwAD
+
+    cr = _cr()
+    with fwAD.dual_level():
+        duals = tuple(fwAD.make_dual(x.detach(), t.detach()) for x, t in zip(inputs, v))
+        outputs = func(*duals)
+        is_outputs_tuple, outputs = _as_tuple(
+            outputs, "outputs of the user-provided function", "jvp")
+        jv = []
+        for out in outputs:
+            tangent = fwAD.unpack_dual(out).tangent
+            jv.append(cr.zeros_like(out) if tangent is None else tangent.detach())
+        outputs = tuple(out.detach() for out in outputs)
+    return (_tuple_postprocess(outputs, is_outputs_tuple),
+            _tuple_postprocess(tuple(jv), is_outputs_tuple))
 
 
 # ======================================================================================
