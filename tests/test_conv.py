@@ -56,6 +56,42 @@ def second_order(fn, *arrays, wrt=0):
     check_grad(first, *arrays, atol=1e-5, rtol=1e-4)
 
 
+def check_jvp(fn, *arrays, const=(), seed=3):
+    """The jvp rule of ``fn``'s last node, called directly on arrays: the dot-product test
+    <J v, u> == <v, J^T u> against the node's backward, and J v against central differences
+    of ``fn``; then the same rule on Tensors (the path used when tangents must stay
+    differentiable) gives the same values."""
+    rng = np.random.default_rng(seed)
+    ts = [cr.tensor(a, requires_grad=a.dtype.kind == "f" and i not in const)
+          for i, a in enumerate(arrays)]
+    out = fn(*ts)
+    node = out.grad_fn
+    vs = [rng.standard_normal(a.shape) if t.requires_grad else None
+          for a, t in zip(arrays, ts)]
+    # one tangent per edge: a leaf input's edge is the AccumulateGrad holding it
+    pos = {id(t): i for i, t in enumerate(ts)}
+    tangents = [None if fn_ is None else vs[pos[id(fn_.variable)]]
+                for fn_, _ in node.next_functions]
+    jv = np.asarray(node.jvp(list(tangents), *node.saved))
+    assert jv.shape == tuple(out.shape)
+    u = rng.standard_normal(tuple(out.shape))
+    jtu = node.backward(u, *node.saved)
+    lhs = float(np.sum(jv * u))
+    rhs = sum(float(np.sum(v * g)) for v, g in zip(tangents, jtu) if v is not None)
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-9, atol=1e-9)
+    eps = 1e-6
+
+    def at(sign):
+        return fn(*[cr.tensor(a if v is None else a + sign * eps * v)
+                    for a, v in zip(arrays, vs)]).detach().numpy()
+
+    np.testing.assert_allclose(jv, (at(1) - at(-1)) / (2 * eps), rtol=1e-5, atol=1e-6)
+    out = fn(*ts)  # a fresh node (backward may have released cached work)
+    tt = [None if v is None else cr.tensor(v) for v in tangents]
+    jt = out.grad_fn.jvp(tt, *out.grad_fn._saved_tensors())
+    np.testing.assert_allclose(jt.detach().numpy(), jv, rtol=1e-10, atol=1e-12)
+
+
 # -- convolutions ------------------------------------------------------------------------
 CONV2D_CASES = [
     ((2, 3, 7, 6), (4, 3, 3, 3), dict(padding=1)),
@@ -462,3 +498,81 @@ def test_pool3d_grads_and_errors():
         F.avg_pool3d(cr.randn(1, 2, 2, 2), 3)
     with pytest.raises(RuntimeError, match=r"adaptive_avg_pool3d\(\): Expected 4D or 5D"):
         F.adaptive_avg_pool3d(cr.randn(2, 2), 2)
+
+
+
+# -- forward mode: jvp rules (dot-product test against backward) ------------------------
+@pytest.mark.parametrize("fn,shapes", [
+    (lambda x, w, b: F.conv2d(x, w, b, padding=1), [(2, 3, 5, 4), (4, 3, 3, 2), (4,)]),
+    (lambda x, w, b: F.conv2d(x, w, b, stride=2, dilation=(1, 2), groups=2),
+     [(2, 4, 7, 6), (6, 2, 2, 2), (6,)]),
+    (lambda x, w: F.conv1d(x, w, padding=2, stride=3), [(2, 3, 9), (2, 3, 3)]),
+    (lambda x, w, b: F.conv3d(x, w, b, padding=(1, 0, 1)), [(1, 2, 3, 4, 3), (3, 2, 2, 2, 2),
+                                                              (3,)]),
+    (lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, output_padding=1),
+     [(2, 3, 3, 3), (3, 2, 2, 3), (2,)]),
+    (lambda x, w: F.conv_transpose3d(x, w, stride=(1, 2, 1)), [(1, 2, 2, 3, 2), (2, 2, 2, 2, 2)]),
+])
+def test_conv_jvp_dot_product(fn, shapes):
+    check_jvp(fn, *[_rand(*s) for s in shapes])
+
+
+def test_conv_jvp_one_input_and_bias_only():
+    x, w, b = _rand(2, 3, 5, 4), _rand(4, 3, 3, 2), _rand(4)
+    check_jvp(lambda x, w, b: F.conv2d(x, w, b, padding=1), x, w, b, const=(0,))
+    check_jvp(lambda x, w, b: F.conv2d(x, w, b, padding=1), x, w, b, const=(1,))
+    check_jvp(lambda x, w, b: F.conv2d(x, w, b, padding=1), x, w, b, const=(0, 1))
+
+
+def test_conv_jvp_of_gradient_nodes():
+    # under create_graph the gradients are conv products too ("bx", "bw" modes)
+    x, w, r = _rand(1, 2, 5, 5), _rand(3, 2, 3, 3), _rand(1, 3, 3, 3)
+
+    def grad_wrt(i):
+        def f(x, w):
+            x, w = (t if t.requires_grad else t.detach().requires_grad_() for t in (x, w))
+            y = F.conv2d(x, w, stride=2, padding=1)
+            return cr.autograd.grad((y * cr.tensor(r)).sum(), (x, w)[i], create_graph=True)[0]
+        return f
+
+    check_jvp(grad_wrt(0), x, w)
+    check_jvp(grad_wrt(1), x, w)
+
+
+@pytest.mark.parametrize("fn,shape", [
+    (lambda x: F.max_pool2d(x, 3, 2, 1), (2, 2, 6, 5)),
+    (lambda x: F.max_pool3d(x, 2), (1, 2, 4, 4, 2)),
+    (lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False), (2, 2, 6, 5)),
+    (lambda x: F.avg_pool3d(x, 2, ceil_mode=True), (1, 2, 3, 5, 4)),
+    (lambda x: F.adaptive_avg_pool3d(x, (2, 3, 2)), (1, 2, 4, 5, 3)),
+    (lambda x: F.adaptive_max_pool3d(x, 2), (1, 2, 4, 5, 3)),
+    (lambda x: F.adaptive_max_pool2d(x, 3), (2, 2, 5, 7)),
+    (lambda x: F.pad(x, (1, 2, 0, 1), mode="reflect"), (1, 2, 4, 5)),
+    (lambda x: F.pad(x, (1, 2), value=3.0), (2, 3, 4)),
+    (lambda x: F.interpolate(x, scale_factor=2, mode="bilinear"), (1, 2, 3, 4)),
+    (lambda x: F.unfold(x, 2, padding=1), (1, 2, 3, 4)),
+    (lambda x: F.pixel_shuffle(x, 2), (1, 8, 2, 3)),
+])
+def test_linear_ops_jvp_dot_product(fn, shape):
+    check_jvp(fn, _rand(*shape))
+
+
+@pytest.mark.torch
+def test_conv_forward_ad_matches_torch():
+    import torch
+    import torch.autograd.forward_ad as tfw
+
+    import chainrule.autograd.forward_ad as fw
+
+    x, w, b, tx, tw = _rand(2, 3, 5, 4), _rand(4, 3, 3, 3), _rand(4), _rand(2, 3, 5, 4), \
+        _rand(4, 3, 3, 3)
+    with tfw.dual_level():
+        y = torch.nn.functional.conv2d(tfw.make_dual(torch.tensor(x), torch.tensor(tx)),
+                                       tfw.make_dual(torch.tensor(w), torch.tensor(tw)),
+                                       torch.tensor(b), padding=1)
+        want = tfw.unpack_dual(torch.nn.functional.max_pool2d(y.relu(), 2)).tangent.numpy()
+    with fw.dual_level():
+        y = F.conv2d(fw.make_dual(cr.tensor(x), cr.tensor(tx)),
+                     fw.make_dual(cr.tensor(w), cr.tensor(tw)), cr.tensor(b), padding=1)
+        got = fw.unpack_dual(F.max_pool2d(y.relu(), 2)).tangent.numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)

@@ -123,6 +123,12 @@ def _ncdf_np(x):
             ).astype(x.dtype, copy=False)
 
 
+def _diagonal_jvp(self, tangents, *saved):
+    """jvp of an op with a symmetric Jacobian (elementwise ops, softmax): J t = J^T t, so the
+    tangent is the backward formula applied to the input's tangent."""
+    return self.backward(tangents[0], *saved)[0]
+
+
 # ======================================================================================
 # Activations with a kink: out = f(x), dx = g * c with c a constant (mask or slope)
 # ======================================================================================
@@ -134,6 +140,8 @@ class _ConstGradNode(Node):
 
     def backward(self, g, c):
         return (g * c,)
+
+    jvp = _diagonal_jvp
 
 
 def _const_grad(name: str):
@@ -283,6 +291,8 @@ class EluBackward0(Node):
         neg = (~pos).astype(_arr(x).dtype)
         return (g * (pos * s + neg * (s * a * i) * _ew.exp(x * (neg * i))),)
 
+    jvp = _diagonal_jvp
+
 
 CeluBackward0 = type("CeluBackward0", (EluBackward0,), {"__slots__": ()})
 
@@ -338,6 +348,8 @@ class SoftplusBackward0(Node):
             return (g * np.where(lin, 1, _sigmoid_np(x * b)).astype(x.dtype, copy=False),)
         return (g * (lin + (~lin) * _ew.sigmoid(x * b)),)
 
+    jvp = _diagonal_jvp
+
 
 def softplus(input, beta=1.0, threshold=20.0):
     """Smooth ReLU: log(1 + exp(beta * x)) / beta."""
@@ -358,6 +370,8 @@ class LogSigmoidBackward0(Node):
             return (g * _sigmoid_np(-x),)
         return (g * _ew.sigmoid(-x),)
 
+    jvp = _diagonal_jvp
+
 
 def logsigmoid(input):
     """log(sigmoid(x)), stable for any x."""
@@ -374,6 +388,8 @@ class SiluBackward0(Node):
     def backward(self, g, x):
         s = _sigmoid_np(x) if _is_array(g) else _ew.sigmoid(x)
         return (g * (s * (1 + x * (1 - s))),)
+
+    jvp = _diagonal_jvp
 
 
 def silu(input, inplace=False):
@@ -397,6 +413,8 @@ class MishBackward0(Node):
         t = _ew.tanh(softplus(x))
         return (g * (t + x * _ew.sigmoid(x) * (1 - t * t)),)
 
+    jvp = _diagonal_jvp
+
 
 def mish(input, inplace=False):
     """x * tanh(softplus(x))."""
@@ -415,6 +433,8 @@ class _NormalCdfBackward(Node):
     def backward(self, g, x):
         ns = xp(g)
         return (g * (ns.exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))),)
+
+    jvp = _diagonal_jvp
 
 
 def _normal_cdf(x: Tensor) -> Tensor:
@@ -442,6 +462,8 @@ class GeluBackward0(Node):
         cdf = _ncdf_np(x) if ns is np else _normal_cdf(x)
         return (g * (cdf + x * ns.exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))),)
 
+    jvp = _diagonal_jvp
+
 
 def gelu(input, approximate="none"):
     """x * Phi(x) (``approximate='tanh'``: the tanh approximation)."""
@@ -466,6 +488,8 @@ class HardswishBackward0(Node):
         xa = _arr(x)
         mid = (xa >= -3) & (xa <= 3)
         return (g * (mid * (x * (1 / 3) + 0.5) + (xa > 3)),)
+
+    jvp = _diagonal_jvp
 
 
 def hardswish(input, inplace=False):
@@ -504,6 +528,18 @@ class PreluKernelBackward0(Node):
         if fw[0] is not None:
             gw = sum_to(g * (x * neg), wb.shape).reshape(self.w_shape)
         return gx, gw
+
+    def jvp(self, tangents, x, w):
+        tx, tw = tangents
+        neg = _arr(x) <= 0
+        out = None
+        if tx is not None:
+            wb = w.reshape(_prelu_bshape(int(np.prod(self.w_shape)), x.ndim))
+            out = tx * ((~neg) + neg * wb)
+        if tw is not None:
+            tb = x * neg * tw.reshape(_prelu_bshape(int(np.prod(self.w_shape)), x.ndim))
+            out = tb if out is None else out + tb
+        return out
 
 
 def _prelu_bshape(n: int, ndim: int) -> tuple:
@@ -551,6 +587,8 @@ class SoftmaxBackward0(Node):
         go = g * out
         return (go - out * go.sum(axis=d, keepdims=True),)
 
+    jvp = _diagonal_jvp
+
 
 class LogSoftmaxBackward0(Node):
     """out = log_softmax(x, d):  dx = g - exp(out) * sum(g, d)"""
@@ -561,6 +599,10 @@ class LogSoftmaxBackward0(Node):
     def backward(self, g, out):
         ns = xp(g)
         return (g - ns.exp(out) * g.sum(axis=self.dim, keepdims=True),)
+
+    def jvp(self, tangents, out):
+        (t,) = tangents
+        return t - (xp(t).exp(out) * t).sum(axis=self.dim, keepdims=True)
 
 
 def _softmax_prep(input, dim, dtype, name):
@@ -652,6 +694,20 @@ class GluBackward0(Node):
         s = _ew.sigmoid(b)
         return (_embed(g * s, sa, x.shape) + _embed(g * a * s * (1 - s), sb, x.shape),)
 
+    def jvp(self, tangents, x):
+        (t,) = tangents
+        d = self.dim
+        h = x.shape[d] // 2
+        sa = (slice(None),) * d + (slice(0, h),)
+        sb = (slice(None),) * d + (slice(h, None),)
+        if _is_array(t):
+            a, b, ta, tb = x[sa], x[sb], t[sa], t[sb]
+            s = _sigmoid_np(b)
+        else:
+            a, b, ta, tb = _slice(x, sa), _slice(x, sb), _slice(t, sa), _slice(t, sb)
+            s = _ew.sigmoid(b)
+        return ta * s + a * s * (1 - s) * tb
+
 
 def glu(input, dim=-1):
     """First half of ``dim`` times sigmoid of the second half."""
@@ -711,6 +767,19 @@ class AddmmBackward0(Node):
                 gb = g2.sum(axis=0)
             return gx, gw, gb
         return gx, gw
+
+    def jvp(self, tangents, x, w):
+        """Bilinear in (x, w): t_x @ w.T + x @ t_w.T (+ t_b)."""
+        tx, tw = tangents[:2]
+        tb = tangents[2] if self.has_bias else None
+        out = None
+        for u, v in ((tx, w), (x, tw)):
+            if u is not None and v is not None:
+                y = u @ v.T
+                out = y if out is None else out + y
+        if tb is not None:
+            out = (x @ w.T) * 0 + tb if out is None else out + tb  # 0 *: the output shape
+        return out
 
 
 MmBackward0 = type("MmBackward0", (AddmmBackward0,), {"__slots__": ()})
@@ -986,6 +1055,30 @@ class _PointwiseLossNode(Node):
         gt = None if dt is None else _sum_to_shape(g * dt, st)
         return gx, gt
 
+    def jvp(self, tangents, x, t):
+        tx, tt = tangents
+        dx, dt = self.grads(x, t, tx is not None, tt is not None)
+        return _reduce_tangent(_tangent_sum(None if tx is None else dx * tx,
+                                            None if tt is None else dt * tt),
+                               self.reduction, self.count)
+
+
+def _tangent_sum(*terms):
+    """Sum of the tangent terms that are not None (None if all are)."""
+    out = None
+    for t in terms:
+        if t is not None:
+            out = t if out is None else out + t
+    return out
+
+
+def _reduce_tangent(t, reduction, count):
+    """The loss reduction applied to an elementwise tangent."""
+    if reduction == "none":
+        return t
+    t = t.sum()
+    return t / count if reduction == "mean" else t
+
 
 def _sum_to_shape(g, shape):
     return sum_to(g, shape) if tuple(g.shape) != tuple(shape) else g
@@ -1211,6 +1304,8 @@ class XlogyBackward0(Node):
         if _is_array(g):
             return (g * np.where(pos, np.log(np.where(pos, t, 1)) + 1, 0),)
         return (g * (_ew.log(t * pos + (~pos)) + 1) * pos,)
+
+    jvp = _diagonal_jvp
 
 
 def _xlogy_self(t: Tensor) -> Tensor:
@@ -1494,6 +1589,21 @@ class _CrossEntropyNode(Node):
             gt = g * self.tcoef * logp
         return gx, gt
 
+    def jvp(self, tangents, x, t, p, a):
+        """loss = sum(A log_softmax(x)): d = sum(A (tx - sum(p tx))) + sum(dA/dt tt logp)."""
+        tx, tt = tangents
+        cax = self.cax
+        arrays = _is_array(x)
+        if self.tcoef is not None and not arrays and t is not None:
+            a = t * self.tcoef + self.aconst  # soft targets: A stays differentiable in t
+        out = None
+        if tx is not None:
+            out = a * (tx - (p * tx).sum(axis=cax, keepdims=True))
+        if tt is not None:
+            logp = _log_softmax_np(x, cax) if arrays else log_softmax(x, cax)
+            out = _tangent_sum(out, tt * self.tcoef * logp)
+        return out.sum(axis=cax) if self.reduction == "none" else out.sum()
+
 
 _CrossEntropyNode.__name__ = _CrossEntropyNode.__qualname__ = "NllLossBackward0"
 
@@ -1584,6 +1694,10 @@ class NllLossBackward0(Node):
             g = g.reshape(g.shape[:cax] + (1,) + g.shape[cax:])
         return (g * a,)
 
+    def jvp(self, tangents, a):
+        out = tangents[0] * a
+        return out.sum(axis=self.cax) if self.reduction == "none" else out.sum()
+
 
 NllLoss2DBackward0 = type("NllLoss2DBackward0", (NllLossBackward0,), {"__slots__": ()})
 
@@ -1630,6 +1744,21 @@ class BinaryCrossEntropyWithLogitsBackward0(Node):
             gy = -x if pw is None else (pw - 1) * sp - x
             gy = sum_to(gy * g if w is None else gy * (g * w), y.shape)
         return gx, gy
+
+    def jvp(self, tangents, x, y, w, pw):
+        tx, ty = tangents
+        ns = _ew.xp(x)
+        out = None
+        if tx is not None:
+            sig = ns.sigmoid(x) if ns is not np else _ew._sigmoid_array(x)
+            dx = sig - y if pw is None else (1 + (pw - 1) * y) * sig - pw * y
+            out = dx * tx
+        if ty is not None:
+            dy = -x if pw is None else (pw - 1) * ns.logaddexp(x * 0, -x) - x
+            out = _tangent_sum(out, dy * ty)
+        if w is not None:
+            out = out * w
+        return _reduce_tangent(out, self.reduction, self.numel)
 
 
 def _broadcast_like(g, x):
@@ -1729,6 +1858,23 @@ class _NormNode(Node):
         if fb[0] is not None:
             gb = sum_to(g, self.wshape).reshape(b.shape)
         return gx, gw, gb
+
+    def jvp(self, tangents, x, w, b):
+        """d xhat = rstd (tx - mean(tx) - xhat mean(xhat tx)): the same projection as in
+        backward; then y' = d xhat * w + xhat * tw + tb."""
+        tx, tw, tb = tangents
+        xhat, rstd = (self.xhat, self.rstd) if _is_array(x) else self._stats(x)
+        out = None
+        if tx is not None:
+            tv, xhv, ax = tx.reshape(self.view), xhat.reshape(self.view), self.axes
+            th = ((tv - tv.mean(axis=ax, keepdims=True)
+                   - xhv * (tv * xhv).mean(axis=ax, keepdims=True)) * rstd).reshape(x.shape)
+            out = th if w is None else th * w.reshape(self.wshape)
+        if tw is not None:
+            out = _tangent_sum(out, xhat * tw.reshape(self.wshape))
+        if tb is not None:
+            out = _tangent_sum(xhat * 0 if out is None else out, tb.reshape(self.wshape))
+        return out
 
 
 def _norm_node(name):

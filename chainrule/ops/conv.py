@@ -61,6 +61,13 @@ class _LinearNode(Node):
             return (self.adj(g),)
         return (_linear(g, self.adj, self.f, _LinearAdjointNode),)
 
+    def jvp(self, tangents):
+        """A linear op's tangent is the op applied to the input's tangent."""
+        (t,) = tangents
+        if _is_array(t):
+            return self.f(t)
+        return _linear(t, self.f, self.adj, type(self))
+
 
 class _LinearAdjointNode(_LinearNode):
     __slots__ = ()
@@ -386,33 +393,60 @@ class ConvolutionBackward0(Node):
                 db = _conv("bx", a, g, p)
         return (da, db, gb) if self.has_bias else (da, db)
 
+    def jvp(self, tangents, a, b):
+        """Bilinear: d P(a, b) = P(da, b) + P(a, db), plus the bias tangent."""
+        ta, tb = tangents[:2]
+        tc = tangents[2] if self.has_bias else None
+        mode, p = self.mode, self.p
+        if _is_array(a):
+            def prod(u, v):
+                out, cols = _product(mode, u, v, p)
+                _ws.put(cols)
+                return out
+        else:
+            def prod(u, v):
+                return _conv(mode, u, v, p)
+        out = None
+        for u, v in ((ta, b), (a, tb)):
+            if u is not None and v is not None:
+                y = prod(u, v)
+                out = y if out is None else out + y
+        if tc is not None:
+            if out is None:  # only the bias moves: a zero product gives the output's shape
+                out = prod(a * 0, b)
+            out = out + tc.reshape((1, -1) + (1,) * p.nd)
+        return out
+
+
+def _product(mode: str, a, b, p: _ConvParams, bias=None):
+    """One of the three products on arrays: (out, im2col matrix of x or None). The caller
+    gives the matrix back to ``_ws`` (or keeps it for the weight gradient)."""
+    a2, b2 = p.spatial(a), p.spatial(b)
+    if mode == "fwd":
+        out, cols = _conv_forward(a2, b2, p, bias=bias)
+        return p.unspatial(out), cols
+    if mode == "bx":
+        sp = p.x_shape[2:]
+        return p.unspatial(_conv_input_grad(a2, b2, p, (1,) + sp if p.nd == 1 else sp)), None
+    ws = p.w_shape
+    out = _conv_weight_grad(a2, b2, p, ws[:2] + (1,) + ws[2:] if p.nd == 1 else ws)
+    return out.reshape(ws), None
+
 
 def _conv(mode: str, a: Tensor, b: Tensor, p: _ConvParams, bias=None) -> Tensor:
     """Run one of the three products on Tensors, recording a ConvolutionBackward0 node."""
     ad, bd = a._data, b._data
-    a2, b2 = p.spatial(ad), p.spatial(bd)
-    cols = None
     add_bias = bias
-    if mode == "fwd":
-        fuse = bias is not None and bias._data.dtype == ad.dtype
-        out, cols = _conv_forward(a2, b2, p, bias=bias._data if fuse else None)
-        if fuse:
-            add_bias = None  # added by the layout copy already
-    elif mode == "bx":
-        sp = p.x_shape[2:]
-        out = _conv_input_grad(a2, b2, p, (1,) + sp if p.nd == 1 else sp)
-    else:
-        ws = p.w_shape
-        out = _conv_weight_grad(a2, b2, p, ws[:2] + (1,) + ws[2:] if p.nd == 1 else ws)
-        out = out.reshape(ws)
+    fuse = mode == "fwd" and bias is not None and bias._data.dtype == ad.dtype
+    out, cols = _product(mode, ad, bd, p, bias._data if fuse else None)
+    if fuse:
+        add_bias = None  # added by the layout copy already
     if add_bias is not None:
         bshape = (1, -1) + (1,) * (out.ndim - 2)
         if mode != "bw" and out.dtype == bias._data.dtype:
             np.add(out, bias._data.reshape(bshape), out=out)  # in place: a fresh buffer
         else:
             out = out + bias._data.reshape(bshape)
-    if mode != "bw":
-        out = p.unspatial(out)
     ta, tb = a._requires_grad, b._requires_grad
     tc = bias is not None and bias._requires_grad
     if (ta or tb or tc) and grad_state.enabled:
