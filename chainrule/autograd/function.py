@@ -37,9 +37,14 @@ SECOND_BACKWARD_MSG = (
 # ======================================================================================
 # PyTorch keeps a version counter per tensor and checks saved tensors against it in
 # backward. chainrule saves raw arrays, so versions are kept per *memory owner* (the root
-# base array, shared by all views), and only for arrays that were ever modified in place:
-# while none was, the cost on the hot path is one emptiness check of this dict.
-array_versions: dict = {}  # id(root array) -> [weakref to it, version]
+# base array, shared by all views), and only for arrays that were ever modified in place.
+# A global write clock makes the check cheap: a node made while some array had been
+# written remembers the clock (``node._clock``); in backward, only a node older than the
+# latest write looks its saved arrays up. While nothing was ever written in place, the
+# whole cost on the hot path is one emptiness check of ``array_versions``.
+array_versions: dict = {}  # id(root array) -> [weakref to it, version, clock of last write]
+_clock = [0]  # counts in-place writes (process-wide)
+_special = [False]  # inference tensors or saved-tensor hooks in play: slower save path
 
 
 def _root(a):
@@ -49,24 +54,23 @@ def _root(a):
     return a
 
 
-# Arrays of tensors made under inference_mode (by id). While any exist, a marker key keeps
-# ``array_versions`` non-empty so that saving goes through ``stamp_versions``, which
-# refuses them as PyTorch does.
+# Arrays of tensors made under inference_mode (by id): saving them for backward, or
+# writing them outside inference_mode, raises as in PyTorch.
 inference_arrays: dict = {}
-_INFERENCE_MARK = "inference tensors exist"
+_MARK = "special save handling"  # a key that keeps array_versions non-empty
+
+
+def _turn_on_special() -> None:
+    _special[0] = True
+    array_versions[_MARK] = [None, 0, 0]
 
 
 def mark_inference(arr) -> None:
     key = id(arr)
     if key not in inference_arrays:
-        inference_arrays[key] = weakref.ref(arr, lambda _, key=key: _forget_inference(key))
-        array_versions[_INFERENCE_MARK] = [None, 0]
-
-
-def _forget_inference(key) -> None:
-    inference_arrays.pop(key, None)
-    if not inference_arrays:
-        array_versions.pop(_INFERENCE_MARK, None)
+        inference_arrays[key] = weakref.ref(arr, lambda _, key=key: inference_arrays.pop(key,
+                                                                                        None))
+        _turn_on_special()
 
 
 def bump_version(arr) -> int:
@@ -81,8 +85,10 @@ def bump_version(arr) -> int:
     entry = array_versions.get(key)
     if entry is None:
         entry = array_versions[key] = [
-            weakref.ref(root, lambda _, key=key: array_versions.pop(key, None)), 0]
+            weakref.ref(root, lambda _, key=key: array_versions.pop(key, None)), 0, 0]
+    _clock[0] += 1
     entry[1] += 1
+    entry[2] = _clock[0]
     return entry[1]
 
 
@@ -92,38 +98,28 @@ def array_version(arr) -> int:
 
 
 def stamp_versions(node) -> None:
-    """Remember the versions of a new node's saved arrays (called only when some array in
-    the process has a non-zero version)."""
-    saved = node.saved
-    versions = None
-    for i, a in enumerate(saved):
-        if type(a) is np.ndarray:
-            if inference_arrays and id(a) in inference_arrays:
+    """Called for each new node while ``array_versions`` is non-empty: remember the clock
+    (and, in special cases, refuse inference tensors and run pack hooks)."""
+    node._clock = _clock[0]
+    if _special[0]:
+        for a in node.saved:
+            if type(a) is np.ndarray and inference_arrays and id(a) in inference_arrays:
                 raise RuntimeError(
                     "Inference tensors cannot be saved for backward. To work around you can "
                     "make a clone to get a normal tensor and use it in autograd.")
-            entry = array_versions.get(id(_root(a)))
-            if entry is not None:
-                if versions is None:
-                    versions = {}
-                versions[i] = entry[1]
-    if versions is not None:
-        node._saved_versions = versions
-    if _saved_hooks_depth[0]:
-        _pack_saved(node)
+        if _saved_hooks_depth[0]:
+            _pack_saved(node)
 
 
-_SAVED_HOOKS_MARK = "saved tensors hooks active"
 _saved_hooks_depth = [0]
 
 
 def saved_hooks_entered() -> None:
     _saved_hooks_depth[0] += 1
-    array_versions[_SAVED_HOOKS_MARK] = [None, 0]
+    _turn_on_special()  # stays on: nodes packed inside must still be unpacked later
 
 
 def saved_hooks_exited() -> None:
-    # The marker stays: nodes packed inside the context must still be unpacked later.
     _saved_hooks_depth[0] = max(0, _saved_hooks_depth[0] - 1)
 
 
@@ -152,32 +148,40 @@ def _pack_saved(node) -> None:
                        if type(a) is np.ndarray else a for a in node.saved)
 
 
+def _made_at(node) -> int:
+    try:
+        return node._clock
+    except AttributeError:  # made while nothing had been written in place
+        return 0
+
+
 def unpack_saved(node, saved) -> tuple:
     """Check versions and undo pack hooks: the saved values a formula may use."""
-    check_versions(node, saved)
-    if any(type(a) is _Packed for a in saved):
+    if _clock[0] > _made_at(node):  # something was written since this node was made
+        check_versions(node, saved)
+    if _special[0] and any(type(a) is _Packed for a in saved):
         saved = tuple(a.array() if type(a) is _Packed else a for a in saved)
     return saved
 
 
 def check_versions(node, saved) -> None:
-    """Raise PyTorch's error if a saved array was modified in place after it was saved."""
-    expected = node._saved_versions
-    for i, a in enumerate(saved):
+    """Raise PyTorch's error if a saved array was written in place after it was saved."""
+    made = _made_at(node)
+    for a in saved:
         if type(a) is np.ndarray:
             entry = array_versions.get(id(_root(a)))
-            now = 0 if entry is None else entry[1]
-            then = 0 if expected is None else expected.get(i, 0)
-            if now != then:
+            if entry is not None and entry[2] > made:
                 from .._dtype import from_numpy_dtype
 
                 kind = from_numpy_dtype(a.dtype).name.capitalize().replace("Float32", "Float")
+                now = entry[1]
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by "
                     f"an inplace operation: [chainrule.{kind}Tensor {list(a.shape)}], which is "
                     f"saved by {type(node).__name__}, is at version {now}; expected version "
-                    f"{then} instead. Hint: the operation that failed to compute its gradient "
-                    "is the one named; compute on a clone() instead of modifying in place.")
+                    f"{now - 1} instead. Hint: the operation that failed to compute its "
+                    "gradient is the one named; compute on a clone() instead of modifying in "
+                    "place.")
 
 
 class Node:
@@ -185,13 +189,12 @@ class Node:
 
     # __dict__ holds the rarely set attributes (hooks, metadata) so that making a node
     # in the hot path assigns only two slots; the class attributes are their defaults.
-    __slots__ = ("next_functions", "saved", "__dict__", "__weakref__")
+    __slots__ = ("next_functions", "saved", "_clock", "__dict__", "__weakref__")
     saved_spec: tuple = (0, 1)
     num_outputs = 1
     _pre_hooks = None
     _hooks = None
     _retained = None  # weakrefs of non-leaf tensors that called retain_grad()
-    _saved_versions = None  # {saved index: version} when saved arrays had been modified
     _has_hooks = False  # set with any of the three above, so the engine checks one flag
     plain_formula = True  # backward(grad, *saved) may be called directly on arrays
     _fast = True  # plain_formula and no hooks: the engine's fast path (cleared by hooks)
