@@ -392,3 +392,38 @@ def test_custom_function_jvp_vs_torch():
             out = make(L).apply(x, L.tensor([3.0, 4.0]), 2.0)
             res.append(fw.unpack_dual(out.sin()).tangent.numpy())
     np.testing.assert_allclose(res[0], res[1], rtol=1e-12)
+
+
+@pytest.mark.torch
+def test_inplace_on_a_view_dual_and_expand_vs_torch():
+    import torch.autograd.forward_ad as tfw
+
+    res = []
+    for L, fw in ((cr, fwAD), (torch, tfw)):
+        with fw.dual_level():
+            x = L.tensor([1.0, 2.0, 3.0], dtype=L.float64, requires_grad=True)
+            d = fw.make_dual(x, L.tensor([1.0, 0.5, -1.0], dtype=L.float64))
+            y = d * 1
+            y.mul_(3)
+            y[1:] = 2 * d[1:]
+            e = fw.unpack_dual(d.expand(2, 3)).tangent
+            res.append((fw.unpack_dual(y).tangent.detach().numpy(), e.detach().numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b)
+
+
+def test_saved_tensors_hooks_and_inplace_checks_apply_to_jvp_rules():
+    packed = []
+    with fwAD.dual_level():
+        d = fwAD.make_dual(cr.tensor([1.0, 2.0], dtype=cr.float64),
+                           cr.tensor([1.0, 1.0], dtype=cr.float64))
+        with cr.autograd.graph.saved_tensors_hooks(lambda t: packed.append(1) or t * 1,
+                                                   lambda t: t):
+            y = d.sin()
+        assert packed
+        np.testing.assert_allclose(fwAD.unpack_dual(y).tangent.numpy(), np.cos([1.0, 2.0]))
+        z = d * 1
+        q = z.sin()  # saves z
+        z.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            fwAD.unpack_dual(q)

@@ -22,7 +22,9 @@ How it works here:
 - Rules read the arrays the nodes saved for backward. A backward without ``retain_graph``
   frees them: ``unpack_dual`` of a result whose graph was freed raises PyTorch's "Trying to
   backward through the graph a second time" error (unpack before calling backward, or pass
-  ``retain_graph=True``). Tangents already computed (cached) stay available.
+  ``retain_graph=True``). Tangents already computed (cached) stay available. Likewise an
+  in-place write into a value a node saved, made before ``unpack_dual``, raises the in-place
+  error backward would raise (PyTorch, computing tangents eagerly, has none).
 
 Consequences, compared with PyTorch's eager forward mode:
 - dual tensors report ``requires_grad=True`` inside the level (PyTorch: False), and results
@@ -278,7 +280,7 @@ def _set_out_shapes(order, live, root, root_nr, root_shape, need) -> None:
     """Give every node in ``need`` (rules that must know their output's shape: views,
     expand) ``node._out_shape``, going down from the root: an input's shape comes from what
     the consumer saved or, failing that, from the consumer's backward run on zeros."""
-    from .function import FREED, AccumulateGrad
+    from .function import FREED, AccumulateGrad, array_versions, unpack_saved
 
     shapes = {(root, root_nr): root_shape}
     for node in reversed(order):
@@ -307,8 +309,11 @@ def _set_out_shapes(order, live, root, root_nr, root_shape, need) -> None:
             dt = np.float64  # only the shapes of what comes back matter
             g = [None if o is None else np.zeros(o, dt) for o in outs] if n > 1 else \
                 np.zeros(outs[0], dt)
+            saved = node.saved
+            if array_versions and saved:
+                saved = unpack_saved(node, saved)
             with np.errstate(all="ignore"):
-                grads = node.backward(g, *node.saved)
+                grads = node.backward(g, *saved)
             for k in missing:
                 if grads[k] is not None:
                     hints[k] = np.shape(grads[k])
@@ -321,7 +326,7 @@ def _tangent_by_rules(tensor, lv):
     """``tensor``'s tangent from the jvp rules; None when no dual is reached; ``_NO_RULE``
     when some node on the way has no rule."""
     from ..tensor import Tensor, _make
-    from .function import FREED, SECOND_BACKWARD_MSG, AccumulateGrad
+    from .function import FREED, SECOND_BACKWARD_MSG, AccumulateGrad, array_versions, unpack_saved
     from .grad_mode import enable_grad
 
     root = tensor.grad_fn
@@ -382,6 +387,8 @@ def _tangent_by_rules(tensor, lv):
             saved = node.saved
             if saved is FREED:
                 raise RuntimeError(SECOND_BACKWARD_MSG)
+            if array_versions and saved:  # as Node.apply: version checks, unpack hooks
+                saved = unpack_saved(node, saved)
             if tensor_mode:
                 with enable_grad():
                     out = node.jvp(tin, *node._saved_tensors())
@@ -398,7 +405,10 @@ def _tangent_by_rules(tensor, lv):
         return _cr().zeros_like(tensor)
     if isinstance(res, Tensor):
         return res
-    return _make(np.asarray(res), False, None)
+    res = np.asarray(res)
+    if not res.flags.writeable:  # a broadcast view (expand): give the user its own memory
+        res = res.copy()
+    return _make(res, False, None)
 
 
 def _lift(x, lv, extra=()):
