@@ -12,8 +12,10 @@ other argument is passed as a fresh leaf. Results that depend on nothing but tho
 leaves are detached before they are returned ("lifted"), so ``grad(f)(x)`` is a plain tensor
 while ``grad(f)(w)`` for a ``w`` that requires grad stays differentiable w.r.t. ``w``.
 
-Forward mode (``jvp``, ``jacfwd``) uses the double-vjp trick (see
-``chainrule.autograd.functional``): two reverse passes instead of one forward pass.
+Forward mode: ``jvp`` of a function whose result depends on nothing outside the transform
+runs the nodes' jvp rules over the recorded graph (one pass, see
+``chainrule.autograd.forward_ad``); composed transforms and ``jacfwd`` use the double-vjp
+trick (see ``chainrule.autograd.functional``): two reverse passes.
 
 ``vmap`` first tries one call on the whole batch (right for functions made of broadcasting
 ops that treat the leading dimension as a batch) and checks it: the output shapes must be
@@ -400,6 +402,12 @@ def _jvp_trick(out_leaves, in_leaves, tangents, fresh):
     cr = _cr()
     need = _needs_graph(out_leaves, fresh) or any(
         _is_tensor(t) and t.requires_grad for t in tangents)
+    if not need:  # nothing outside this transform: one pass of the nodes' jvp rules
+        from .autograd.forward_ad import _graph_jvp
+
+        res = _graph_jvp(out_leaves, in_leaves, tangents)
+        if res is not None:
+            return res
     us = []
     for o in out_leaves:
         u = cr.zeros_like(o).requires_grad_(True)

@@ -427,3 +427,27 @@ def test_saved_tensors_hooks_and_inplace_checks_apply_to_jvp_rules():
         z.add_(1)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             fwAD.unpack_dual(q)
+
+
+@pytest.mark.torch
+def test_functional_and_func_jvp_use_the_rules_and_match_torch(monkeypatch):
+    results = []
+    orig = fwAD._tangent_by_rules
+
+    def recorded(*args):
+        results.append(orig(*args))
+        return results[-1]
+
+    monkeypatch.setattr(fwAD, "_tangent_by_rules", recorded)
+    rng = np.random.default_rng(4)
+    w, x, v = rng.standard_normal((4, 3)), rng.standard_normal((2, 4)), rng.standard_normal((2, 4))
+    res = {}
+    for L in (cr, torch):
+        def fn(xs, L=L):
+            return (xs @ L.tensor(w)).tanh().exp().sum(-1)
+
+        res[L.__name__] = (L.autograd.functional.jvp(fn, L.tensor(x), L.tensor(v))[1].numpy(),
+                           L.func.jvp(fn, (L.tensor(x),), (L.tensor(v),))[1].numpy())
+    assert len(results) == 2 and all(r is not fwAD._NO_RULE for r in results)
+    for a, b in zip(res["chainrule"], res["torch"]):
+        np.testing.assert_allclose(a, b, rtol=1e-12)

@@ -322,9 +322,16 @@ def _set_out_shapes(order, live, root, root_nr, root_shape, need) -> None:
                 shapes.setdefault((c, nr), tuple(hints[k]))
 
 
-def _tangent_by_rules(tensor, lv):
+def _tangent_of(d):
+    """A dual tensor's tangent (entries of ``duals`` may also be the tangent itself)."""
+    t = d.__dict__.get("_fw_grad")
+    return d if t is None else t
+
+
+def _tangent_by_rules(tensor, lv, duals=None):
     """``tensor``'s tangent from the jvp rules; None when no dual is reached; ``_NO_RULE``
-    when some node on the way has no rule."""
+    when some node on the way has no rule. ``duals`` (default: the level's dual tensors)
+    maps graph nodes to ``[(output_nr, dual tensor or tangent)]``."""
     from ..tensor import Tensor, _make
     from .function import FREED, SECOND_BACKWARD_MSG, AccumulateGrad, array_versions, unpack_saved
     from .grad_mode import enable_grad
@@ -332,7 +339,8 @@ def _tangent_by_rules(tensor, lv):
     root = tensor.grad_fn
     if root is None:
         return None
-    duals = _dual_nodes(lv)
+    if duals is None:
+        duals = _dual_nodes(lv)
     if not duals:
         return None
     order, foreign = _walk(root, lv.fresh)
@@ -343,7 +351,7 @@ def _tangent_by_rules(tensor, lv):
             live.add(node)
     if root not in live:
         return None
-    tensor_mode = foreign or any(d._fw_grad.requires_grad
+    tensor_mode = foreign or any(_tangent_of(d).requires_grad
                                  for pairs in duals.values() for _, d in pairs)
     cache = lv.tangents
     need = set()
@@ -368,7 +376,7 @@ def _tangent_by_rules(tensor, lv):
             if node in duals:
                 outs = [None] * node.num_outputs
                 for nr, d in duals[node]:
-                    outs[nr] = d._fw_grad if tensor_mode else d._fw_grad._data
+                    outs[nr] = _tangent_of(d) if tensor_mode else _tangent_of(d)._data
                 tan[node] = outs
                 continue
             hit = cache.get(node)
@@ -468,3 +476,36 @@ def _unpack_by_double_vjp(tensor, lv):
     tensor.__dict__["_fw_cache"] = ((lv.index, id(tensor.grad_fn)), tangent)
     lv.duals.append(weakref.ref(tensor))  # so that exit_dual_level clears the cache
     return UnpackedDualTensor(_lift(tensor, lv), tangent)
+
+
+def _graph_jvp(outputs, inputs, tangents):
+    """``J @ tangents`` for ``outputs`` already recorded from ``inputs`` (tensors that require
+    grad), by the jvp rules on that graph without a user-visible level: the fast path of the
+    function transforms. One tangent (zeros where independent) per output, or None when a
+    dual level is active or a node on the way has no rule (callers then use the double-vjp
+    trick)."""
+    if _current is not None:
+        return None
+    cr = _cr()
+    lv = _Level(-1)
+    duals: dict = {}
+    for x, t in zip(inputs, tangents):
+        if not isinstance(x, cr.Tensor) or t is None:
+            continue
+        if x.grad_fn is not None:
+            duals.setdefault(x.grad_fn, []).append((x._output_nr, t))
+        else:
+            lv.fresh.add(id(x))
+            acc = x._acc_ref() if x._acc_ref is not None else None
+            if acc is not None:
+                duals.setdefault(acc, []).append((0, t))
+    res = []
+    for out in outputs:
+        tangent = _tangent_by_rules(out, lv, duals) if isinstance(out, cr.Tensor) else None
+        if tangent is _NO_RULE:
+            return None
+        if tangent is None:
+            direct = [t for x, t in zip(inputs, tangents) if x is out and t is not None]
+            tangent = direct[0] if direct else cr.zeros_like(out)
+        res.append(tangent)
+    return res
