@@ -135,52 +135,70 @@ def _arith_op(node_cls, ufunc, save_inputs):
         if type(a) is Tensor:
             ad = a._data
             tb = type(b)
-            if tb is Tensor:
-                bd = b._data
-                fast = bd.dtype is ad.dtype and (ad.dtype.kind == "f" or not true_div
-                                                 and ad.dtype.kind != "b")
-                shapes = None if ad.shape == bd.shape else (ad.shape, bd.shape)
-            elif tb is float or tb is int:
-                fast = ad.dtype.kind == "f"
-                if fast:
+            if tb is float or tb is int:
+                # Tensor (op) number. The cache holds 0-d arrays for float dtypes only, so
+                # a hit also says that NumPy's result dtype is PyTorch's.
+                bd = _scalar_arrays.get((b, ad.dtype))
+                if bd is None and ad.dtype.kind == "f":
                     bd = _scalar_array(b, ad.dtype)
-                    shapes = None  # a 0-d operand never changes the shape
-            else:
-                fast = False
-            if fast:
-                try:
+                if bd is not None:
                     out = ufunc(ad, bd)
-                except ValueError:
-                    raise broadcast_error(ad.shape, bd.shape) from None
-                if type(out) is not _ndarray:
-                    out = _np_array(out)
-                ra = a._requires_grad
-                rb = tb is Tensor and b._requires_grad
-                t = _new(Tensor)
-                t._data = out
-                if (ra or rb) and grad_state.enabled:
-                    node = node_cls()
-                    if ra:
+                    if type(out) is not _ndarray:
+                        out = _np_array(out)
+                    t = _new(Tensor)
+                    t._data = out
+                    if a._requires_grad and grad_state.enabled:
+                        node = node_cls()
                         fn = a.grad_fn
-                        ea = (fn, a._output_nr) if fn is not None else edge(a)
+                        node.next_functions = ((fn, a._output_nr) if fn is not None
+                                               else edge(a), NO_EDGE)
+                        node.saved = (None, bd) if save_inputs else ()
+                        node.shapes = None  # a 0-d operand never changes the shape
+                        t._requires_grad = True
+                        t.grad_fn = node
+                        if array_versions:
+                            stamp_versions(node)
                     else:
-                        ea = NO_EDGE
-                    node.next_functions = (ea, edge(b) if rb else NO_EDGE)
-                    # Save only what the wanted gradients read (PyTorch does the same):
-                    # an operand saved needlessly would trip the in-place version check.
-                    if save_inputs:
-                        node.saved = (ad if rb else None, bd if ra or not cross else None)
+                        t._requires_grad = False
+                        t.grad_fn = None
+                    return t
+            elif tb is Tensor:
+                bd = b._data
+                if bd.dtype is ad.dtype and (ad.dtype.kind == "f" or not true_div
+                                             and ad.dtype.kind != "b"):
+                    try:
+                        out = ufunc(ad, bd)
+                    except ValueError:
+                        raise broadcast_error(ad.shape, bd.shape) from None
+                    if type(out) is not _ndarray:
+                        out = _np_array(out)
+                    ra = a._requires_grad
+                    rb = b._requires_grad
+                    t = _new(Tensor)
+                    t._data = out
+                    if (ra or rb) and grad_state.enabled:
+                        node = node_cls()
+                        if ra:
+                            fn = a.grad_fn
+                            ea = (fn, a._output_nr) if fn is not None else edge(a)
+                        else:
+                            ea = NO_EDGE
+                        node.next_functions = (ea, edge(b) if rb else NO_EDGE)
+                        # Save only what the wanted gradients read (PyTorch does the same):
+                        # an operand saved needlessly would trip the in-place version check.
+                        if save_inputs:
+                            node.saved = (ad if rb else None, bd if ra or not cross else None)
+                        else:
+                            node.saved = ()
+                        node.shapes = None if ad.shape == bd.shape else (ad.shape, bd.shape)
+                        t._requires_grad = True
+                        t.grad_fn = node
+                        if array_versions:
+                            stamp_versions(node)
                     else:
-                        node.saved = ()
-                    node.shapes = shapes
-                    t._requires_grad = True
-                    t.grad_fn = node
-                    if array_versions:
-                        stamp_versions(node)
-                else:
-                    t._requires_grad = False
-                    t.grad_fn = None
-                return t
+                        t._requires_grad = False
+                        t.grad_fn = None
+                    return t
         ad = _operand(a)
         bd = _operand(b)
         if ufunc is np.subtract and getattr(ad, "dtype", None) == np.bool_ and \
