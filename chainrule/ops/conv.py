@@ -1,14 +1,18 @@
 """Convolution, pooling and other spatial kernels (pad, unfold/fold, resampling) as nodes.
 
-Layout: convolutions work on an NHWC copy of the (padded) input, because gathering the
-windows with ``as_strided`` then copies runs of C contiguous values instead of single ones
-(about 10x faster than NCHW im2col). Outputs are returned as contiguous NCHW arrays.
+Layout: convolutions (1-D as 2-D with H = 1, 2-D, 3-D) work on a channels-last copy of the
+(padded) input, because gathering the windows with ``as_strided`` then copies runs of C
+contiguous values instead of single ones (about 10x faster than NCHW im2col). Outputs are
+returned as contiguous channels-first arrays.
 
 Every kernel here is linear (pooling, padding, resampling, unfold/fold) or bilinear
 (convolution). Linear ops are one ``(f, adjoint)`` pair of NumPy functions (``_linear``): the
 backward of ``f`` is the adjoint and the backward of the adjoint is ``f``, so gradients of
 any order come from the same two functions. The convolution's three products (output,
 input gradient, weight gradient) call each other the same way (``_conv``).
+
+Forward mode: a linear node's ``jvp`` applies ``f`` to the tangent; the convolution's is
+bilinear, ``P(ta, b) + P(a, tb)``.
 """
 from __future__ import annotations
 
@@ -113,7 +117,7 @@ def _take_adjoint(g: np.ndarray, axis: int, idx: np.ndarray, n: int) -> np.ndarr
 
 
 # ======================================================================================
-# Convolution kernels (NumPy, NHWC inside)
+# Convolution kernels (NumPy, channels-last inside)
 # ======================================================================================
 def _out_len(n: int, k: int, s: int, p0: int, p1: int, d: int) -> int:
     return (n + p0 + p1 - d * (k - 1) - 1) // s + 1
