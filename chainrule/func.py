@@ -12,10 +12,10 @@ other argument is passed as a fresh leaf. Results that depend on nothing but tho
 leaves are detached before they are returned ("lifted"), so ``grad(f)(x)`` is a plain tensor
 while ``grad(f)(w)`` for a ``w`` that requires grad stays differentiable w.r.t. ``w``.
 
-Forward mode: ``jvp`` of a function whose result depends on nothing outside the transform
-runs the nodes' jvp rules over the recorded graph (one pass, see
-``chainrule.autograd.forward_ad``); composed transforms and ``jacfwd`` use the double-vjp
-trick (see ``chainrule.autograd.functional``): two reverse passes.
+Forward mode: ``jvp`` and ``jacfwd`` of a function whose result depends on nothing outside
+the transform run the nodes' jvp rules over the recorded graph (one pass per tangent, see
+``chainrule.autograd.forward_ad``); otherwise (and where a node has no rule) they use the
+double-vjp trick (see ``chainrule.autograd.functional``): two reverse passes.
 
 ``vmap`` first tries one call on the whole batch (right for functions made of broadcasting
 ops that treat the leading dimension as a batch) and checks it: the output shapes must be
@@ -485,7 +485,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
 
 
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
-    """The Jacobian of ``func`` by forward mode (one jvp per input element, double-vjp trick).
+    """The Jacobian of ``func`` by forward mode (one jvp per input element).
 
     >>> import chainrule as torch
     >>> from chainrule.func import jacfwd
@@ -506,6 +506,12 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
             out_leaves, out_spec = _flatten(out)
             flat = [x for leaves in leaves_per_arg for x in leaves]
             need = _needs_graph(out_leaves, fresh)
+            # Nothing outside this transform: the nodes' jvp rules, one pass per element.
+            jac = None if need else _F._jacfwd_by_rules(out_leaves, flat)
+            if jac is not None:
+                res = _lift(_jac_structure([list(row) for row in jac], nums, args, argnums,
+                                           out_spec), fresh)
+                return (res, _lift(aux, fresh)) if has_aux else res
             us = []
             for o in out_leaves:
                 u = cr.zeros_like(o).requires_grad_(True)

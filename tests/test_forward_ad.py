@@ -451,3 +451,32 @@ def test_functional_and_func_jvp_use_the_rules_and_match_torch(monkeypatch):
     assert len(results) == 2 and all(r is not fwAD._NO_RULE for r in results)
     for a, b in zip(res["chainrule"], res["torch"]):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+@pytest.mark.torch
+def test_forward_mode_jacobians_use_the_rules_and_match_torch(monkeypatch):
+    import chainrule.func as crfunc
+
+    hits = []
+    orig = fwAD._graph_jvp
+
+    def recorded(*args):
+        hits.append(orig(*args))
+        return hits[-1]
+
+    monkeypatch.setattr(fwAD, "_graph_jvp", recorded)
+    a, b = np.random.default_rng(2).standard_normal(3), np.random.default_rng(3).standard_normal((3, 2))
+    res = {}
+    for L, jacfwd in ((cr, crfunc.jacfwd), (torch, torch.func.jacfwd)):
+        def f(x, w, L=L):
+            return (x @ w).tanh() * x.sum()
+
+        res[L.__name__] = (
+            jacfwd(f, argnums=(0, 1))(L.tensor(a), L.tensor(b)),
+            L.autograd.functional.jacobian(f, (L.tensor(a), L.tensor(b)), vectorize=True,
+                                           strategy="forward-mode") if L is cr else
+            L.autograd.functional.jacobian(f, (L.tensor(a), L.tensor(b))))
+    assert hits and all(h is not None for h in hits)
+    for c, t in zip(res["chainrule"], res["torch"]):
+        for x, y in zip(c, t):
+            np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-12, atol=1e-14)

@@ -2,10 +2,10 @@
 
 Everything here calls ``autograd.grad`` on graphs that ordinary ops record; no op internals
 are used. ``jvp`` (without create_graph or strict) runs in forward mode: dual tensors whose
-tangents the nodes' jvp rules carry (``forward_ad``). The other forward-mode products
-(``jvp`` with create_graph or strict, ``hvp``, forward-mode Jacobians) use the double-vjp
-trick: for ``y = f(x)`` and a dummy cotangent ``u``, ``g(u) = J^T u`` is linear
-in ``u``, so ``d<g(u), v>/du = J v``. It needs ``create_graph=True`` on the first pass and
+tangents the nodes' jvp rules carry (``forward_ad``). So do forward-mode Jacobians (one pass
+per input element). The other forward-mode products (``jvp`` with create_graph or strict,
+``hvp``), and the cases a rule is missing for, use the double-vjp trick: for ``y = f(x)``
+and a dummy cotangent ``u``, ``g(u) = J^T u`` is linear in ``u``, so ``d<g(u), v>/du = J v``. It needs ``create_graph=True`` on the first pass and
 costs two reverse passes.
 
 ``_batched_grad`` (what ``autograd.grad(..., is_grads_batched=True)`` runs) loops over the
@@ -499,8 +499,39 @@ def _jacrev_batched(outputs, inputs, create_graph):
     return jac
 
 
+def _jacfwd_by_rules(outputs, inputs):
+    """Forward mode, one column ``J e_k`` per input element from the nodes' jvp rules over
+    the recorded graph; None when some node has no rule."""
+    from .forward_ad import _graph_jvp
+
+    cr = _cr()
+    jac = [[None] * len(inputs) for _ in outputs]
+    for j, inp in enumerate(inputs):
+        n = inp.numel()
+        cols = []  # cols[k][i]: d out_i / d inp[k]
+        for k in range(n):
+            e = np.zeros(n, dtype=inp._data.dtype)
+            e[k] = 1
+            tangents = [None] * len(inputs)
+            tangents[j] = cr.from_numpy(e.reshape(tuple(inp.shape)))
+            col = _graph_jvp(outputs, inputs, tangents)
+            if col is None:
+                return None
+            cols.append(col)
+        for i, out in enumerate(outputs):
+            shape = tuple(out.shape) + tuple(inp.shape)
+            data = np.stack([c[i].detach().numpy() for c in cols], axis=-1) if n else \
+                np.zeros(shape, inp._data.dtype)
+            jac[i][j] = cr.from_numpy(np.ascontiguousarray(data.reshape(shape)))
+    return [tuple(row) for row in jac]
+
+
 def _jacfwd_trick(outputs, inputs):
-    """Forward mode (columns J e_k) by the double-vjp trick, batched over the basis."""
+    """Forward mode (columns J e_k): by the nodes' jvp rules, else by the double-vjp trick,
+    batched over the basis."""
+    jac = _jacfwd_by_rules(outputs, inputs)
+    if jac is not None:
+        return jac
     cr = _cr()
     us = tuple(cr.zeros_like(out).requires_grad_(True) for out in outputs)
     g_in = _autograd_grad(outputs, inputs, us, create_graph=True)
