@@ -611,14 +611,20 @@ class CumprodBackward0(Node):
         return (part_before + _cumsum_rev(g * out_one, d) * first,)
 
     def jvp(self, tangents, x, out):
-        """d out = out * cumsum(t / x) (no zeros); with zeros: each out[i] is the sum over
-        k <= i of t[k] times the product of the others, done by the backward's masks."""
+        """d out[i] = sum_{k<=i} t[k] prod_{j<=i, j!=k} x[j]:  out * cumsum(t / x) without
+        zeros; with a first zero at z (the backward's masks): that formula before z, and
+        t[z] * cumprod(x with x[z] = 1) from z on (every other term has the factor x[z])."""
         t = tangents[0]
+        d = self.dim
         if x.ndim == 0:
             return t
         if self.masks is None:
-            return out * _cumsum(t / x, self.dim)
-        return NotImplemented  # zeros: the double-vjp fallback
+            return out * _cumsum(t / x, d)
+        before, first = self.masks  # k < first zero; k == first zero (float 0/1 arrays)
+        x_safe = x * before + (1 - before)
+        head = before * out * _cumsum(t / x_safe * before, d)
+        t_zero = (t * first).sum(axis=d, keepdims=True)
+        return head + (1 - before) * t_zero * _cumprod(x * (1 - first) + first, d)
 
 
 def _cumprod(x, d):
