@@ -65,3 +65,14 @@ def torch_mod():
     if torch is None:
         pytest.skip("torch not installed")
     return torch
+
+
+# Property tests run on loaded 2-core CI machines: no per-example deadline.
+try:
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("chainrule", deadline=None, max_examples=30,
+                              suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile("chainrule")
+except ImportError:  # pragma: no cover - hypothesis is in the test extra
+    pass
