@@ -127,10 +127,7 @@ class _FallbackCounter:
 
 
 # Ops whose graph has a node without a jvp rule (the double-vjp fallback computes them).
-FALLBACK = {
-    "linalg-qr_wide", "linalg-lu", "linalg-lu_tall", "linalg-lu_wide", "linalg-lu_factor",
-    "linalg-lu_factor_tall", "linalg-lu_factor_wide", "linalg-lu_solve",
-}
+FALLBACK = {"linalg-qr_wide"}
 # NaN in the inputs or outputs: no dot-product test (NaN * 0); compared with torch instead.
 NAN_CASES = {"reduction-nansum_nan", "reduction-nanmean_nan", "reduction-cummax_nan",
              "reduction-var_size1_dim", "reduction-std_mean_size1_dim"}

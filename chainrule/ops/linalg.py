@@ -256,6 +256,28 @@ def _pinv_jvp(a, p, t):
     return d + (th - p @ (a @ th)) @ (ph @ p)
 
 
+def _lu_jvp(p, l_, u, t):
+    """A = P L U (L unit lower m x k, U upper k x n):  with the top k x k blocks L1, U1 and
+    X = L1^{-1} (P^T dA)_{k x k} U1^{-1}:  dL1 = L1 tril(X, -1), dU1 = triu(X) U1; the rows of
+    a tall L below L1 and the columns of a wide U right of U1 follow from P^T dA = dL U + L dU."""
+    m, n = l_.shape[-2], u.shape[-1]
+    k = min(m, n)
+    da = _mH(p) @ t
+    l1, u1 = l_[..., :k, :], u[..., :, :k]
+    y = _solve_tri(l1, da[..., :k, :k], False)  # L1^{-1} dA11
+    x = _mH(_solve_tri(_mH(u1), _mH(y), False))  # ... U1^{-1}
+    dl1 = l1 @ _tril(x, -1)
+    du1 = _triu(x) @ u1
+    dl, du = dl1, du1
+    if m > k:  # dA21 = dL2 U1 + L2 dU1
+        rest = da[..., k:, :k] - l_[..., k:, :] @ du1
+        dl = _cat(dl1, _mH(_solve_tri(_mH(u1), _mH(rest), False)), -2)
+    if n > k:  # dA12 = dL1 U2 + L1 dU2
+        rest = da[..., :k, k:] - dl1 @ u[..., :, k:]
+        du = _cat(du1, _solve_tri(l1, rest, False), -1)
+    return dl, du
+
+
 def _trace_of_solve(a, t):
     """``trace(A^{-1} T)`` over the last two dims (the derivative of log|det A|)."""
     s = _solve(a, t)
@@ -2467,6 +2489,10 @@ class LinalgLuBackward0(_MultiOutputNode):
         _, gl, gu = grads
         return (_lu_grad(self.p, l_, u, gl, gu),)
 
+    def jvp(self, tangents, l_, u):
+        dl, du = _lu_jvp(self.p, l_, u, tangents[0])
+        return [None, dl, du]  # P is piecewise constant
+
 
 _Lu = namedtuple("lu", ["P", "L", "U"])
 _LuFactor = namedtuple("lu_factor", ["LU", "pivots"])
@@ -2510,6 +2536,21 @@ class LinalgLuFactorExBackward0(_MultiOutputNode):
         l_ = _tril(lu[..., :, :k], -1) + np.eye(m, k, dtype=dt)
         u = _triu(lu[..., :k, :])
         return (_lu_grad(self.p, l_, u, _tril(g[..., :, :k], -1), _triu(g[..., :k, :])),)
+
+    def jvp(self, tangents, lu):
+        """The packed tangent: the strict lower part of dL plus the upper part of dU."""
+        t = tangents[0]
+        if not (_is_arr(t) and _is_arr(lu)):
+            return NotImplemented
+        m, n = lu.shape[-2], lu.shape[-1]
+        k = min(m, n)
+        l_ = np.tril(lu[..., :, :k], -1) + np.eye(m, k, dtype=lu.dtype)
+        u = np.triu(lu[..., :k, :])
+        dl, du = _lu_jvp(self.p, l_, u, t)
+        out = np.zeros(np.broadcast_shapes(dl.shape[:-2], du.shape[:-2]) + (m, n), dl.dtype)
+        out[..., :, :k] += np.tril(dl, -1)
+        out[..., :k, :] += np.triu(du)
+        return [out, None]  # the pivots are integers
 
 
 def linalg_lu_factor(A, *, pivot=True, out=None):
