@@ -269,7 +269,9 @@ def _hinted_input_shapes(node) -> dict:
     for value, src in zip(node.saved, getattr(node, "saved_spec", ())):
         if isinstance(src, int) and src >= 0 and isinstance(value, np.ndarray):
             hints[src] = value.shape
-    if len(node.next_functions) == 1:
+    # ``in_shape`` is the input's shape in the op families' one-input nodes (elsewhere the
+    # name might mean something else: not trusted).
+    if len(node.next_functions) == 1 and type(node).__module__.startswith("chainrule.ops."):
         shape = getattr(node, "in_shape", None)
         if isinstance(shape, tuple):
             hints[0] = shape
