@@ -93,7 +93,13 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             node, nr = edge(t)
             captures.setdefault(node, []).append((nr, i, t))
-        needed = _nodes_reaching(deps, roots, captures)
+        # When every leaf the graph reaches is a target (autograd.grad over all
+        # parameters, the usual case), every node is needed: skip the reachability walk.
+        if all(type(c) is AccumulateGrad for c in captures) and all(
+                n in captures for n in deps if type(n) is AccumulateGrad):
+            needed = None
+        else:
+            needed = _nodes_reaching(deps, roots, captures)
         results = [None] * len(inputs)
 
     # -- 2. run ------------------------------------------------------------------------
@@ -113,13 +119,14 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     handed = set()  # ids of gradient arrays a leaf has taken ownership of in this run
     pop_ready, push_ready, pop_buffer = ready.pop, ready.append, buffers.pop
     plain = not create_graph
-    fast = plain and captures is None
+    fast = plain
     prev_mode = grad_state.enabled
     grad_state.enabled = create_graph
     try:
         while ready:
             node, grad = pop_ready()
-            if fast and node._fast and grad is not None:
+            if fast and node._fast and grad is not None and (
+                    captures is None or node not in captures):
                 # The common case: a built-in formula, no hooks, applied to raw arrays.
                 saved = node.saved
                 if saved is FREED:
@@ -185,7 +192,7 @@ def _run_node(node, grad, create_graph, retain_graph, captures, results, accumul
     if node._has_hooks:
         grad = _before_node(node, grad, create_graph)
     if captures is not None and node in captures:
-        if _capture(node, grad, captures, results, accumulate, needed):
+        if _capture(node, grad, captures, results, accumulate, needed, create_graph):
             return None
     if type(node) is AccumulateGrad:
         if grad is not None:
@@ -224,20 +231,20 @@ def _before_node(node, grad, create_graph):
     return grad
 
 
-def _capture(node, grad, captures, results, accumulate, needed) -> bool:
+def _capture(node, grad, captures, results, accumulate, needed, create_graph) -> bool:
     """Record the gradient reaching a target; True when the node itself need not run."""
     for nr, i, t in captures[node]:
         g = grad[nr] if node.num_outputs > 1 else grad
         if type(node) is AccumulateGrad and g is not None and not accumulate:
             for fn in node.variable._tensor_hooks():  # a leaf's hooks run in grad() too
-                g = _call_tensor_hook(fn, g, needed is None)
+                g = _call_tensor_hook(fn, g, create_graph)
         if accumulate:
             if type(node) is not AccumulateGrad:
                 _accumulate_nonleaf(t, g)
         else:
             results[i] = g
-    return not accumulate and not any(
-        c is not None and c in needed for c, _ in node.next_functions)
+    return not accumulate and (type(node) is AccumulateGrad or needed is not None and not any(
+        c is not None and c in needed for c, _ in node.next_functions))
 
 
 def _add_to_buffer(buffers, node, nr, g):
