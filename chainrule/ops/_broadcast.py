@@ -31,7 +31,7 @@ def sum_to(g, shape):
         i + lead for i, n in enumerate(shape) if n == 1 and gshape[i + lead] != 1)
     if type(g) is np.ndarray or isinstance(g, np.generic):
         if axes:
-            g = np.sum(g, axis=axes, keepdims=True)
+            g = np.add.reduce(g, axis=axes, keepdims=True)
         return g.reshape(shape)
     if axes:
         g = g.sum(dim=axes, keepdim=True)
@@ -39,9 +39,20 @@ def sum_to(g, shape):
 
 
 def broadcast_to(g, shape):
-    """Expand ``g`` to ``shape`` (a read-only view for arrays; ``expand`` for Tensors)."""
+    """Expand ``g`` to ``shape`` (for arrays a read-only view, or a small copy; ``expand``
+    for Tensors)."""
     if type(g) is np.ndarray or isinstance(g, np.generic):
-        return np.broadcast_to(g, shape)
+        if g.shape == shape:
+            return g
+        n = 1
+        for s in shape:
+            n *= s
+        if n <= 4096:
+            # Small: filling a new array beats np.broadcast_to's Python-level setup (~5 us).
+            out = np.empty(shape, g.dtype)
+            out[...] = g
+            return out
+        return np.broadcast_to(g, shape)  # large: a view, no memory
     return g.expand(shape)
 
 
