@@ -112,10 +112,7 @@ def _softplus_np(x):
     return np.logaddexp(0, x).astype(x.dtype, copy=False)
 
 
-try:  # SciPy's erf is vectorized C; NumPy has none (math.erf per element is the fallback)
-    from scipy.special import erf as _erf_np  # type: ignore
-except ImportError:  # pragma: no cover - scipy is optional
-    _erf_np = np.frompyfunc(math.erf, 1, 1)
+_erf_np = _ew._erf_np  # NumPy-only erf (Chebyshev fit); chainrule does not depend on SciPy
 
 
 def _ncdf_np(x):
