@@ -118,15 +118,15 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
 
     handed = set()  # ids of gradient arrays a leaf has taken ownership of in this run
     pop_ready, push_ready, pop_buffer = ready.pop, ready.append, buffers.pop
-    plain = not create_graph
-    fast = plain
+    fast = not create_graph  # formulas run on raw arrays, nothing recorded
+    no_captures = captures is None
     prev_mode = grad_state.enabled
     grad_state.enabled = create_graph
     try:
         while ready:
             node, grad = pop_ready()
-            if fast and node._fast and grad is not None and (
-                    captures is None or node not in captures):
+            if node._fast and fast and grad is not None and (
+                    no_captures or node not in captures):
                 # The common case: a built-in formula, no hooks, applied to raw arrays.
                 saved = node.saved
                 if saved is FREED:
@@ -148,9 +148,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 if d == 1 and child.num_outputs == 1:
                     # Last contribution: add what earlier ones left in the buffer, if any,
                     # and hand the sum straight over (a chain never touches the buffer).
-                    old = pop_buffer(child, None)
-                    if old is not None:
-                        g = old if g is None else old + g
+                    if buffers:  # empty all along a chain: skip the lookup
+                        old = pop_buffer(child, None)
+                        if old is not None:
+                            g = old if g is None else old + g
                     if needed is None or child in needed:
                         push_ready((child, g))
                     continue
