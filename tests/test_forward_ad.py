@@ -431,8 +431,8 @@ def test_functional_and_func_jvp_use_the_rules_and_match_torch(monkeypatch):
     results = []
     orig = fwAD._tangent_by_rules
 
-    def recorded(*args):
-        results.append(orig(*args))
+    def recorded(*args, **kwargs):
+        results.append(orig(*args, **kwargs))
         return results[-1]
 
     monkeypatch.setattr(fwAD, "_tangent_by_rules", recorded)
@@ -457,8 +457,8 @@ def test_forward_mode_jacobians_use_the_rules_and_match_torch(monkeypatch):
     hits = []
     orig = fwAD._graph_jvp
 
-    def recorded(*args):
-        hits.append(orig(*args))
+    def recorded(*args, **kwargs):
+        hits.append(orig(*args, **kwargs))
         return hits[-1]
 
     monkeypatch.setattr(fwAD, "_graph_jvp", recorded)
@@ -477,3 +477,23 @@ def test_forward_mode_jacobians_use_the_rules_and_match_torch(monkeypatch):
     for c, t in zip(res["chainrule"], res["torch"]):
         for x, y in zip(c, t):
             np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_functional_jvp_through_parameters_that_require_grad_runs_on_arrays(monkeypatch):
+    """A closure over a tensor that requires grad: the result is detached anyway, so the
+    rules run on arrays (not recorded on Tensors)."""
+    modes = []
+    orig = fwAD._tangent_by_rules
+
+    def recorded(tensor, lv, duals=None, arrays_only=False):
+        modes.append(arrays_only)
+        return orig(tensor, lv, duals, arrays_only)
+
+    monkeypatch.setattr(fwAD, "_tangent_by_rules", recorded)
+    w = cr.tensor([[1.0, 2.0], [0.5, -1.0]], dtype=cr.float64, requires_grad=True)
+    x = cr.tensor([0.3, 0.7], dtype=cr.float64)
+    _, jv = cr.autograd.functional.jvp(lambda x: (w @ x).sin(), x,
+                                        cr.tensor([1.0, 0.0], dtype=cr.float64))
+    assert modes == [True] and not jv.requires_grad
+    expected = np.cos(w.detach().numpy() @ x.numpy()) * w.detach().numpy()[:, 0]
+    np.testing.assert_allclose(jv.numpy(), expected, rtol=1e-12)

@@ -330,10 +330,12 @@ def _tangent_of(d):
     return d if t is None else t
 
 
-def _tangent_by_rules(tensor, lv, duals=None):
+def _tangent_by_rules(tensor, lv, duals=None, arrays_only=False):
     """``tensor``'s tangent from the jvp rules; None when no dual is reached; ``_NO_RULE``
     when some node on the way has no rule. ``duals`` (default: the level's dual tensors)
-    maps graph nodes to ``[(output_nr, dual tensor or tangent)]``."""
+    maps graph nodes to ``[(output_nr, dual tensor or tangent)]``. ``arrays_only``: the
+    caller wants no differentiable tangent (the rules run on arrays even where the graph
+    reaches tensors that require grad)."""
     from ..tensor import Tensor, _make
     from .function import FREED, SECOND_BACKWARD_MSG, AccumulateGrad, array_versions, unpack_saved
     from .grad_mode import enable_grad
@@ -353,8 +355,8 @@ def _tangent_by_rules(tensor, lv, duals=None):
             live.add(node)
     if root not in live:
         return None
-    tensor_mode = foreign or any(_tangent_of(d).requires_grad
-                                 for pairs in duals.values() for _, d in pairs)
+    tensor_mode = not arrays_only and (foreign or any(
+        _tangent_of(d).requires_grad for pairs in duals.values() for _, d in pairs))
     cache = lv.tangents
     need = set()
     for node in live:
@@ -480,12 +482,12 @@ def _unpack_by_double_vjp(tensor, lv):
     return UnpackedDualTensor(_lift(tensor, lv), tangent)
 
 
-def _graph_jvp(outputs, inputs, tangents):
+def _graph_jvp(outputs, inputs, tangents, arrays_only=False):
     """``J @ tangents`` for ``outputs`` already recorded from ``inputs`` (tensors that require
     grad), by the jvp rules on that graph without a user-visible level: the fast path of the
     function transforms. One tangent (zeros where independent) per output, or None when a
     dual level is active or a node on the way has no rule (callers then use the double-vjp
-    trick)."""
+    trick). ``arrays_only``: the results need not be differentiable (see _tangent_by_rules)."""
     if _current is not None:
         return None
     cr = _cr()
@@ -503,7 +505,8 @@ def _graph_jvp(outputs, inputs, tangents):
                 duals.setdefault(acc, []).append((0, t))
     res = []
     for out in outputs:
-        tangent = _tangent_by_rules(out, lv, duals) if isinstance(out, cr.Tensor) else None
+        tangent = _tangent_by_rules(out, lv, duals, arrays_only) \
+            if isinstance(out, cr.Tensor) else None
         if tangent is _NO_RULE:
             return None
         if tangent is None:

@@ -1,8 +1,8 @@
 """Higher-level derivatives built on the engine: vjp, jvp, jacobian, hessian, vhp, hvp.
 
 Everything here calls ``autograd.grad`` on graphs that ordinary ops record; no op internals
-are used. ``jvp`` (without create_graph or strict) runs in forward mode: dual tensors whose
-tangents the nodes' jvp rules carry (``forward_ad``). So do forward-mode Jacobians (one pass
+are used. ``jvp`` (without create_graph or strict) runs in forward mode: the nodes' jvp rules
+over the recorded graph (``forward_ad._graph_jvp``). So do forward-mode Jacobians (one pass
 per input element). The other forward-mode products (``jvp`` with create_graph or strict,
 ``hvp``), and the cases a rule is missing for, use the double-vjp trick: for ``y = f(x)``
 and a dummy cotangent ``u``, ``g(u) = J^T u`` is linear in ``u``, so ``d<g(u), v>/du = J v``. It needs ``create_graph=True`` on the first pass and
@@ -17,6 +17,8 @@ data, so a looped pass is the one that is always right.
 from __future__ import annotations
 
 import numpy as np
+
+from . import forward_ad
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 
@@ -352,12 +354,16 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
                 raise RuntimeError(
                     "The vector v can only be None if the input to the user-provided function "
                     "is a single Tensor with a single element.")
-        if not create_graph and not strict and v is not None and _forward_ad_usable(inputs, v):
-            return _jvp_by_forward_ad(func, inputs, v)
         outputs = func(*inputs)
         is_outputs_tuple, outputs = _as_tuple(
             outputs, "outputs of the user-provided function", "jvp")
         _check_requires_grad(outputs, "outputs", strict=strict)
+        if not create_graph and not strict and v is not None:
+            # Forward mode: one pass of the nodes' jvp rules over the recorded graph.
+            jv = forward_ad._graph_jvp(outputs, inputs, v, arrays_only=True)
+            if jv is not None:
+                return (_tuple_postprocess(_grad_postprocess(outputs, False), is_outputs_tuple),
+                        _tuple_postprocess(tuple(t.detach() for t in jv), is_outputs_tuple))
         # The backward pass is linear in grad_outputs: differentiate it w.r.t. them.
         grad_outputs = tuple(cr.zeros_like(out).requires_grad_(True) for out in outputs)
         grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
@@ -374,35 +380,6 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     jvp_res = _grad_postprocess(jvp_res, create_graph)
     return (_tuple_postprocess(outputs, is_outputs_tuple),
             _tuple_postprocess(jvp_res, is_outputs_tuple))
-
-
-def _forward_ad_usable(inputs, v) -> bool:
-    """Can ``jvp`` run in forward mode (dual tensors and the nodes' jvp rules)? Not inside
-    a user's dual level (levels do not nest) nor for inputs that cannot be duals."""
-    from . import forward_ad
-
-    return forward_ad._current is None and all(
-        t._data.dtype.kind in "fc" for t in tuple(inputs) + tuple(v))
-
-
-def _jvp_by_forward_ad(func, inputs, v):
-    """``jvp`` without create_graph or strict: one forward pass of tangents (the nodes' jvp
-    rules, see forward_ad) instead of the two reverse passes of the double-vjp trick."""
-    from . import forward_ad as fwAD
-
-    cr = _cr()
-    with fwAD.dual_level():
-        duals = tuple(fwAD.make_dual(x.detach(), t.detach()) for x, t in zip(inputs, v))
-        outputs = func(*duals)
-        is_outputs_tuple, outputs = _as_tuple(
-            outputs, "outputs of the user-provided function", "jvp")
-        jv = []
-        for out in outputs:
-            tangent = fwAD.unpack_dual(out).tangent
-            jv.append(cr.zeros_like(out) if tangent is None else tangent.detach())
-        outputs = tuple(out.detach() for out in outputs)
-    return (_tuple_postprocess(outputs, is_outputs_tuple),
-            _tuple_postprocess(tuple(jv), is_outputs_tuple))
 
 
 # ======================================================================================
@@ -502,8 +479,6 @@ def _jacrev_batched(outputs, inputs, create_graph):
 def _jacfwd_by_rules(outputs, inputs):
     """Forward mode, one column ``J e_k`` per input element from the nodes' jvp rules over
     the recorded graph; None when some node has no rule."""
-    from .forward_ad import _graph_jvp
-
     cr = _cr()
     jac = [[None] * len(inputs) for _ in outputs]
     for j, inp in enumerate(inputs):
@@ -514,7 +489,7 @@ def _jacfwd_by_rules(outputs, inputs):
             e[k] = 1
             tangents = [None] * len(inputs)
             tangents[j] = cr.from_numpy(e.reshape(tuple(inp.shape)))
-            col = _graph_jvp(outputs, inputs, tangents)
+            col = forward_ad._graph_jvp(outputs, inputs, tangents, arrays_only=True)
             if col is None:
                 return None
             cols.append(col)
