@@ -120,7 +120,7 @@ def _binary(node_cls, a, b, out, ad, bd, saved):
     return _make(out, False, None)
 
 
-def _arith_op(node_cls, ufunc, save_inputs):
+def _arith_op(node_cls, ufunc, save_inputs, number_cls):
     """Build the forward of an arithmetic op (+ - * /), the hottest code in chainrule.
 
     The common cases (Tensor with Tensor of one dtype, float Tensor with a Python number)
@@ -148,7 +148,7 @@ def _arith_op(node_cls, ufunc, save_inputs):
                     t = _new(Tensor)
                     t._data = out
                     if a._requires_grad and grad_state.enabled:
-                        node = node_cls()
+                        node = number_cls()
                         fn = a.grad_fn
                         node.next_functions = ((fn, a._output_nr) if fn is not None
                                                else edge(a), NO_EDGE)
@@ -300,7 +300,16 @@ class AddBackward0(BinaryNode):
         return _sum_tangents(self, *tangents)
 
 
-_add = _arith_op(AddBackward0, np.add, save_inputs=False)
+class _AddNumber(AddBackward0):
+    """tensor + number: the hot case, with no checks in the formula (same node name)."""
+
+    __slots__ = ()
+
+    def backward(self, g):
+        return (g, None)
+
+
+_add = _arith_op(AddBackward0, np.add, False, _AddNumber)
 
 
 def add(input, other, *, alpha=1, out=None):
@@ -323,7 +332,16 @@ class SubBackward0(BinaryNode):
         return _sum_tangents(self, ta, None if tb is None else -tb)
 
 
-_sub = _arith_op(SubBackward0, np.subtract, save_inputs=False)
+class _SubNumber(SubBackward0):
+    """tensor - number (same node name)."""
+
+    __slots__ = ()
+
+    def backward(self, g):
+        return (g, None)
+
+
+_sub = _arith_op(SubBackward0, np.subtract, False, _SubNumber)
 
 
 def sub(input, other, *, alpha=1, out=None):
@@ -356,7 +374,16 @@ class MulBackward0(BinaryNode):
         return _sum_tangents(self, None if ta is None else ta * b, None if tb is None else a * tb)
 
 
-_mul = _arith_op(MulBackward0, np.multiply, save_inputs=True)
+class _MulNumber(MulBackward0):
+    """tensor * number: the hot case, with no checks in the formula (same node name)."""
+
+    __slots__ = ()
+
+    def backward(self, g, a, b):
+        return (g * b, None)
+
+
+_mul = _arith_op(MulBackward0, np.multiply, True, _MulNumber)
 
 
 def mul(input, other, *, out=None):
@@ -380,7 +407,19 @@ class DivBackward0(BinaryNode):
                              None if tb is None else -tb * a / (b * b))
 
 
-_div = _arith_op(DivBackward0, np.true_divide, save_inputs=True)
+class _DivNumber(DivBackward0):
+    """tensor / number (same node name)."""
+
+    __slots__ = ()
+
+    def backward(self, g, a, b):
+        return (g / b, None)
+
+
+_div = _arith_op(DivBackward0, np.true_divide, True, _DivNumber)
+
+for _cls in (_AddNumber, _SubNumber, _MulNumber, _DivNumber):  # print as PyTorch's names
+    _cls.__name__ = _cls.__qualname__ = _cls.__mro__[1].__name__
 
 
 def div(input, other, *, rounding_mode=None, out=None):
