@@ -258,6 +258,7 @@ WORKLOAD_MODULES = {
     "W5": "w5_hvp",
     "W6": "w6_rnn",
     "W7": "w7_memory",
+    "H50": "h50_hessian",
 }
 
 
