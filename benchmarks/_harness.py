@@ -259,6 +259,7 @@ WORKLOAD_MODULES = {
     "W6": "w6_rnn",
     "W7": "w7_memory",
     "H50": "h50_hessian",
+    "W8": "w8_mlp_nn",
 }
 
 
