@@ -260,6 +260,7 @@ WORKLOAD_MODULES = {
     "W7": "w7_memory",
     "H50": "h50_hessian",
     "W8": "w8_mlp_nn",
+    "W9": "w9_cnn_nn",
 }
 
 
