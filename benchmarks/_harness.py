@@ -261,6 +261,7 @@ WORKLOAD_MODULES = {
     "H50": "h50_hessian",
     "W8": "w8_mlp_nn",
     "W9": "w9_cnn_nn",
+    "W10": "w10_rnn_nn",
 }
 
 
