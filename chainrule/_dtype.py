@@ -23,7 +23,7 @@ class dtype:
         self.itemsize = self.np.itemsize
 
     def __repr__(self) -> str:
-        return "chainrule." + self.name
+        return "torch." + self.name  # what PyTorch prints: code runs as `import chainrule as torch`
 
     def __reduce__(self):
         return self.name  # pickles as the module-level singleton
@@ -189,7 +189,7 @@ def api_promote_types(type1, type2) -> dtype:
     >>> import chainrule as torch
     >>> from chainrule._dtype import api_promote_types
     >>> api_promote_types(torch.int32, torch.float16)
-    chainrule.float16
+    torch.float16
     """
     return _BY_NP[promote_types(to_np(type1), to_np(type2))]
 

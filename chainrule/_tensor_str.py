@@ -232,12 +232,12 @@ def _has_default_dtype(np_dtype) -> bool:
 
 
 def tensor_repr(t, prefix: str = "tensor(") -> str:
-    """``repr(t)`` as PyTorch writes it, with ``chainrule.`` in dtype names.
+    """``repr(t)`` as PyTorch writes it, dtype names included (``torch.float64``: the text PyTorch prints).
 
     >>> import chainrule as torch
     >>> torch.tensor([[1., -2.5], [3., 4.]], dtype=torch.float64)
     tensor([[ 1.0000, -2.5000],
-            [ 3.0000,  4.0000]], dtype=chainrule.float64)
+            [ 3.0000,  4.0000]], dtype=torch.float64)
     """
     a = t._data
     indent = len(prefix)

@@ -26,7 +26,7 @@ class Size(tuple):
     __slots__ = ()
 
     def __repr__(self) -> str:
-        return f"chainrule.Size({list(self)})"
+        return f"torch.Size({list(self)})"  # PyTorch's text
 
     def numel(self) -> int:
         n = 1
@@ -447,7 +447,7 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
 
     def type(self, dtype=None):
         if dtype is None:
-            return "chainrule." + _TYPE_NAMES[self._data.dtype.name] + "Tensor"
+            return "torch." + _TYPE_NAMES[self._data.dtype.name] + "Tensor"
         return self.to(dtype)
 
     def type_as(self, other: "Tensor") -> "Tensor":

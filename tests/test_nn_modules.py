@@ -479,7 +479,7 @@ def test_load_state_dict_errors_match_torch():
         csd = {k: cr.tensor(v.numpy()) for k, v in sd.items()}
         with pytest.raises(RuntimeError) as ce:
             c.load_state_dict(csd)
-        assert str(ce.value).replace("chainrule.Size", "torch.Size") == str(te.value)
+        assert str(ce.value) == str(te.value)
     res_t = t.load_state_dict(bad[0], strict=False)
     res_c = c.load_state_dict({k: cr.tensor(v.numpy()) for k, v in bad[0].items()},
                               strict=False)
@@ -690,8 +690,7 @@ def test_reprs_match_torch():
                   lambda nn, T: nn.ParameterDict({"a": nn.Parameter(T.zeros(2, 3).double()),
                                                   "b": nn.Parameter(T.zeros(1))}),
                   lambda nn, T: nn.ParameterDict(), lambda nn, T: nn.ParameterList()):
-        assert repr(build(cnn, cr)) == repr(build(torch.nn, torch)).replace("torch.",
-                                                                             "chainrule.")
+        assert repr(build(cnn, cr)) == repr(build(torch.nn, torch))
 
 
 def test_containers():

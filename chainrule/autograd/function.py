@@ -177,7 +177,7 @@ def check_versions(node, saved) -> None:
                 now = entry[1]
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by "
-                    f"an inplace operation: [chainrule.{kind}Tensor {list(a.shape)}], which is "
+                    f"an inplace operation: [torch.{kind}Tensor {list(a.shape)}], which is "
                     f"saved by {type(node).__name__}, is at version {now}; expected version "
                     f"{now - 1} instead. Hint: the operation that failed to compute its "
                     "gradient is the one named; compute on a clone() instead of modifying in "

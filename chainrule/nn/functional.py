@@ -787,7 +787,7 @@ def linear(input, weight, bias=None):
 
     >>> import chainrule as torch
     >>> torch.nn.functional.linear(torch.ones(2, 3), torch.ones(4, 3)).shape
-    chainrule.Size([2, 4])
+    torch.Size([2, 4])
     """
     x, w = input._data, weight._data
     if w.ndim != 2 or x.ndim == 0:
@@ -939,7 +939,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if idx.dtype.kind not in "iu":
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
                            "following scalar types: Long, Int; but got "
-                           f"chainrule.{_type_name(idx)}Tensor instead (while checking "
+                           f"torch.{_type_name(idx)}Tensor instead (while checking "
                            "arguments for embedding)")
     n = w.shape[0]
     if idx.size and (idx.max() >= n or idx.min() < -n):

@@ -581,7 +581,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     >>> import chainrule as torch
     >>> x = torch.ones(1, 1, 3, 3)
     >>> torch.nn.functional.conv2d(x, torch.ones(1, 1, 2, 2)).shape
-    chainrule.Size([1, 1, 2, 2])
+    torch.Size([1, 1, 2, 2])
     """
     return _convnd(2, input, weight, bias, stride, padding, dilation, groups)
 
@@ -592,7 +592,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     >>> import chainrule as torch
     >>> x = torch.ones(1, 1, 3, 3, 3)
     >>> torch.nn.functional.conv3d(x, torch.ones(1, 1, 2, 2, 2)).shape
-    chainrule.Size([1, 1, 2, 2, 2])
+    torch.Size([1, 1, 2, 2, 2])
     """
     return _convnd(3, input, weight, bias, stride, padding, dilation, groups)
 
@@ -972,7 +972,7 @@ def adaptive_avg_pool3d(input, output_size):
 
     >>> import chainrule as torch
     >>> torch.nn.functional.adaptive_avg_pool3d(torch.ones(1, 1, 4, 4, 4), 2).shape
-    chainrule.Size([1, 1, 2, 2, 2])
+    torch.Size([1, 1, 2, 2, 2])
     """
     return _adaptive_avg(3, input, output_size, "adaptive_avg_pool3d")
 

@@ -24,7 +24,7 @@ class Generator:
     >>> import chainrule as torch
     >>> g = torch.Generator().manual_seed(0)
     >>> torch.rand(2, generator=g).shape, g.initial_seed()
-    (chainrule.Size([2]), 0)
+    (torch.Size([2]), 0)
     """
 
     def __init__(self, device="cpu"):
@@ -338,9 +338,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
     >>> import chainrule as torch
     >>> torch.tensor([[1., 2.], [3., 4.]]).shape
-    chainrule.Size([2, 2])
+    torch.Size([2, 2])
     >>> torch.tensor([1, 2]).dtype, torch.tensor([1, 2.5]).dtype
-    (chainrule.int64, chainrule.float32)
+    (torch.int64, torch.float32)
     """
     if isinstance(data, Tensor):
         import warnings
@@ -399,7 +399,7 @@ def from_numpy(arr: np.ndarray) -> Tensor:
     >>> t = torch.from_numpy(a)
     >>> a[0] = 5
     >>> t
-    tensor([5., 0.], dtype=chainrule.float64)
+    tensor([5., 0.], dtype=torch.float64)
     """
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
@@ -421,7 +421,7 @@ def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
     >>> import chainrule as torch
     >>> torch.zeros(2, 3, dtype=torch.int32)
     tensor([[0, 0, 0],
-            [0, 0, 0]], dtype=chainrule.int32)
+            [0, 0, 0]], dtype=torch.int32)
     """
     if device is not None:
         _check_device(device)
@@ -655,7 +655,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     >>> _ = torch.manual_seed(0)
     >>> x = torch.rand(2, 3)
     >>> x.shape, x.dtype, bool(((x >= 0) & (x < 1)).all())
-    (chainrule.Size([2, 3]), chainrule.float32, True)
+    (torch.Size([2, 3]), torch.float32, True)
     """
     if device is not None:
         _check_device(device)
@@ -670,7 +670,7 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
 
     >>> import chainrule as torch
     >>> torch.randn(4, dtype=torch.float64).dtype
-    chainrule.float64
+    torch.float64
     """
     if device is not None:
         _check_device(device)
@@ -687,7 +687,7 @@ def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, 
     >>> import chainrule as torch
     >>> r = torch.randint(3, 5, (100,))
     >>> r.dtype, sorted(set(r.tolist())) in ([3], [4], [3, 4])
-    (chainrule.int64, True)
+    (torch.int64, True)
     """
     if device is not None:
         _check_device(device)

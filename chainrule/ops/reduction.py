@@ -178,7 +178,7 @@ def _return_type(name, fields=("values", "indices")):
 
         def __repr__(self):
             body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
-            return f"chainrule.return_types.{name}(\n{body})"
+            return f"torch.return_types.{name}(\n{body})"
 
         ns = {"__slots__": (), "_fields": fields, "__repr__": __repr__,
               "__new__": lambda c, *vals: tuple.__new__(c, vals),
@@ -1342,7 +1342,7 @@ def sort(input, dim=-1, descending=False, stable=False, **kwargs):
 
     >>> import chainrule as torch
     >>> torch.sort(torch.tensor([3.0, 1.0, 2.0]), descending=True)
-    chainrule.return_types.sort(
+    torch.return_types.sort(
     values=tensor([3., 2., 1.]),
     indices=tensor([0, 2, 1]))
     """

@@ -744,7 +744,7 @@ def cat(tensors, dim=0, *, out=None, **kwargs):
 
     >>> import chainrule as torch
     >>> torch.cat([torch.zeros(1, 2), torch.ones(1, 2)]).shape
-    chainrule.Size([2, 2])
+    torch.Size([2, 2])
     """
     if "axis" in kwargs:
         dim = kwargs.pop("axis")
@@ -832,7 +832,7 @@ def stack(tensors, dim=0, *, out=None):
 
     >>> import chainrule as torch
     >>> torch.stack([torch.zeros(3), torch.ones(3)], dim=1).shape
-    chainrule.Size([3, 2])
+    torch.Size([3, 2])
     """
     tensors = _seq(tensors, "stack")
     if not tensors:

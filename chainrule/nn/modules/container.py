@@ -24,7 +24,7 @@ class Sequential(Module):
     >>> import chainrule as torch
     >>> net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU())
     >>> net(torch.ones(4, 2)).shape
-    chainrule.Size([4, 3])
+    torch.Size([4, 3])
     """
 
     def __init__(self, *args):
@@ -251,7 +251,7 @@ def _param_line(key, p, legacy_type: bool = False) -> str:
     size = "x".join(str(s) for s in p.shape)
     kind = "Parameter containing" if isinstance(p, Parameter) else "Tensor"
     if legacy_type:
-        name = "chainrule." + _TYPE_NAMES.get(p._data.dtype.name, "") + "Tensor"
+        name = "torch." + _TYPE_NAMES.get(p._data.dtype.name, "") + "Tensor"
     else:
         name = str(p.dtype)
     return f"  ({key}): {kind}: [{name} of size {size}]"

@@ -11,7 +11,7 @@ class Flatten(Module):
 
     >>> import chainrule as torch
     >>> torch.nn.Flatten()(torch.zeros(2, 3, 4)).shape
-    chainrule.Size([2, 12])
+    torch.Size([2, 12])
     """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):

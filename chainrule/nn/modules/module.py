@@ -53,7 +53,7 @@ def _addindent(s: str, n: int) -> str:
 
 def _type_name(value) -> str:
     if isinstance(value, Tensor):
-        return "chainrule." + {"f": "Float", "i": "Long", "b": "Bool"}.get(
+        return "torch." + {"f": "Float", "i": "Long", "b": "Bool"}.get(
             value._data.dtype.kind, "") + "Tensor"
     return type(value).__name__
 

@@ -287,7 +287,7 @@ class LSTM(RNNBase):
     >>> lstm = torch.nn.LSTM(3, 5, batch_first=True)
     >>> out, (h, c) = lstm(torch.zeros(2, 7, 3))
     >>> out.shape, h.shape
-    (chainrule.Size([2, 7, 5]), chainrule.Size([1, 2, 5]))
+    (torch.Size([2, 7, 5]), torch.Size([1, 2, 5]))
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,

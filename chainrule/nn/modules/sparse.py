@@ -18,7 +18,7 @@ class Embedding(Module):
 
     >>> import chainrule as torch
     >>> torch.nn.Embedding(10, 3)(torch.tensor([[1, 2]])).shape
-    chainrule.Size([1, 2, 3])
+    torch.Size([1, 2, 3])
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx=None,
@@ -92,7 +92,7 @@ class EmbeddingBag(Module):
     >>> import chainrule as torch
     >>> bag = torch.nn.EmbeddingBag(10, 3, mode="sum")
     >>> bag(torch.tensor([1, 2, 4, 5, 4]), torch.tensor([0, 2])).shape
-    chainrule.Size([2, 3])
+    torch.Size([2, 3])
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, max_norm=None,

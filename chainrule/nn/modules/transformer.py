@@ -42,7 +42,7 @@ class MultiheadAttention(Module):
     >>> x = torch.zeros(3, 5, 8)
     >>> out, w = mha(x, x, x)
     >>> out.shape, w.shape
-    (chainrule.Size([3, 5, 8]), chainrule.Size([3, 5, 5]))
+    (torch.Size([3, 5, 8]), torch.Size([3, 5, 5]))
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,

@@ -11,7 +11,7 @@ def parameters_to_vector(parameters) -> Tensor:
 
     >>> import chainrule as torch
     >>> torch.nn.utils.parameters_to_vector(torch.nn.Linear(3, 2).parameters()).shape
-    chainrule.Size([8])
+    torch.Size([8])
     """
     import chainrule
 
