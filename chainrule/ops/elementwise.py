@@ -138,10 +138,11 @@ def _arith_op(node_cls, ufunc, save_inputs, number_cls):
             if tb is float or tb is int:
                 # Tensor (op) number. The cache holds 0-d arrays for float dtypes only, so
                 # a hit also says that NumPy's result dtype is PyTorch's.
-                bd = _scalar_arrays.get((b, ad.dtype))
-                if bd is None and ad.dtype.kind == "f":
-                    bd = _scalar_array(b, ad.dtype)
-                if bd is not None:
+                pair = _scalar_pairs.get((b, ad.dtype))
+                if pair is None and ad.dtype.kind == "f":
+                    pair = _scalar_pair(b, ad.dtype)
+                if pair is not None:
+                    bd = pair[1]
                     out = ufunc(ad, bd)
                     if type(out) is not _ndarray:
                         out = _np_array(out)
@@ -152,7 +153,7 @@ def _arith_op(node_cls, ufunc, save_inputs, number_cls):
                         fn = a.grad_fn
                         node.next_functions = ((fn, a._output_nr) if fn is not None
                                                else edge(a), NO_EDGE)
-                        node.saved = (None, bd) if save_inputs else ()
+                        node.saved = pair if save_inputs else ()  # (None, bd), shared
                         node.shapes = None  # a 0-d operand never changes the shape
                         t._requires_grad = True
                         t.grad_fn = node
@@ -215,21 +216,22 @@ def _arith_op(node_cls, ufunc, save_inputs, number_cls):
 
 
 _np_array = np.asarray
-_scalar_arrays: dict = {}
+_scalar_pairs: dict = {}
 
 
-def _scalar_array(value, dtype) -> np.ndarray:
-    """A read-only 0-d array for a Python number, cached: code like ``x * 0.5`` in a loop
-    reuses one array instead of converting the number on every call."""
+def _scalar_pair(value, dtype) -> tuple:
+    """``(None, a)`` with ``a`` a read-only 0-d array for a Python number, cached: code like
+    ``x * 0.5`` in a loop converts the number once, and the pair doubles as the ``saved``
+    tuple of every node it makes (nothing to allocate per op)."""
     key = (value, dtype)
-    arr = _scalar_arrays.get(key)
-    if arr is None:
-        if len(_scalar_arrays) > 512:
-            _scalar_arrays.clear()
+    pair = _scalar_pairs.get(key)
+    if pair is None:
+        if len(_scalar_pairs) > 512:
+            _scalar_pairs.clear()
         arr = np.array(value, dtype)
         arr.setflags(write=False)
-        _scalar_arrays[key] = arr
-    return arr
+        pair = _scalar_pairs[key] = (None, arr)
+    return pair
 
 
 # ======================================================================================
