@@ -191,41 +191,52 @@ def _plain_loop(ready, deps, buffers, retain_graph, handed):
 
     The general loop below it, written for this case alone: each check that is known to
     pass here is one less per node, and a long chain of small ops is mostly this loop.
+    Along a chain the next node is carried over in ``node``/``grad`` instead of going
+    through the ``ready`` stack.
     """
     pop_ready, push_ready, pop_buffer = ready.pop, ready.append, buffers.pop
     while ready:
         node, grad = pop_ready()
-        if node._fast and grad is not None:
-            saved = node.saved
-            if saved:
-                if saved is FREED:
-                    raise RuntimeError(SECOND_BACKWARD_MSG)
-                if array_versions:
-                    saved = unpack_saved(node, saved)
-                grads = node.backward(grad, *saved)
-                if not retain_graph:
-                    node.saved = FREED
-            else:
-                grads = node.backward(grad)
-        else:
-            grads = _run_node(node, grad, False, retain_graph, None, None, True, None, handed)
-            if grads is None:
-                continue
-        for (child, nr), g in zip(node.next_functions, grads):
-            if child is not None:
-                d = deps[child]
-                if d == 1 and child.num_outputs == 1:
-                    if buffers:
-                        old = pop_buffer(child, None)
-                        if old is not None:
-                            g = old if g is None else old + g
-                    push_ready((child, g))
+        while node is not None:
+            if node._fast and grad is not None:
+                saved = node.saved
+                if saved:
+                    if saved is FREED:
+                        raise RuntimeError(SECOND_BACKWARD_MSG)
+                    if array_versions:
+                        saved = unpack_saved(node, saved)
+                    grads = node.backward(grad, *saved)
+                    if not retain_graph:
+                        node.saved = FREED
                 else:
-                    if g is not None:
-                        _add_to_buffer(buffers, child, nr, g)
-                    deps[child] = d - 1
-                    if d == 1:
-                        push_ready((child, pop_buffer(child, None)))
+                    grads = node.backward(grad)
+            else:
+                grads = _run_node(node, grad, False, retain_graph, None, None, True, None,
+                                  handed)
+                if grads is None:
+                    break
+            next_node = None
+            for (child, nr), g in zip(node.next_functions, grads):
+                if child is not None:
+                    d = deps[child]
+                    if d == 1 and child.num_outputs == 1:
+                        if buffers:
+                            old = pop_buffer(child, None)
+                            if old is not None:
+                                g = old if g is None else old + g
+                        if next_node is None:
+                            next_node, next_grad = child, g
+                        else:
+                            push_ready((child, g))
+                    else:
+                        if g is not None:
+                            _add_to_buffer(buffers, child, nr, g)
+                        deps[child] = d - 1
+                        if d == 1:
+                            push_ready((child, pop_buffer(child, None)))
+            if next_node is None:
+                break
+            node, grad = next_node, next_grad
 
 
 def _run_node(node, grad, create_graph, retain_graph, captures, results, accumulate, needed,
