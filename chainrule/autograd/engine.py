@@ -71,16 +71,22 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         if node is not None and node not in deps:
             deps[node] = 0
             stack.append(node)
+    push = stack.append
     while stack:
         node = stack.pop()
-        for child, _ in node.next_functions:
-            if child is None:
-                continue
-            if child in deps:
-                deps[child] += 1
-            else:
-                deps[child] = 1
-                stack.append(child)
+        while node is not None:  # walk down a chain without the stack
+            first_new = None
+            for child, _ in node.next_functions:
+                if child is not None:
+                    if child in deps:
+                        deps[child] += 1
+                    else:
+                        deps[child] = 1
+                        if first_new is None:
+                            first_new = child
+                        else:
+                            push(child)
+            node = first_new
 
     # -- targets (autograd.grad / backward(inputs=...)) -------------------------------
     captures = None
