@@ -230,16 +230,20 @@ def _plain_loop(ready, deps, buffers, retain_graph, handed):
                             old = pop_buffer(child, None)
                             if old is not None:
                                 g = old if g is None else old + g
-                        if next_node is None:
-                            next_node, next_grad = child, g
-                        else:
-                            push_ready((child, g))
+                        # Carry the last node that became ready (what popping the
+                        # stack would give next): the order, and so the rounding of
+                        # sums, stays that of the general loop.
+                        if next_node is not None:
+                            push_ready((next_node, next_grad))
+                        next_node, next_grad = child, g
                     else:
                         if g is not None:
                             _add_to_buffer(buffers, child, nr, g)
                         deps[child] = d - 1
                         if d == 1:
-                            push_ready((child, pop_buffer(child, None)))
+                            if next_node is not None:
+                                push_ready((next_node, next_grad))
+                            next_node, next_grad = child, pop_buffer(child, None)
             if next_node is None:
                 break
             node, grad = next_node, next_grad
