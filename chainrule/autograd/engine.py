@@ -221,7 +221,7 @@ def _plain_loop(ready, deps, buffers, retain_graph, handed):
                                   handed)
                 if grads is None:
                     break
-            next_node = None
+            next_node = next_grad = None
             for (child, nr), g in zip(node.next_functions, grads):
                 if child is not None:
                     d = deps[child]
