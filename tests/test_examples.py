@@ -4,6 +4,7 @@ They need the `examples` extra (scikit-learn, matplotlib, tqdm); without it thes
 """
 import importlib.util
 import os
+import sys
 
 import pytest
 
@@ -17,6 +18,8 @@ EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 
 
 def _run(name, tmp_path, *args):
+    if EXAMPLES not in sys.path:  # as when run as a script: the examples' shared helpers
+        sys.path.insert(0, EXAMPLES)
     spec = importlib.util.spec_from_file_location(name, os.path.join(EXAMPLES, name + ".py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
