@@ -343,17 +343,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 
     cr = _cr()
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
-        inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
-        if v is not None:
-            _, v = _as_tuple(v, "v", "jvp")
-            v = _grad_preprocess(v, create_graph=create_graph, need_graph=False)
-            _validate_v(v, inputs, is_inputs_tuple)
-        else:
-            if len(inputs) != 1 or inputs[0].numel() != 1:
-                raise RuntimeError(
-                    "The vector v can only be None if the input to the user-provided function "
-                    "is a single Tensor with a single element.")
+        is_inputs_tuple, inputs, v = _inputs_and_v(inputs, v, create_graph, "jvp")
         outputs = func(*inputs)
         is_outputs_tuple, outputs = _as_tuple(
             outputs, "outputs of the user-provided function", "jvp")
@@ -570,9 +560,9 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     return _tuple_postprocess(res, (is_inputs_tuple, is_inputs_tuple))
 
 
-def _scalar_func_call(func, inputs, v, create_graph, strict, name):
-    """The checks and the call that hvp and vhp share: ``func`` must map ``inputs`` to a
-    single one-element Tensor; ``v`` must match the inputs (or be None for one scalar)."""
+def _inputs_and_v(inputs, v, create_graph, name):
+    """Prepare ``inputs`` (and ``v``, shaped like them) for jvp, hvp and vhp; ``v`` may be
+    None only for a single one-element input."""
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", name)
     inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
     if v is not None:
@@ -583,6 +573,13 @@ def _scalar_func_call(func, inputs, v, create_graph, strict, name):
         raise RuntimeError(
             "The vector v can only be None if the input to the user-provided function "
             "is a single Tensor with a single element.")
+    return is_inputs_tuple, inputs, v
+
+
+def _scalar_func_call(func, inputs, v, create_graph, strict, name):
+    """The checks and the call that hvp and vhp share: ``func`` must map ``inputs`` to a
+    single one-element Tensor; ``v`` must match the inputs (or be None for one scalar)."""
+    is_inputs_tuple, inputs, v = _inputs_and_v(inputs, v, create_graph, name)
     outputs = func(*inputs)
     is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
                                           name)
