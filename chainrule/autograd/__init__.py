@@ -14,9 +14,7 @@ from .gradcheck import gradcheck, gradgradcheck
 def _as_seq(x):
     if x is None:
         return None
-    from ..tensor import Tensor
-
-    if isinstance(x, Tensor):
+    if isinstance(x, _tensor_mod.Tensor):
         return (x,)
     return tuple(x)
 
@@ -80,3 +78,6 @@ __all__ = ["AccumulateGrad", "Function", "FunctionCtx", "Node", "Variable", "ano
            "grad", "gradcheck", "gradgradcheck", "graph", "inference_mode", "is_grad_enabled",
            "is_inference_mode_enabled", "no_grad", "once_differentiable", "set_detect_anomaly",
            "set_grad_enabled"]
+
+
+from .. import tensor as _tensor_mod  # noqa: E402  (it imports this package: bound last)

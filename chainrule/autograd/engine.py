@@ -19,7 +19,7 @@ from .grad_mode import grad_state
 
 
 def _root_grads(tensors, grad_tensors, create_graph):
-    from ..tensor import Tensor, _shape_str
+    Tensor, _shape_str = _tensor_mod.Tensor, _tensor_mod._shape_str
 
     roots = []
     for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
@@ -58,7 +58,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     ``inputs`` given with ``accumulate=False`` (autograd.grad): return their gradients
     instead of touching ``.grad``. With ``accumulate=True`` only they get ``.grad``.
     """
-    from ..tensor import _make
+    _make = _tensor_mod._make
 
     if retain_graph is None:
         retain_graph = create_graph
@@ -414,8 +414,14 @@ def _retain(node, grad):
 
 
 def _accumulate_nonleaf(t, g):
-    from ..tensor import _make
+    _make = _tensor_mod._make
 
     if type(g) is np.ndarray or not hasattr(g, "_data"):
         g = _make(np.array(g, copy=True), False, None)
     t._grad = g if t._grad is None else t._grad + g
+
+
+# chainrule.tensor imports this module, so it is bound here, at the end, as a module: its
+# names are looked up at call time (a function-level import costs ~1.5 us a call, and
+# create_graph and custom Functions make such calls for every gradient).
+from .. import tensor as _tensor_mod  # noqa: E402

@@ -138,7 +138,7 @@ class _Packed:
 
 def _pack_saved(node) -> None:
     from .graph import current_saved_tensors_hooks
-    from ..tensor import _make
+    _make = _tensor_mod._make
 
     hooks = current_saved_tensors_hooks()
     if hooks is None or not node.saved or node.saved is FREED:
@@ -230,7 +230,7 @@ class Node:
 
     def _saved_tensors(self) -> tuple:
         """Turn saved arrays back into Tensors linked to the graph (for create_graph)."""
-        from ..tensor import Tensor, _make
+        _make = _tensor_mod._make
 
         out = []
         saved = unpack_saved(self, self.saved) if array_versions else self.saved
@@ -249,7 +249,6 @@ class Node:
                     out.append(fn.variable)
                 else:
                     out.append(_make(value, True, fn, nr))
-        del Tensor
         return tuple(out)
 
     # -- hooks ------------------------------------------------------------------
@@ -313,7 +312,7 @@ class AccumulateGrad(Node):
         self.saved = ()
 
     def apply(self, grad, create_graph):
-        from ..tensor import _make
+        _make = _tensor_mod._make
 
         var = self.variable
         for hook in var._tensor_hooks():
@@ -361,7 +360,7 @@ def get_accumulator(t) -> AccumulateGrad:
 
 def as_graph_tensor(x):
     """Wrap an array gradient as a Tensor (constant) when a Tensor is needed."""
-    from ..tensor import Tensor, _make
+    Tensor, _make = _tensor_mod.Tensor, _tensor_mod._make
 
     if x is None or isinstance(x, Tensor):
         return x
@@ -435,7 +434,7 @@ class BackwardCFunction(Node, FunctionCtx):
             raise RuntimeError(SECOND_BACKWARD_MSG)
         if grad_state.enabled and self.__dict__.get("_outputs_data"):
             # Under create_graph, a saved output is re-linked to this node (no cycle kept).
-            from ..tensor import _make
+            _make = _tensor_mod._make
 
             outs = self._outputs_data
             return tuple(_make(t._data, True, self, outs.index(id(t._data)))
@@ -448,7 +447,7 @@ class BackwardCFunction(Node, FunctionCtx):
         return self.saved_tensors
 
     def apply(self, grad, create_graph):
-        from ..tensor import _make
+        _make = _tensor_mod._make
 
         grads = list(grad) if self.num_outputs > 1 else [grad]
         for i, g in enumerate(grads):
@@ -492,7 +491,7 @@ class BackwardCFunction(Node, FunctionCtx):
         tangent per forward input (zeros for a tensor input without one, None for inputs
         that are not tensors, as PyTorch), with ``ctx.saved_tensors`` giving what
         ``save_for_forward`` kept. Tangents come as arrays (returned as arrays) or Tensors."""
-        from ..tensor import Tensor, _make
+        Tensor, _make = _tensor_mod.Tensor, _tensor_mod._make
         from .grad_mode import enable_grad, no_grad
 
         as_arrays = any(t is not None and not isinstance(t, Tensor) for t in tangents)
@@ -542,7 +541,7 @@ def _from_np_dtype(d):
 
 
 def _is_tensor(x) -> bool:
-    from ..tensor import Tensor
+    Tensor = _tensor_mod.Tensor
 
     return isinstance(x, Tensor)
 
@@ -604,7 +603,7 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from ..tensor import Tensor, _make
+        Tensor, _make = _tensor_mod.Tensor, _tensor_mod._make
         from .grad_mode import no_grad
 
         ctx = cls._backward_cls()
@@ -689,3 +688,9 @@ def once_differentiable(fn):
             return fn(ctx, *args)
 
     return wrapper
+
+
+# chainrule.tensor imports this module, so it is bound here, at the end, as a module: its
+# names are looked up at call time (a function-level import costs ~1.5 us a call, and
+# create_graph and custom Functions make such calls for every gradient).
+from .. import tensor as _tensor_mod  # noqa: E402
