@@ -26,11 +26,12 @@ class finfo:
         self.max = float(info.max)
         self.min = float(info.min)
         self.tiny = self.smallest_normal = float(info.tiny)
-        self.resolution = float(info.resolution)
+        self.resolution = 10.0 ** -int(info.precision)  # exact, like torch (not float16(1e-3))
 
     def __repr__(self) -> str:
-        return (f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, "
-                f"eps={self.eps}, smallest_normal={self.tiny}, tiny={self.tiny}, "
+        # PyTorch prints the limits with C's %g (six significant digits).
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, "
                 f"dtype={self.dtype})")
 
 
@@ -42,11 +43,13 @@ class iinfo:
         if d.is_floating_point or d.is_complex:
             raise TypeError(f"torch.iinfo() requires an integer input type. Use torch.finfo "
                             f"to handle '{d}'")
-        info = np.iinfo(d.np) if d is not _dtype.bool else None
+        if d is _dtype.bool:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        info = np.iinfo(d.np)
         self.dtype = d.name
-        self.bits = 8 if info is None else int(info.bits)
-        self.min = 0 if info is None else int(info.min)
-        self.max = 1 if info is None else int(info.max)
+        self.bits = int(info.bits)
+        self.min = int(info.min)
+        self.max = int(info.max)
 
     def __repr__(self) -> str:
-        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
