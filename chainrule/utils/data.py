@@ -1,4 +1,4 @@
-"""Datasets, samplers and the DataLoader (single-process), with PyTorch's API.
+"""Datasets, samplers and the DataLoader (in-process or with worker processes), PyTorch's API.
 
 >>> import chainrule as torch
 >>> from chainrule.utils.data import DataLoader, TensorDataset
@@ -12,8 +12,17 @@ import bisect
 import collections.abc
 import itertools
 import math
+import multiprocessing
 import numbers
+import os
+import pickle
+import queue
+import random
+import sys
+import time
+import traceback
 import warnings
+import weakref
 
 import numpy as np
 
@@ -312,15 +321,370 @@ def default_convert(data):
     return data
 
 
+# -- worker processes ---------------------------------------------------------------------
+# num_workers > 0: each worker process reads (task index, batch of indices) from its own pipe
+# and puts (task index, collated batch) on a queue shared by all; the main process hands out
+# up to prefetch_factor tasks per worker and yields the results in task order. Tasks go
+# through plain pipes (synchronous sends, no feeder thread), so the stop message always
+# arrives, even when the iterator is collected as part of a reference cycle.
+_POLL_S = 1.0  # how often a waiting side checks that the other side is still alive
+_worker_info = None  # set in worker processes only
+
+
+class WorkerInfo:
+    """What :func:`get_worker_info` returns inside a worker (read-only once made)."""
+
+    __initialized = False
+
+    def __init__(self, **kwargs):
+        for k, v in kwargs.items():
+            setattr(self, k, v)
+        self.__keys = tuple(kwargs)
+        self.__initialized = True
+
+    def __setattr__(self, key, val):
+        if self.__initialized:
+            raise RuntimeError(f"Cannot assign attributes to {type(self).__name__} objects")
+        return super().__setattr__(key, val)
+
+    def __repr__(self) -> str:
+        items = ", ".join(f"{k}={getattr(self, k)}" for k in self.__keys)
+        return f"{type(self).__name__}({items})"
+
+
 def get_worker_info():
-    return None  # chainrule loads in the main process only
+    """In a DataLoader worker process: its ``id``, ``num_workers``, ``seed`` and its copy of
+    the ``dataset``; ``None`` in the main process.
+
+    >>> get_worker_info() is None
+    True
+    """
+    return _worker_info
+
+
+class _ExceptionWrapper:
+    """An exception raised in a worker, carried to the main process with its traceback."""
+
+    def __init__(self, where: str):
+        exc_type, exc, tb = sys.exc_info()
+        self.exc_type = exc_type
+        self.exc_msg = "".join(traceback.format_exception(exc_type, exc, tb))
+        self.where = where
+
+    def reraise(self):
+        msg = f"Caught {self.exc_type.__name__} {self.where}.\nOriginal {self.exc_msg}"
+        if self.exc_type is KeyError:  # KeyError repr()s its message: keep the newlines
+            raise KeyError(_KeyErrorMessage(msg))
+        try:
+            exc = self.exc_type(msg)
+        except Exception:  # an exception type whose constructor needs other arguments
+            raise RuntimeError(msg) from None
+        raise exc
+
+
+class _KeyErrorMessage(str):
+    def __repr__(self):
+        return self
+
+
+class _IterableEnd:
+    """A worker's answer once its copy of an IterableDataset is exhausted."""
+
+    def __init__(self, worker_id: int):
+        self.worker_id = worker_id
+
+
+class _ResumeIteration:
+    """Persistent workers: start a new epoch (IterableDataset workers re-iterate)."""
+
+
+def _fetch(dataset, index, iterable: bool, it, auto_collation: bool, collate_fn,
+           batch_size, drop_last: bool):
+    """One task's result in a worker (raises StopIteration when ``it`` is exhausted)."""
+    if iterable:
+        if not auto_collation:
+            return collate_fn(next(it))
+        batch = list(itertools.islice(it, batch_size))
+        if not batch or (drop_last and len(batch) < batch_size):
+            raise StopIteration
+        return collate_fn(batch)
+    if not auto_collation:
+        return collate_fn(dataset[index])
+    getitems = getattr(dataset, "__getitems__", None)
+    if getitems is not None:
+        return collate_fn(getitems(list(index)))
+    return collate_fn([dataset[i] for i in index])
+
+
+def _worker_loop(dataset, task_pipe, result_queue, done_event, iterable: bool,
+                 auto_collation: bool, collate_fn, batch_size, drop_last: bool,
+                 base_seed: int, init_fn, worker_id: int, num_workers: int):
+    """The body of a worker process: seed, run ``init_fn``, then answer tasks until told
+    to stop (``None``) or until the main process is gone."""
+    global _worker_info
+    import chainrule
+
+    try:
+        seed = base_seed + worker_id
+        random.seed(seed)
+        chainrule.manual_seed(seed)
+        np.random.seed(np.random.SeedSequence([worker_id, base_seed]).generate_state(4))
+        _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed,
+                                  dataset=dataset)
+        parent = os.getppid()
+        init_error = None
+        it = None
+        try:
+            if init_fn is not None:
+                init_fn(worker_id)
+            if iterable:
+                it = iter(dataset)
+        except Exception:
+            init_error = _ExceptionWrapper(f"in DataLoader worker process {worker_id}")
+        ended = False
+        while os.getppid() == parent:
+            if not task_pipe.poll(_POLL_S):
+                continue
+            try:
+                task = task_pipe.recv()
+            except EOFError:  # the main process is gone
+                break
+            if task is None:
+                break
+            if isinstance(task, _ResumeIteration):
+                ended = False
+                if iterable:
+                    try:
+                        it = iter(dataset)
+                    except Exception:
+                        init_error = _ExceptionWrapper(
+                            f"in DataLoader worker process {worker_id}")
+                result_queue.put((task, None))
+                continue
+            if ended or done_event.is_set():
+                continue  # nothing left to give (or shutting down): wait for None
+            idx, index = task
+            if init_error is not None:
+                data, init_error = init_error, None
+            else:
+                try:
+                    data = _fetch(dataset, index, iterable, it, auto_collation, collate_fn,
+                                  batch_size, drop_last)
+                except StopIteration:
+                    if not iterable:
+                        data = _ExceptionWrapper(f"in DataLoader worker process {worker_id}")
+                    else:
+                        data, ended = _IterableEnd(worker_id), True
+                except Exception:
+                    data = _ExceptionWrapper(f"in DataLoader worker process {worker_id}")
+            result_queue.put((idx, _pickled(data, worker_id)))
+            del data, task, index
+    except KeyboardInterrupt:
+        pass  # the main process handles Ctrl-C
+    task_pipe.close()
+    if done_event.is_set():  # nobody reads any more: do not wait to flush the queue
+        result_queue.cancel_join_thread()
+        result_queue.close()
+
+
+def _pickled(data, worker_id: int) -> bytes:
+    """The batch as bytes, pickled here rather than in the queue's feeder thread, where a
+    failure would only be printed and the main process would wait for the batch forever."""
+    try:
+        return pickle.dumps(data, pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        err = _ExceptionWrapper(f"in DataLoader worker process {worker_id}")
+    try:
+        return pickle.dumps(err, pickle.HIGHEST_PROTOCOL)
+    except Exception:  # an exception type that cannot be pickled
+        err.exc_type = RuntimeError
+        return pickle.dumps(err, pickle.HIGHEST_PROTOCOL)
+
+
+class _MultiProcessingIter:
+    """The iterator of a DataLoader with ``num_workers > 0``."""
+
+    def __init__(self, loader: DataLoader):
+        self._loader = weakref.ref(loader)  # no cycle with a loader holding persistent workers
+        n = self._num_workers = loader.num_workers
+        self._max_tasks = max(1, loader.prefetch_factor * n)
+        self._timeout, self._in_order = loader.timeout, loader.in_order
+        self._persistent = loader.persistent_workers
+        ctx = loader.multiprocessing_context or multiprocessing.get_context()
+        # torch: base_seed comes from the loader's generator, worker i is seeded base_seed + i
+        base_seed = int(_rng(loader.generator).integers(0, 2 ** 63 - 1))
+        self._shutdown = True
+        self._pid = os.getpid()  # a forked child inherits this object: it must not shut down
+        self._done_event = ctx.Event()
+        self._result_queue = ctx.Queue()
+        self._task_pipes, self._workers = [], []
+        iterable = loader._iterable
+        for wid in range(n):
+            reader, writer = ctx.Pipe(duplex=False)
+            w = ctx.Process(target=_worker_loop, daemon=True, args=(
+                loader.dataset, reader, self._result_queue, self._done_event, iterable,
+                loader._auto_collation, loader.collate_fn, loader.batch_size,
+                loader.drop_last, base_seed, loader.worker_init_fn, wid, n))
+            w.start()
+            reader.close()  # the worker's end
+            self._task_pipes.append(writer)
+            self._workers.append(w)
+        self._shutdown = False
+        self._reset(loader, first=True)
+
+    def _reset(self, loader: DataLoader, first: bool = False) -> None:
+        self._sampler_iter = iter(loader._index_sampler)
+        self._send_idx = self._rcvd_idx = 0
+        self._task_info: dict = {}  # task index -> [worker id] or [worker id, data]
+        self._active = [True] * self._num_workers
+        self._worker_cycle = itertools.cycle(range(self._num_workers))
+        if not first:  # persistent workers: wait until each one has finished the last epoch
+            for pipe in self._task_pipes:
+                pipe.send(_ResumeIteration())
+            pending = self._num_workers
+            while pending:
+                idx, _ = self._get_data()
+                if isinstance(idx, _ResumeIteration):
+                    pending -= 1
+        for _ in range(self._max_tasks):
+            self._put_task()
+
+    def _put_task(self) -> None:
+        for _ in range(self._num_workers):
+            wid = next(self._worker_cycle)
+            if self._active[wid]:
+                break
+        else:
+            return  # every worker is exhausted (IterableDataset)
+        try:
+            index = next(self._sampler_iter)
+        except StopIteration:
+            return
+        try:
+            self._task_pipes[wid].send((self._send_idx, index))
+        except OSError:  # the worker died: _get_data reports it
+            pass
+        self._task_info[self._send_idx] = [wid]
+        self._send_idx += 1
+
+    def _get_data(self):
+        deadline = None if self._timeout <= 0 else time.monotonic() + self._timeout
+        while True:
+            wait = _POLL_S if deadline is None else min(_POLL_S, deadline - time.monotonic())
+            try:
+                return self._result_queue.get(timeout=max(wait, 0))
+            except queue.Empty:
+                dead = [w for w in self._workers if not w.is_alive()]
+                if dead:
+                    self._shutdown_workers()
+                    pids = ", ".join(str(w.pid) for w in dead)
+                    raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited "
+                                       "unexpectedly") from None
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise RuntimeError(f"DataLoader timed out after {self._timeout} "
+                                       "seconds") from None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        while True:
+            # Skip tasks that went to a worker whose IterableDataset ran out before them.
+            while self._rcvd_idx < self._send_idx:
+                info = self._task_info.get(self._rcvd_idx)
+                if info is not None and (len(info) == 2 or self._active[info[0]]):
+                    break
+                self._task_info.pop(self._rcvd_idx, None)
+                self._rcvd_idx += 1
+            else:
+                if not self._persistent:
+                    self._shutdown_workers()
+                raise StopIteration
+            info = self._task_info[self._rcvd_idx]
+            if len(info) == 2:  # arrived earlier, out of order
+                del self._task_info[self._rcvd_idx]
+                self._rcvd_idx += 1
+                return self._process(info[1])
+            idx, data = self._get_data()
+            data = pickle.loads(data)
+            if isinstance(data, _IterableEnd):
+                self._active[data.worker_id] = False
+                self._task_info.pop(idx, None)
+                self._put_task()
+                continue
+            if idx != self._rcvd_idx and self._in_order:
+                self._task_info[idx].append(data)
+                continue
+            del self._task_info[idx]
+            if idx == self._rcvd_idx:
+                self._rcvd_idx += 1
+            return self._process(data)
+
+    def _process(self, data):
+        self._put_task()
+        if isinstance(data, _ExceptionWrapper):
+            data.reraise()
+        return data
+
+    def __len__(self) -> int:
+        return len(self._loader())
+
+    def _shutdown_workers(self) -> None:
+        if self._shutdown or os.getpid() != self._pid:
+            return
+        self._shutdown = True
+        try:
+            self._done_event.set()
+            for pipe, w in zip(self._task_pipes, self._workers):
+                if w.is_alive():
+                    try:
+                        pipe.send(None)
+                    except OSError:
+                        pass
+            for w in self._workers:
+                w.join(timeout=5 * _POLL_S)
+            for pipe in self._task_pipes:
+                pipe.close()
+        finally:
+            for w in self._workers:
+                if w.is_alive():
+                    w.terminate()
+                    w.join(timeout=_POLL_S)
+
+    def __del__(self):
+        try:
+            self._shutdown_workers()
+        except Exception:  # during interpreter shutdown, modules may already be gone
+            pass
+
+
+def _check_context(context, num_workers: int):
+    """DataLoader's ``multiprocessing_context``: None, a start-method name or a context."""
+    if context is None:
+        return None
+    if num_workers == 0:
+        raise ValueError("multiprocessing_context can only be used with multi-process "
+                         f"loading (num_workers > 0), but got num_workers={num_workers}")
+    if isinstance(context, str):
+        methods = multiprocessing.get_all_start_methods()
+        if context not in methods:
+            raise ValueError(f"multiprocessing_context option should specify a valid start "
+                             f"method in {methods!r}, but got "
+                             f"multiprocessing_context={context!r}")
+        return multiprocessing.get_context(context)
+    if not isinstance(context, multiprocessing.context.BaseContext):
+        raise TypeError("multiprocessing_context option should be a valid context object or "
+                        "a string specifying the start method, but got "
+                        f"multiprocessing_context={context}")
+    return context
 
 
 # -- loader -------------------------------------------------------------------------------
 class DataLoader:
     """Iterates a dataset in (optionally shuffled) batches, collated by ``collate_fn``.
 
-    ``num_workers`` is accepted for compatibility; loading happens in the main process.
+    With ``num_workers > 0`` batches are loaded by that many worker processes (see
+    :func:`get_worker_info`), in order, ``prefetch_factor`` batches ahead per worker.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
@@ -338,8 +702,16 @@ class DataLoader:
             raise ValueError("prefetch_factor option could only be specified in "
                              "multiprocessing.let num_workers > 0 to enable multiprocessing, "
                              "otherwise set prefetch_factor to None.")
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        elif prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
+        self.prefetch_factor, self.persistent_workers = prefetch_factor, persistent_workers
+        self.in_order = in_order
+        self.multiprocessing_context = _check_context(multiprocessing_context, num_workers)
+        self._iterator = None
         self.dataset, self.num_workers = dataset, num_workers
         self.batch_size, self.drop_last = batch_size, drop_last
         self.generator, self.timeout = generator, timeout
@@ -382,7 +754,26 @@ class DataLoader:
         return self.batch_sampler is not None or (self._iterable and
                                                   self.batch_size is not None)
 
+    @property
+    def _index_sampler(self):
+        """What the main process hands to workers: batches of indices, single indices, or
+        (IterableDataset) placeholders that each ask for the next batch."""
+        if self._iterable:
+            return itertools.repeat(None)
+        return self.batch_sampler if self._auto_collation else self.sampler
+
     def __iter__(self):
+        if self.num_workers == 0:
+            return self._single_process_iter()
+        if not self.persistent_workers:
+            return _MultiProcessingIter(self)
+        if self._iterator is None:
+            self._iterator = _MultiProcessingIter(self)
+        else:
+            self._iterator._reset(self)
+        return self._iterator
+
+    def _single_process_iter(self):
         if self._iterable:
             it = iter(self.dataset)
             if self.batch_size is None:
