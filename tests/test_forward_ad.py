@@ -455,13 +455,13 @@ def test_forward_mode_jacobians_use_the_rules_and_match_torch(monkeypatch):
     import chainrule.func as crfunc
 
     hits = []
-    orig = fwAD._graph_jvp
+    orig = fwAD._jacobian_by_rules
 
     def recorded(*args, **kwargs):
         hits.append(orig(*args, **kwargs))
         return hits[-1]
 
-    monkeypatch.setattr(fwAD, "_graph_jvp", recorded)
+    monkeypatch.setattr(fwAD, "_jacobian_by_rules", recorded)
     a, b = np.random.default_rng(2).standard_normal(3), np.random.default_rng(3).standard_normal((3, 2))
     res = {}
     for L, jacfwd in ((cr, crfunc.jacfwd), (torch, torch.func.jacfwd)):
@@ -497,3 +497,43 @@ def test_functional_jvp_through_parameters_that_require_grad_runs_on_arrays(monk
     assert modes == [True] and not jv.requires_grad
     expected = np.cos(w.detach().numpy() @ x.numpy()) * w.detach().numpy()[:, 0]
     np.testing.assert_allclose(jv.numpy(), expected, rtol=1e-12)
+
+
+# --------------------------------------------------------------------------------------
+# Batched Jacobians (jacfwd's one pass over the whole basis) vs reverse mode, every op
+# --------------------------------------------------------------------------------------
+def _reverse_jacobian(out, wrt):
+    """d out / d wrt[j] for each j, one backward per output element (retain_graph)."""
+    n = out.numel()
+    rows = [[np.zeros(tuple(x.shape)) for x in wrt] for _ in range(n)]
+    for k in range(n):
+        e = np.zeros(n)
+        e[k] = 1
+        gs = cr.autograd.grad(out, wrt, cr.tensor(e.reshape(tuple(out.shape)), dtype=out.dtype),
+                              retain_graph=True, allow_unused=True)
+        for j, g in enumerate(gs):
+            if g is not None:
+                rows[k][j] = g.numpy()
+    return [np.stack([r[j] for r in rows]).reshape(tuple(out.shape) + tuple(x.shape))
+            if n else np.zeros(tuple(out.shape) + tuple(x.shape)) for j, x in enumerate(wrt)]
+
+
+BATCHED_IDS = [n for n in IDS if n not in NAN_CASES and _float_inputs(TABLE[n][1])]
+
+
+@pytest.mark.parametrize("name", BATCHED_IDS)
+def test_batched_jacobian_by_rules_vs_reverse_mode(name):
+    fn, arrays = TABLE[name]
+    fl = _float_inputs(arrays)
+    xs = [cr.tensor(a, requires_grad=i in fl) for i, a in enumerate(arrays)]
+    outs = _diff_outputs(fn(cr, *xs))
+    wrt = [xs[i] for i in fl]
+    jac = fwAD._jacobian_by_rules(outs, wrt)
+    if name in FALLBACK:
+        assert jac is None
+        return
+    assert jac is not None, f"{name}: a node without a jvp rule"
+    for o, row in zip(outs, jac):
+        for got, want in zip(row, _reverse_jacobian(o, wrt)):
+            assert got.shape == want.shape
+            np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9, err_msg=name)

@@ -423,6 +423,191 @@ def _tangent_by_rules(tensor, lv, duals=None, arrays_only=False):
     return _make(res, False, None)
 
 
+# ======================================================================================
+# Jacobians by the rules, all basis directions at once (jacfwd)
+# ======================================================================================
+# ``_jacobian_by_rules`` pushes the whole identity basis of an input through the recorded
+# graph in one pass: every tangent carries a leading batch dimension (one row per basis
+# direction). A node's rule runs once on the batch when it is known to hold for batched
+# tangents, otherwise once per row. Which rules hold:
+# - ``jvp_batched = True`` on the node class: the rule itself accepts leading batch dims
+#   (elementwise rules: written with broadcasting ops; products: NumPy's matmul broadcasts).
+#   For nodes with ``shapes`` (two-operand ops whose operands broadcast), each tangent is
+#   first given the output's rank, so that broadcasting lines the batch dims up.
+# - a ``jvp_batch(tangents, *saved)`` method: a rule of its own for batched tangents (None
+#   where it does not cover the case).
+# - ``_BATCH_RULES`` below: linear shape ops whose rules name absolute shapes or axes
+#   (view, expand, sum, mean), restated for one leading batch dim.
+def _view_batched(node, tangents):
+    t = tangents[0]
+    return t.reshape(t.shape[:1] + tuple(node._out_shape))
+
+
+def _expand_batched(node, tangents):
+    t, out = tangents[0], tuple(node._out_shape)
+    t = t.reshape(t.shape[:1] + (1,) * (len(out) - t.ndim + 1) + t.shape[1:])
+    return np.broadcast_to(t, t.shape[:1] + out)
+
+
+def _reduction_axes(node, t):
+    ndim = t.ndim - 1
+    if node.axes is None:
+        return tuple(range(1, t.ndim))
+    return tuple(a % ndim + 1 for a in node.axes) if ndim else ()
+
+
+def _sum_batched(node, tangents):
+    t = tangents[0]
+    return t.sum(axis=_reduction_axes(node, t), keepdims=node.keepdim)
+
+
+def _mean_batched(node, tangents):
+    return _sum_batched(node, tangents) / node.count
+
+
+def _batch_rules():
+    from ..ops import reduction, shape
+
+    return {shape.ViewBackward0: _view_batched, shape.ReshapeAliasBackward0: _view_batched,
+            shape.UnsafeViewBackward0: _view_batched, shape.SqueezeBackward0: _view_batched,
+            shape.UnsqueezeBackward0: _view_batched, shape.ExpandBackward0: _expand_batched,
+            reduction.SumBackward0: _sum_batched, reduction.SumBackward1: _sum_batched,
+            reduction.MeanBackward0: _mean_batched, reduction.MeanBackward1: _mean_batched}
+
+
+_BATCH_RULES: dict = {}
+
+
+def _jvp_batched(node, tin, saved, batch):
+    """``node``'s rule on tangents with one leading batch dim of size ``batch``."""
+    if not _BATCH_RULES:
+        _BATCH_RULES.update(_batch_rules())
+    rule = _BATCH_RULES.get(type(node))
+    if rule is not None:
+        return rule(node, tin)
+    own = getattr(node, "jvp_batch", None)  # a rule written for batched tangents
+    res = own(tin, *saved) if own is not None else None
+    if res is not None:
+        return res
+    if getattr(type(node), "jvp_batched", False):
+        shapes = getattr(node, "shapes", None)
+        if shapes is not None:  # operands broadcast: give each tangent the output's rank
+            rank = max(len(s) for s in shapes)
+            tin = [t if t is None or t.ndim == rank + 1 else
+                   t.reshape(t.shape[:1] + (1,) * (rank + 1 - t.ndim) + t.shape[1:])
+                   for t in tin]
+        return node.jvp(tin, *saved)
+    rows = []
+    for b in range(batch):  # no batched form known: one row at a time
+        out = node.jvp([None if t is None else t[b] for t in tin], *saved)
+        if out is NotImplemented:
+            return out
+        rows.append(out)
+    if node.num_outputs > 1 or isinstance(rows[0], (list, tuple)):
+        return [None if rows[0][i] is None else np.stack([np.asarray(r[i]) for r in rows])
+                for i in range(len(rows[0]))]
+    return np.stack([np.asarray(r) for r in rows])
+
+
+def _jacobian_by_rules(outputs, inputs):
+    """``[[d out_i / d in_j]]`` as arrays of shape ``out_i.shape + in_j.shape``, by the jvp
+    rules over the graph already recorded from ``inputs`` (leaves that require grad) to
+    ``outputs``, with the identity basis of each input pushed through in one batched pass.
+    None when a node on the way has no rule (callers use the double-vjp trick)."""
+    from .function import FREED, SECOND_BACKWARD_MSG, array_versions, unpack_saved
+
+    cr = _cr()
+    where = {}  # graph node -> [(output_nr, input index)]
+    fresh = set()
+    for j, x in enumerate(inputs):
+        if x.grad_fn is not None:
+            where.setdefault(x.grad_fn, []).append((x._output_nr, j))
+        else:
+            fresh.add(id(x))
+            acc = x._acc_ref() if x._acc_ref is not None else None
+            if acc is not None:
+                where.setdefault(acc, []).append((0, j))
+    order, seen = [], set()
+    for out in outputs:
+        if isinstance(out, cr.Tensor) and out.grad_fn is not None:
+            for node in _walk(out.grad_fn, fresh)[0]:
+                if node not in seen:
+                    seen.add(node)
+                    order.append(node)
+    live = set()
+    for node in order:
+        if node in where or (node.next_functions and any(
+                c in live for c, _ in node.next_functions if c is not None)):
+            live.add(node)
+    plan = [node for node in order if node in live]
+    for node in plan:
+        if node not in where and not _has_jvp(node):
+            return None
+    for out in outputs:
+        need = {n for n in plan if getattr(type(n), "jvp_needs_out_shape", False)
+                and "_out_shape" not in n.__dict__}
+        if need and isinstance(out, cr.Tensor) and out.grad_fn in live:
+            _set_out_shapes(order, live, out.grad_fn, out._output_nr, tuple(out.shape), need)
+    if any(getattr(type(n), "jvp_needs_out_shape", False) and "_out_shape" not in n.__dict__
+           for n in plan if n not in where):
+        return None
+    saved_of = {}
+    for node in plan:
+        if node in where:
+            continue
+        saved = node.saved
+        if saved is FREED:
+            raise RuntimeError(SECOND_BACKWARD_MSG)
+        saved_of[node] = unpack_saved(node, saved) if array_versions and saved else saved
+
+    jac = [[None] * len(inputs) for _ in outputs]
+    for j, x in enumerate(inputs):
+        n = x.numel()
+        basis = np.eye(n, dtype=x._data.dtype).reshape((n,) + tuple(x.shape))
+        tan = {}
+        with np.errstate(all="ignore"):
+            for node in plan:
+                if node in where:
+                    outs = [None] * node.num_outputs
+                    for nr, k in where[node]:
+                        if k == j:
+                            outs[nr] = basis
+                    tan[node] = outs
+                    continue
+                tin, anything = [], False
+                for child, nr in node.next_functions:
+                    ct = tan.get(child) if child is not None else None
+                    t = ct[nr] if ct is not None else None
+                    anything = anything or t is not None
+                    tin.append(t)
+                if not anything or n == 0:
+                    tan[node] = None
+                    continue
+                res = _jvp_batched(node, tin, saved_of[node], n)
+                if res is NotImplemented:
+                    return None
+                tan[node] = list(res) if isinstance(res, (list, tuple)) else [res]
+        for i, out in enumerate(outputs):
+            oshape = tuple(out.shape)
+            t = None
+            if isinstance(out, cr.Tensor) and out.grad_fn is not None:
+                ts = tan.get(out.grad_fn)
+                t = ts[out._output_nr] if ts is not None else None
+            elif out is x:
+                t = basis
+            if t is None or n == 0:
+                jac[i][j] = np.zeros(oshape + tuple(x.shape), out._data.dtype)
+                continue
+            t = np.asarray(t)
+            if t.shape != (n,) + oshape:  # a batched rule gave the wrong shape: a bug
+                raise RuntimeError(f"jacfwd: the jvp rule of {type(out.grad_fn).__name__} "
+                                   f"gave tangents of shape {t.shape}, expected {(n,) + oshape}")
+            # (n, *out) -> (*out, *in)
+            jac[i][j] = np.ascontiguousarray(np.moveaxis(t.reshape((n,) + oshape), 0, -1)
+                                             .reshape(oshape + tuple(x.shape)))
+    return jac
+
+
 def _lift(x, lv, extra=()):
     """Detach ``x`` if its graph leads only to this level's fresh leaves (and ``extra``)."""
     from ..func import _depends_only_on

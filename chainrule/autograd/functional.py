@@ -467,28 +467,16 @@ def _jacrev_batched(outputs, inputs, create_graph):
 
 
 def _jacfwd_by_rules(outputs, inputs):
-    """Forward mode, one column ``J e_k`` per input element from the nodes' jvp rules over
-    the recorded graph; None when some node has no rule."""
+    """Forward mode: the columns ``J e_k`` for every input element from the nodes' jvp rules
+    over the recorded graph, the whole basis of an input in one batched pass; None when a
+    dual level is active or some node has no rule."""
+    if forward_ad._current is not None:
+        return None
+    jac = forward_ad._jacobian_by_rules(outputs, inputs)
+    if jac is None:
+        return None
     cr = _cr()
-    jac = [[None] * len(inputs) for _ in outputs]
-    for j, inp in enumerate(inputs):
-        n = inp.numel()
-        cols = []  # cols[k][i]: d out_i / d inp[k]
-        for k in range(n):
-            e = np.zeros(n, dtype=inp._data.dtype)
-            e[k] = 1
-            tangents = [None] * len(inputs)
-            tangents[j] = cr.from_numpy(e.reshape(tuple(inp.shape)))
-            col = forward_ad._graph_jvp(outputs, inputs, tangents, arrays_only=True)
-            if col is None:
-                return None
-            cols.append(col)
-        for i, out in enumerate(outputs):
-            shape = tuple(out.shape) + tuple(inp.shape)
-            data = np.stack([c[i].detach().numpy() for c in cols], axis=-1) if n else \
-                np.zeros(shape, inp._data.dtype)
-            jac[i][j] = cr.from_numpy(np.ascontiguousarray(data.reshape(shape)))
-    return [tuple(row) for row in jac]
+    return [tuple(cr.from_numpy(a) for a in row) for row in jac]
 
 
 def _jacfwd_trick(outputs, inputs):

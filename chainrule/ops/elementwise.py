@@ -84,7 +84,15 @@ def _compute(ufunc, ad, bd, true_div=False):
         raise broadcast_error(np.shape(ad), np.shape(bd)) from None
 
 
-class BinaryNode(Node):
+class ElementwiseNode(Node):
+    """Base of this file's nodes: each rule works elementwise, with broadcasting ops only, so it
+    also holds for tangents with leading batch dims (forward_ad's batched Jacobians)."""
+
+    __slots__ = ()
+    jvp_batched = True
+
+
+class BinaryNode(ElementwiseNode):
     """Base of two-input nodes: remembers input shapes only when broadcasting changed them."""
 
     __slots__ = ("shapes",)
@@ -266,8 +274,13 @@ def _broadcast_jvp(node, tangents, saved):
 
 
 def _to_shape(t, shape):
-    """A tangent broadcast to the output's ``shape`` (an operand that broadcast)."""
-    return t if tuple(t.shape) == tuple(shape) else broadcast_to(t, tuple(shape))
+    """A tangent broadcast to the output's ``shape`` (an operand that broadcast); leading
+    dims beyond the output's rank (a batch of tangents) are kept."""
+    shape = tuple(shape)
+    lead = t.ndim - len(shape)
+    if lead > 0:
+        shape = tuple(t.shape[:lead]) + shape
+    return t if tuple(t.shape) == shape else broadcast_to(t, shape)
 
 
 def _sum_tangents(node, ta, tb):
@@ -431,7 +444,7 @@ def div(input, other, *, rounding_mode=None, out=None):
     return _div(input, other)
 
 
-class PowBackward0(Node):
+class PowBackward0(ElementwiseNode):
     """out = x ** e for a number e:  dx = g * e * x ** (e - 1)"""
 
     __slots__ = ("exponent",)
@@ -465,7 +478,7 @@ class PowBackward1(BinaryNode):
         return self.reduce(ga, gb)
 
 
-class PowBackward2(Node):
+class PowBackward2(ElementwiseNode):
     """out = s ** x for a number s:  dx = g * out * log(s)"""
 
     __slots__ = ("base",)
@@ -535,7 +548,7 @@ def unary(node_cls, input, out, saved):
     return _make(out, False, None)
 
 
-class NegBackward0(Node):
+class NegBackward0(ElementwiseNode):
     """out = -x"""
 
     __slots__ = ()
@@ -559,7 +572,7 @@ def neg(input):
 negative = neg
 
 
-class ExpBackward0(Node):
+class ExpBackward0(ElementwiseNode):
     """out = exp(x):  dx = g * out"""
 
     __slots__ = ()
@@ -577,7 +590,7 @@ def exp(input):
     return unary(ExpBackward0, input, out, (out,))
 
 
-class LogBackward0(Node):
+class LogBackward0(ElementwiseNode):
     """out = log(x):  dx = g / x"""
 
     __slots__ = ()
@@ -599,7 +612,7 @@ def log(input):
     return unary(LogBackward0, input, out, (x,))
 
 
-class SigmoidBackward0(Node):
+class SigmoidBackward0(ElementwiseNode):
     """out = 1 / (1 + exp(-x)):  dx = g * out * (1 - out)"""
 
     __slots__ = ()
@@ -623,7 +636,7 @@ def sigmoid(input):
     return unary(SigmoidBackward0, input, out, (out,))
 
 
-class TanhBackward0(Node):
+class TanhBackward0(ElementwiseNode):
     """out = tanh(x):  dx = g * (1 - out**2)"""
 
     __slots__ = ()
@@ -641,7 +654,7 @@ def tanh(input):
     return unary(TanhBackward0, input, out, (out,))
 
 
-class ReluBackward0(Node):
+class ReluBackward0(ElementwiseNode):
     """out = max(x, 0):  dx = g where out > 0 (0 at x == 0, as PyTorch)"""
 
     __slots__ = ()
@@ -662,7 +675,7 @@ def relu(input):
     return unary(ReluBackward0, input, out, (out,))
 
 
-class CloneBackward0(Node):
+class CloneBackward0(ElementwiseNode):
     """out = copy of x"""
 
     __slots__ = ()
@@ -763,7 +776,7 @@ def _sign_np(x):
     return out
 
 
-class TernaryNode(Node):
+class TernaryNode(ElementwiseNode):
     """Base of three-input nodes (lerp, addcmul, clamp with tensor bounds, ...)."""
 
     __slots__ = ("shapes",)
@@ -1170,7 +1183,7 @@ def _rounded_div_of(a, b, mode):
 # ======================================================================================
 # Unary math: abs/sign, exponentials and logs, roots, trigonometric and hyperbolic
 # ======================================================================================
-class AbsBackward0(Node):
+class AbsBackward0(ElementwiseNode):
     """out = |x|:  dx = g * sign(x)  (0 at x == 0, as PyTorch)"""
 
     __slots__ = ()
@@ -1193,7 +1206,7 @@ def abs(input):  # noqa: A001 - torch.abs
 absolute = abs
 
 
-class SignBackward0(Node):
+class SignBackward0(ElementwiseNode):
     """out = sign(x):  dx = 0"""
 
     __slots__ = ()
@@ -1232,7 +1245,7 @@ def sgn(input):
     return unary(SgnBackward0, input, out, ())
 
 
-class Exp2Backward0(Node):
+class Exp2Backward0(ElementwiseNode):
     """out = 2**x:  dx = g * out * ln 2"""
 
     __slots__ = ()
@@ -1249,7 +1262,7 @@ def exp2(input):
     return unary(Exp2Backward0, input, out, (out,))
 
 
-class Expm1Backward0(Node):
+class Expm1Backward0(ElementwiseNode):
     """out = exp(x) - 1:  dx = g * (out + 1)"""
 
     __slots__ = ()
@@ -1266,7 +1279,7 @@ def expm1(input):
     return unary(Expm1Backward0, input, out, (out,))
 
 
-class Log2Backward0(Node):
+class Log2Backward0(ElementwiseNode):
     """out = log2(x):  dx = g / (x ln 2)"""
 
     __slots__ = ()
@@ -1286,7 +1299,7 @@ def log2(input):
     return unary(Log2Backward0, input, out, (x,))
 
 
-class Log10Backward0(Node):
+class Log10Backward0(ElementwiseNode):
     """out = log10(x):  dx = g / (x ln 10)"""
 
     __slots__ = ()
@@ -1306,7 +1319,7 @@ def log10(input):
     return unary(Log10Backward0, input, out, (x,))
 
 
-class Log1PBackward0(Node):
+class Log1PBackward0(ElementwiseNode):
     """out = log(1 + x):  dx = g / (1 + x)"""
 
     __slots__ = ()
@@ -1326,7 +1339,7 @@ def log1p(input):
     return unary(Log1PBackward0, input, out, (x,))
 
 
-class SqrtBackward0(Node):
+class SqrtBackward0(ElementwiseNode):
     """out = sqrt(x):  dx = g / (2 out)  (inf at x == 0, as PyTorch)"""
 
     __slots__ = ()
@@ -1346,7 +1359,7 @@ def sqrt(input):
     return unary(SqrtBackward0, input, out, (out,))
 
 
-class RsqrtBackward0(Node):
+class RsqrtBackward0(ElementwiseNode):
     """out = 1 / sqrt(x):  dx = -g out**3 / 2"""
 
     __slots__ = ()
@@ -1373,7 +1386,7 @@ def square(input):
     return pow(input, 2)
 
 
-class SinBackward0(Node):
+class SinBackward0(ElementwiseNode):
     """out = sin(x):  dx = g cos(x)"""
 
     __slots__ = ()
@@ -1391,7 +1404,7 @@ def sin(input):
     return unary(SinBackward0, input, np.sin(x), (x,))
 
 
-class CosBackward0(Node):
+class CosBackward0(ElementwiseNode):
     """out = cos(x):  dx = -g sin(x)"""
 
     __slots__ = ()
@@ -1409,7 +1422,7 @@ def cos(input):
     return unary(CosBackward0, input, np.cos(x), (x,))
 
 
-class TanBackward0(Node):
+class TanBackward0(ElementwiseNode):
     """out = tan(x):  dx = g (1 + out**2)"""
 
     __slots__ = ()
@@ -1426,7 +1439,7 @@ def tan(input):
     return unary(TanBackward0, input, out, (out,))
 
 
-class AsinBackward0(Node):
+class AsinBackward0(ElementwiseNode):
     """out = asin(x):  dx = g / sqrt(1 - x**2)"""
 
     __slots__ = ()
@@ -1446,7 +1459,7 @@ def asin(input):
     return unary(AsinBackward0, input, out, (x,))
 
 
-class AcosBackward0(Node):
+class AcosBackward0(ElementwiseNode):
     """out = acos(x):  dx = -g / sqrt(1 - x**2)"""
 
     __slots__ = ()
@@ -1466,7 +1479,7 @@ def acos(input):
     return unary(AcosBackward0, input, out, (x,))
 
 
-class AtanBackward0(Node):
+class AtanBackward0(ElementwiseNode):
     """out = atan(x):  dx = g / (1 + x**2)"""
 
     __slots__ = ()
@@ -1483,7 +1496,7 @@ def atan(input):
     return unary(AtanBackward0, input, np.arctan(x), (x,))
 
 
-class SinhBackward0(Node):
+class SinhBackward0(ElementwiseNode):
     """out = sinh(x):  dx = g cosh(x)"""
 
     __slots__ = ()
@@ -1503,7 +1516,7 @@ def sinh(input):
     return unary(SinhBackward0, input, out, (x,))
 
 
-class CoshBackward0(Node):
+class CoshBackward0(ElementwiseNode):
     """out = cosh(x):  dx = g sinh(x)"""
 
     __slots__ = ()
@@ -1523,7 +1536,7 @@ def cosh(input):
     return unary(CoshBackward0, input, out, (x,))
 
 
-class AsinhBackward0(Node):
+class AsinhBackward0(ElementwiseNode):
     """out = asinh(x):  dx = g / sqrt(x**2 + 1)"""
 
     __slots__ = ()
@@ -1541,7 +1554,7 @@ def asinh(input):
     return unary(AsinhBackward0, input, np.arcsinh(x), (x,))
 
 
-class AcoshBackward0(Node):
+class AcoshBackward0(ElementwiseNode):
     """out = acosh(x):  dx = g / sqrt(x**2 - 1)"""
 
     __slots__ = ()
@@ -1561,7 +1574,7 @@ def acosh(input):
     return unary(AcoshBackward0, input, out, (x,))
 
 
-class AtanhBackward0(Node):
+class AtanhBackward0(ElementwiseNode):
     """out = atanh(x):  dx = g / (1 - x**2)"""
 
     __slots__ = ()
@@ -1585,7 +1598,7 @@ arcsin, arccos, arctan = asin, acos, atan
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
-class LogitBackward0(Node):
+class LogitBackward0(ElementwiseNode):
     """out = log(z / (1 - z)), z = x clamped to [eps, 1 - eps]:
     dx = g / (x (1 - x)) inside, 0 outside [eps, 1 - eps] (nan outside [0, 1] without eps)"""
 
@@ -1619,7 +1632,7 @@ def logit(input, eps=None):
 # ======================================================================================
 # Special functions: erf, erfc, erfinv, lgamma, digamma, polygamma
 # ======================================================================================
-class ErfBackward0(Node):
+class ErfBackward0(ElementwiseNode):
     """out = erf(x):  dx = g 2/sqrt(pi) exp(-x**2)"""
 
     __slots__ = ()
@@ -1636,7 +1649,7 @@ def erf(input):
     return unary(ErfBackward0, input, _special_np(_erf_np, x), (x,))
 
 
-class ErfcBackward0(Node):
+class ErfcBackward0(ElementwiseNode):
     """out = erfc(x):  dx = -g 2/sqrt(pi) exp(-x**2)"""
 
     __slots__ = ()
@@ -1653,7 +1666,7 @@ def erfc(input):
     return unary(ErfcBackward0, input, _special_np(_erfc_np, x), (x,))
 
 
-class ErfinvBackward0(Node):
+class ErfinvBackward0(ElementwiseNode):
     """out = erfinv(x):  dx = g sqrt(pi)/2 exp(out**2)"""
 
     __slots__ = ()
@@ -1672,7 +1685,7 @@ def erfinv(input):
     return unary(ErfinvBackward0, input, out, (out,))
 
 
-class LgammaBackward0(Node):
+class LgammaBackward0(ElementwiseNode):
     """out = log|Gamma(x)|:  dx = g digamma(x)"""
 
     __slots__ = ()
@@ -1689,7 +1702,7 @@ def lgamma(input):
     return unary(LgammaBackward0, input, _special_np(_lgamma_np, x), (x,))
 
 
-class DigammaBackward0(Node):
+class DigammaBackward0(ElementwiseNode):
     """out = digamma(x):  dx = g polygamma(1, x)"""
 
     __slots__ = ()
@@ -1706,7 +1719,7 @@ def digamma(input):
     return unary(DigammaBackward0, input, _special_np(_digamma_np, x), (x,))
 
 
-class PolygammaBackward0(Node):
+class PolygammaBackward0(ElementwiseNode):
     """out = polygamma(n, x):  dx = g polygamma(n + 1, x)"""
 
     __slots__ = ("n",)
@@ -1736,7 +1749,7 @@ def polygamma(n, input, *, _node=PolygammaBackward0):
 # ======================================================================================
 # Rounding, reciprocal, clamp, nan_to_num
 # ======================================================================================
-class ReciprocalBackward0(Node):
+class ReciprocalBackward0(ElementwiseNode):
     """out = 1 / x:  dx = -g out**2"""
 
     __slots__ = ()
@@ -1820,7 +1833,7 @@ def round(input, *, decimals=0):  # noqa: A001 - torch.round
     return unary(RoundBackward1, input, out, ())
 
 
-class FracBackward0(Node):
+class FracBackward0(ElementwiseNode):
     """out = x - trunc(x):  dx = g"""
 
     __slots__ = ()
@@ -1839,7 +1852,7 @@ def frac(input):
     return unary(FracBackward0, input, x - np.trunc(x), ())
 
 
-class ClampBackward1(Node):
+class ClampBackward1(ElementwiseNode):
     """out = clamp(x, lo, hi) for numbers lo/hi (either may be None):
     dx = g where lo <= x <= hi, else 0 (so the boundary passes the gradient, as PyTorch)"""
 
@@ -1988,7 +2001,7 @@ def clamp_max(input, max):  # noqa: A002
     return _binary(ClampMaxBackward1, input, max, _clamp_arrays(x, None, hi), x, hi, (x, hi))
 
 
-class NanToNumBackward0(Node):
+class NanToNumBackward0(ElementwiseNode):
     """out = x with nan/inf replaced:  dx = g where x is finite, else 0"""
 
     __slots__ = ()

@@ -362,6 +362,8 @@ class MmBackward0(Node):
     def jvp(self, tangents, a, b):
         return _bilinear_jvp(_matmul, *tangents, a, b)
 
+    jvp_batched = True  # NumPy's matmul broadcasts leading batch dims of the tangents
+
 
 class BmmBackward0(MmBackward0):
     """out = a @ b (3-D batches):  da = g @ b^T,  db = a^T @ g"""
@@ -395,6 +397,31 @@ class MatmulBackward0(Node):
     def jvp(self, tangents, a, b):
         return _bilinear_jvp(_matmul, *tangents, a, b)
 
+    def jvp_batch(self, tangents, a, b):
+        """The rule for tangents with one leading batch dim, where matmul's 1-D rules would
+        misread it: a vector operand's batched tangent becomes a stack of column (or row)
+        vectors. None (the caller loops) for other mixes of ranks."""
+        ta, tb = tangents
+        out = None
+        if ta is not None:
+            if a.ndim == b.ndim or (a.ndim >= 2 and b.ndim == 1):
+                out = ta @ b
+            elif a.ndim == 1 and b.ndim == 2:
+                out = (ta[:, None, :] @ b)[:, 0, :]
+            else:
+                return None
+        if tb is not None:
+            if b.ndim >= 2 and a.ndim == b.ndim:
+                p = a @ tb
+            elif b.ndim == 1 and a.ndim <= 2:
+                p = (a @ tb[:, :, None])[..., 0]
+            elif a.ndim == 1 and b.ndim == 2:
+                p = a @ tb
+            else:
+                return None
+            out = p if out is None else out + p
+        return out
+
 
 class DotBackward0(Node):
     """out = a . b (1-D):  da = g * b,  db = g * a"""
@@ -408,6 +435,11 @@ class DotBackward0(Node):
 
     def jvp(self, tangents, a, b):
         return _bilinear_jvp(_matmul, *tangents, a, b)
+
+    def jvp_batch(self, tangents, a, b):  # batched tangents (B, k): b @ t reads them right
+        ta, tb = tangents
+        out = None if ta is None else ta @ b
+        return out if tb is None else (tb @ a if out is None else out + tb @ a)
 
 
 def _check_matmul(a: np.ndarray, b: np.ndarray):
