@@ -48,8 +48,84 @@ class Parameter(Tensor):
         return new
 
 
+_USE_MSG = ("Attempted to use an uninitialized parameter in {}. This error happens when you "
+            "are using a `LazyModule` or explicitly manipulating "
+            "`torch.nn.parameter.UninitializedParameter` objects. When using LazyModules Call "
+            "`forward` with a dummy batch to initialize the parameters before calling torch "
+            "functions")
+
+
+class _NoData(np.ndarray):
+    """The empty array behind an UninitializedParameter: arithmetic on it raises PyTorch's
+    error instead of quietly computing with zero elements."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        raise ValueError(_USE_MSG.format(ufunc.__name__))
+
+
 class UninitializedParameter(Parameter):
-    """Placeholder for lazy modules (not supported: kept for isinstance checks)."""
+    """A parameter of a lazy module whose shape is not known yet; :meth:`materialize`
+    gives it one and turns it into a plain Parameter (the same object, so optimizers made
+    before the first forward keep working).
+
+    >>> import chainrule as torch
+    >>> p = torch.nn.UninitializedParameter()
+    >>> p.materialize((2, 3))
+    >>> type(p).__name__, tuple(p.shape)
+    ('Parameter', (2, 3))
+    """
+
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad: bool = True, device=None, dtype=None):
+        super().__init__(None, requires_grad)
+        np_dtype = _default_np() if dtype is None else _to_np(dtype)
+        self._data = np.empty(0, dtype=np_dtype).view(_NoData)
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        """Give the parameter an (uninitialised) array of ``shape``; it becomes a Parameter."""
+        np_dtype = self._data.dtype if dtype is None else _to_np(dtype)
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        self._data = np.zeros(shape, dtype=np_dtype)
+        self.__class__ = self.cls_to_become
+
+    def _shape_error(self):
+        return RuntimeError(
+            "Can't access the shape of an uninitialized parameter or buffer. This error "
+            "usually happens in `load_state_dict` when trying to load an uninitialized "
+            "parameter into an initialized one. Call `forward` to initialize the parameters "
+            "before accessing their attributes.")
+
+    @property
+    def shape(self):
+        raise self._shape_error()
+
+    def size(self, dim=None):
+        raise self._shape_error()
+
+    def numel(self) -> int:
+        raise ValueError(_USE_MSG.format("numel"))
+
+    nelement = numel
+
+    def detach(self):
+        return UninitializedParameter(self._requires_grad, dtype=self.dtype)
+
+    def __repr__(self) -> str:
+        return "<UninitializedParameter>"
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_uninitialized, (self._data.dtype.str, self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = UninitializedParameter(self._requires_grad, dtype=self.dtype)
+        return memo[id(self)]
+
+
+def is_lazy(t) -> bool:
+    """Whether ``t`` is a parameter still waiting for its shape."""
+    return isinstance(t, UninitializedParameter)
 
 
 class Buffer(Tensor):
@@ -67,5 +143,15 @@ def _default_np():
     return get_default_dtype().np
 
 
+def _to_np(dtype):
+    from .._dtype import to_dtype
+
+    return to_dtype(dtype).np
+
+
 def _rebuild_parameter(data, requires_grad):
     return Parameter(data, requires_grad)
+
+
+def _rebuild_uninitialized(np_dtype: str, requires_grad: bool):
+    return UninitializedParameter(requires_grad, dtype=np.dtype(np_dtype))

@@ -6,9 +6,11 @@ import math
 import numpy as np
 
 from ... import _dtype
+from ...autograd.grad_mode import no_grad
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedParameter
+from .lazy import LazyModuleMixin
 from .module import Module
 
 __all__ = ["Bilinear", "Identity", "LazyLinear", "Linear"]
@@ -64,11 +66,40 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
-class LazyLinear(Linear):
-    """Not supported: chainrule has no lazy (shape-inferring) modules."""
+class LazyLinear(LazyModuleMixin, Linear):
+    """A Linear whose ``in_features`` is ``input.shape[-1]`` of its first input; it then
+    becomes a Linear.
 
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError("chainrule does not support lazy modules; use Linear")
+    >>> import chainrule as torch
+    >>> m = torch.nn.LazyLinear(2)
+    >>> _ = m(torch.ones(4, 3))
+    >>> type(m).__name__, tuple(m.weight.shape)
+    ('Linear', (2, 3))
+    """
+
+    cls_to_become = Linear
+
+    def __init__(self, out_features: int, bias: bool = True, device=None, dtype=None):
+        super().__init__(0, 0, False)  # no bias: it is replaced right away
+        self.weight = UninitializedParameter(dtype=dtype)
+        self.out_features = out_features
+        if bias:
+            self.bias = UninitializedParameter(dtype=dtype)
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.in_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input, *args, **kwargs) -> None:
+        if self.has_uninitialized_params():
+            with no_grad():
+                self.in_features = input.shape[-1]
+                self.weight.materialize((self.out_features, self.in_features))
+                if self.bias is not None:
+                    self.bias.materialize((self.out_features,))
+                self.reset_parameters()
+        if self.in_features == 0:  # parameters came from load_state_dict
+            self.in_features = self.weight.shape[-1]
 
 
 class Bilinear(Module):
