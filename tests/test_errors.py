@@ -306,11 +306,13 @@ def test_grad_outputs_of_another_dtype_give_input_dtype():
     assert res[0] == res[1]
 
 
-@pytest.mark.xfail(strict=False, reason="ops/shape.py expand: the message names the last "
-                   "dimension instead of the first mismatching one ('expanded size of the "
-                   "tensor (3) must match the existing size (3) at non-singleton dimension 1')")
-def test_expand_mismatch_message():
-    _same_error(lambda L: L.ones(2, 3).expand(4, 3))
+@pytest.mark.parametrize("shape, sizes", [
+    ((2, 3), (4, 3)), ((2, 3), (4, 5)), ((2, 3), (4, -1)), ((2, 1, 3), (2, 5, 4)),
+    ((3,), (-1, 3)), ((2, 3), (-2, 3)),
+])
+def test_expand_mismatch_message(shape, sizes):
+    # torch checks from the last dim to the first and names the first mismatch it meets
+    _same_error(lambda L: L.ones(*shape).expand(*sizes))
 
 
 @pytest.mark.xfail(strict=False, reason="ops/linalg.py matmul: 1-D @ 2-D and batched mismatches "

@@ -206,6 +206,29 @@ class ExpandBackward0(Node):
         return _broadcast_to(tangents[0], self._out_shape)
 
 
+def _expand_target(shape, sizes):
+    """The shape ``expand(*sizes)`` gives a tensor of ``shape``; errors as torch words them
+    (it checks from the last dim to the first, so the last mismatching dim is named)."""
+    lead = len(sizes) - len(shape)
+    target = list(sizes)
+    for i in range(len(sizes) - 1, -1, -1):
+        s = sizes[i]
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a "
+                                   f"leading, non-existing dimension {i}")
+            continue
+        have = shape[i - lead]
+        if s == -1:
+            target[i] = have
+        elif have != s and (have != 1 or s < 0):
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({have}) "
+                f"at non-singleton dimension {i}.  Target sizes: {shape_str(sizes)}.  "
+                f"Tensor sizes: {shape_str(shape)}")
+    return tuple(target)
+
+
 def expand(input, *sizes):
     x = input._data
     sizes = _shape_args(sizes)
@@ -214,15 +237,8 @@ def expand(input, *sizes):
             f"expand(torch.FloatTensor{{{shape_str(x.shape)}}}, size={shape_str(sizes)}): the "
             f"number of sizes provided ({len(sizes)}) must be greater or equal to the number of "
             f"dimensions in the tensor ({x.ndim})")
-    lead = len(sizes) - x.ndim
-    target = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
-    try:
-        out = np.broadcast_to(x, target)
-    except ValueError:
-        raise RuntimeError(
-            f"The expanded size of the tensor ({target[-1]}) must match the existing size "
-            f"({x.shape[-1] if x.ndim else 1}) at non-singleton dimension {len(target) - 1}.  "
-            f"Target sizes: {shape_str(sizes)}.  Tensor sizes: {shape_str(x.shape)}") from None
+    target = _expand_target(x.shape, sizes)
+    out = np.broadcast_to(x, target)
     res = unary(ExpandBackward0, input, out, ())
     if res.grad_fn is not None:
         res.grad_fn.in_shape = x.shape
@@ -362,7 +378,7 @@ class CopySlices(Node):
         gx = gv = None
         if _isarr(g):
             if fx[0] is not None:
-                gx = np.array(g)
+                gx = np.array(g, order="C")  # C order: reshape(-1) must be a view
                 gx.reshape(-1)[flat] = 0
             if fv[0] is not None:
                 gv = g.reshape(-1)[self.sel]
@@ -383,7 +399,7 @@ class CopySlices(Node):
         ref = tx if tx is not None else tv
         if not _isarr(ref):
             return NotImplemented  # on Tensors: the double-vjp fallback
-        out = np.array(tx) if tx is not None else np.zeros(self._out_shape, tv.dtype)
+        out = np.array(tx, order="C") if tx is not None else np.zeros(self._out_shape, tv.dtype)
         flat = out.reshape(-1)
         flat[self.sel.reshape(-1)] = 0 if tv is None else np.broadcast_to(
             tv, self.sel.shape).reshape(-1)
@@ -393,7 +409,8 @@ class CopySlices(Node):
 def _as_view(res, input, view_fn):
     """Mark ``res`` as a view of ``input`` when it shares memory and is in a graph, so that
     an in-place write into it also rebases ``input``'s history (PyTorch's view semantics)."""
-    if grad_state.enabled and np.may_share_memory(res._data, input._data):
+    r = res._data
+    if grad_state.enabled and (r.size == 0 or np.may_share_memory(r, input._data)):
         d = res.__dict__
         d["_base"] = input
         d["_view_fn"] = view_fn
@@ -1384,8 +1401,12 @@ def _diag_index(shape, offset, d1, d2):
 
 
 def _diagonal_data(x, offset, d1, d2):
-    rows, cols = _diag_index(x.shape, offset, d1, d2)
-    return np.moveaxis(x, (d1, d2), (-2, -1))[..., rows, cols]
+    """A view of ``x``'s diagonal (NumPy's, whose order matches torch's), made writable like
+    torch's when ``x`` is: writes into it reach ``x``. NumPy only marks it read-only."""
+    v = np.diagonal(x, offset, d1, d2)
+    if x.flags.writeable:
+        v.flags.writeable = True
+    return v
 
 
 def _diag_scatter_data(v, shape, offset, d1, d2):
@@ -1429,7 +1450,10 @@ class DiagEmbedBackward0(Node):
 def _diagonal(x, offset, d1, d2, node_cls=DiagonalBackward0):
     if _isarr(x):
         return _diagonal_data(x, offset, d1, d2)
-    res = unary(node_cls, x, _diagonal_data(x._data, offset, d1, d2), ())
+    out = _diagonal_data(x._data, offset, d1, d2)
+    if node_cls is DiagonalBackward0_copy:
+        out = out.copy()
+    res = unary(node_cls, x, out, ())
     node = res.grad_fn
     if node is not None:
         node.offset, node.d1, node.d2, node.in_shape = offset, d1, d2, x._data.shape
@@ -1457,7 +1481,9 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     d1, d2 = canon_dim(dim1, x.ndim), canon_dim(dim2, x.ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    return _diagonal(input, int(offset), d1, d2)
+    offset = int(offset)
+    res = _diagonal(input, offset, d1, d2)
+    return _as_view(res, input, lambda a: _diagonal_data(a, offset, d1, d2))
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
