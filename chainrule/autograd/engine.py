@@ -113,9 +113,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     # (most nodes: chains) gets its gradient handed over directly; only nodes with
     # several consumers collect contributions in ``buffers`` until their count hits 0.
     buffers = {}
+    owned = set()
     for (node, nr), g in roots:
         if node is not None:
-            _add_to_buffer(buffers, node, nr, g)
+            _add_to_buffer(buffers, node, nr, g, owned)
     ready = []
     for (node, _), _ in roots:
         if node is not None and deps[node] == 0 and node in buffers:
@@ -130,7 +131,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     grad_state.enabled = create_graph
     try:
         if fast and no_captures:
-            _plain_loop(ready, deps, buffers, retain_graph, handed)
+            _plain_loop(ready, deps, buffers, owned, retain_graph, handed)
         while ready:  # the general loop (create_graph, autograd.grad, inputs=)
             node, grad = pop_ready()
             if node._fast and fast and grad is not None and (
@@ -164,7 +165,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         push_ready((child, g))
                     continue
                 if g is not None:
-                    _add_to_buffer(buffers, child, nr, g)
+                    _add_to_buffer(buffers, child, nr, g, owned)
                 deps[child] = d - 1
                 if d == 1 and (needed is None or child in needed):
                     push_ready((child, pop_buffer(child, None)))
@@ -192,7 +193,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     return tuple(out)
 
 
-def _plain_loop(ready, deps, buffers, retain_graph, handed):
+def _plain_loop(ready, deps, buffers, owned, retain_graph, handed):
     """The loop of a plain ``backward()``: every node is needed, nothing is recorded.
 
     The general loop below it, written for this case alone: each check that is known to
@@ -238,7 +239,7 @@ def _plain_loop(ready, deps, buffers, retain_graph, handed):
                         next_node, next_grad = child, g
                     else:
                         if g is not None:
-                            _add_to_buffer(buffers, child, nr, g)
+                            _add_to_buffer(buffers, child, nr, g, owned)
                         deps[child] = d - 1
                         if d == 1:
                             if next_node is not None:
@@ -313,10 +314,20 @@ def _capture(node, grad, captures, results, accumulate, needed, create_graph) ->
         c is not None and c in needed for c, _ in node.next_functions))
 
 
-def _add_to_buffer(buffers, node, nr, g):
+def _add_to_buffer(buffers, node, nr, g, owned):
+    """Add ``g`` into ``node``'s buffer. ``owned``: the nodes whose buffer holds a sum this
+    run allocated (nobody else sees it), so that more contributions are added in place (a
+    weight used at every step of a loop gets one allocation, not one per step)."""
     if node.num_outputs == 1:
         old = buffers.get(node)
-        buffers[node] = g if old is None else old + g
+        if old is None:
+            buffers[node] = g
+        elif node in owned and g.shape == old.shape and g.dtype == old.dtype:
+            np.add(old, g, out=old)
+        else:
+            old = buffers[node] = old + g
+            if type(old) is np.ndarray:
+                owned.add(node)
     else:
         slot = buffers.get(node)
         if slot is None:

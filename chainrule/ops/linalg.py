@@ -354,8 +354,8 @@ class MmBackward0(Node):
     def backward(self, g, a, b):
         fa, fb = self.next_functions
         if type(g) is _ndarray and g.dtype.kind != "c":  # the common real case: plain .T
-            return (g @ b.swapaxes(-1, -2) if fa[0] is not None else None,
-                    a.swapaxes(-1, -2) @ g if fb[0] is not None else None)
+            return (g @ b.T if fa[0] is not None else None,
+                    a.T @ g if fb[0] is not None else None)
         return (g @ _mH(b) if fa[0] is not None else None,
                 _mH(a) @ g if fb[0] is not None else None)
 
@@ -369,6 +369,11 @@ class BmmBackward0(MmBackward0):
     """out = a @ b (3-D batches):  da = g @ b^T,  db = a^T @ g"""
 
     __slots__ = ()
+
+    def backward(self, g, a, b):
+        fa, fb = self.next_functions
+        return (g @ _mH(b) if fa[0] is not None else None,
+                _mH(a) @ g if fb[0] is not None else None)
 
 
 class MatmulBackward0(Node):
