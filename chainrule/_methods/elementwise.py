@@ -582,6 +582,113 @@ class ElementwiseMethods:
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         return _ops.elementwise.allclose(self, other, rtol, atol, equal_nan)
 
+    # -- in-place sampling (ops/creation.py) -------------------------------------------------
+    def uniform_(self, from_=0.0, to=1.0, *, generator=None):
+        return _ops.creation.uniform_(self, from_, to, generator=generator)
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        return _ops.creation.normal_(self, mean, std, generator=generator)
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        return _ops.creation.bernoulli_(self, p, generator=generator)
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        return _ops.creation.exponential_(self, lambd, generator=generator)
+
+    def geometric_(self, p, *, generator=None):
+        return _ops.creation.geometric_(self, p, generator=generator)
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        return _ops.creation.log_normal_(self, mean, std, generator=generator)
+
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        return _ops.creation.cauchy_(self, median, sigma, generator=generator)
+
+    def random_(self, from_=0, to=None, *, generator=None):
+        return _ops.creation.random_(self, from_, to, generator=generator)
+
+    def bernoulli(self, p=None, *, generator=None):
+        return _ops.creation.bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        return _ops.creation.multinomial(self, num_samples, replacement, generator=generator)
+
+    # -- everyday extras (chainrule/_misc_ops.py) --------------------------------------------
+    def deg2rad(self):
+        return _misc().deg2rad(self)
+
+    def deg2rad_(self):
+        return _inplace(self, _misc().deg2rad)
+
+    def rad2deg(self):
+        return _misc().rad2deg(self)
+
+    def rad2deg_(self):
+        return _inplace(self, _misc().rad2deg)
+
+    def sinc(self):
+        return _misc().sinc(self)
+
+    def sinc_(self):
+        return _inplace(self, _misc().sinc)
+
+    def ldexp(self, other):
+        return _misc().ldexp(self, other)
+
+    def ldexp_(self, other):
+        return _inplace(self, _misc().ldexp, other)
+
+    def gcd(self, other):
+        return _misc().gcd(self, other)
+
+    def gcd_(self, other):
+        return _inplace(self, _misc().gcd, other)
+
+    def lcm(self, other):
+        return _misc().lcm(self, other)
+
+    def lcm_(self, other):
+        return _inplace(self, _misc().lcm, other)
+
+    def heaviside(self, values):
+        return _misc().heaviside(self, values)
+
+    def heaviside_(self, values):
+        return _inplace(self, _misc().heaviside, values)
+
+    def positive(self):
+        return _misc().positive(self)
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        return _misc().diff(self, n, dim, prepend, append)
+
+    def histc(self, bins=100, min=0, max=0):
+        return _misc().histc(self, bins, min, max)
+
+    def histogram(self, bins=100, *, range=None, weight=None, density=False):
+        return _misc().histogram(self, bins, range=range, weight=weight, density=density)
+
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        return _misc().quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        return _misc().nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def cov(self, *, correction=1, fweights=None, aweights=None):
+        return _misc().cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
+    def corrcoef(self):
+        return _misc().corrcoef(self)
+
+    def is_nonzero(self):
+        return _misc().is_nonzero(self)
+
+    def is_same_size(self, other):
+        return _misc().is_same_size(self, other)
+
+    def is_signed(self):
+        return _misc().is_signed(self)
+
     # -- operators (+ - * / ** and the reflected - / ** are in tensor.py) --------------------
     def __eq__(self, other):
         return _binop(_ops.elementwise.eq, self, other, other)
@@ -669,6 +776,18 @@ class ElementwiseMethods:
 
 
 _OPERANDS = (int, float, bool, complex, np.ndarray, np.generic)
+
+
+def _misc():
+    from .. import _misc_ops  # imports ops.*, so bound on first use
+
+    return _misc_ops
+
+
+def _inplace(self, op, *args):
+    from ..tensor import inplace
+
+    return inplace(self, op, *args)
 
 
 def _binop(op, a, b, other):

@@ -804,3 +804,75 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         samples = np.argsort(keys, axis=-1, kind="stable")[:, :num_samples]
     samples = samples.reshape(p.shape[:-1] + (num_samples,))
     return _leaf(samples.astype(np.int64), False, out)
+
+
+# -- in-place sampling: Tensor.uniform_, normal_, bernoulli_, ... -----------------------
+# The samples are drawn in float64 and written with copy_, which brings the leaf check
+# ("a leaf Variable that requires grad ...") and the version bump of every in-place op.
+def _write_samples(t: Tensor, values, name: str) -> Tensor:
+    if t._data.dtype.kind not in "fc" and name != "random_":
+        raise NotImplementedError(f"\"{name}\" not implemented for "
+                                  f"'{_C_NAMES.get(t._data.dtype.name, t._data.dtype.name)}'")
+    return t.copy_(_make(np.asarray(values).astype(t._data.dtype), False, None))
+
+
+def uniform_(t: Tensor, from_: float = 0.0, to: float = 1.0, *, generator=None) -> Tensor:
+    if from_ > to:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                           f"from={from_} > to={to}")
+    return _write_samples(t, rng(generator).uniform(from_, to, t._data.shape),
+                          "check_uniform_bounds")
+
+
+def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    return _write_samples(t, rng(generator).normal(mean, std, t._data.shape), "normal_kernel_cpu")
+
+
+def bernoulli_(t: Tensor, p=0.5, *, generator=None) -> Tensor:
+    probs = p._data if isinstance(p, Tensor) else p
+    draws = rng(generator).random(t._data.shape) < probs
+    return t.copy_(_make(draws.astype(t._data.dtype), False, None))
+
+
+def exponential_(t: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
+    return _write_samples(t, rng(generator).exponential(1.0 / lambd, t._data.shape),
+                          "exponential_cpu")
+
+
+def geometric_(t: Tensor, p: float, *, generator=None) -> Tensor:
+    draws = rng(generator).geometric(p, t._data.shape)
+    return t.copy_(_make(draws.astype(t._data.dtype), False, None))
+
+
+def log_normal_(t: Tensor, mean: float = 1.0, std: float = 2.0, *, generator=None) -> Tensor:
+    return _write_samples(t, rng(generator).lognormal(mean, std, t._data.shape),
+                          "log_normal_cpu")
+
+
+def cauchy_(t: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator=None) -> Tensor:
+    return _write_samples(t, median + sigma * rng(generator).standard_cauchy(t._data.shape),
+                          "cauchy_cpu")
+
+
+def random_(t: Tensor, from_=0, to=None, *, generator=None) -> Tensor:
+    """Integers in [from, to) (``random_(to)``: [0, to); ``random_()``: [0, 2**mantissa])."""
+    if to is None and from_ == 0:
+        d = t._data.dtype
+        if d.kind == "f":
+            hi = 2 ** (np.finfo(d).nmant + 1) + 1
+        elif d.kind == "b":
+            hi = 2
+        else:
+            hi = int(np.iinfo(d).max) + 1
+        lo = 0
+    elif to is None:
+        lo, hi = 0, from_
+    else:
+        lo, hi = from_, to
+    if lo >= hi:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                           f"from={lo} >= to={hi}")
+    return _write_samples(t, rng(generator).integers(lo, hi, t._data.shape, dtype=np.int64),
+                          "random_")
