@@ -1,0 +1,490 @@
+"""Everyday extras users reach for: diff, histc, histogram, quantile, cov, trapezoid, sinc,
+deg2rad, gcd, unravel_index, ... and the runtime knobs scripts set (threads, determinism).
+
+Ops with their own PyTorch node (``Deg2RadBackward0``, ``SincBackward0``, ...) keep forward
+and derivative together; the rest are compositions of existing ops, as in PyTorch (whose
+``diff`` records a ``SubBackward0``), so their gradients come for free.
+
+>>> import chainrule as torch
+>>> torch.diff(torch.tensor([1, 4, 9, 16]))
+tensor([3, 5, 7])
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _dtype
+from .autograd.function import Node
+from .ops._broadcast import canon_dim, xp
+from .ops.elementwise import _float, unary
+from .ops.reduction import _return_type
+from .tensor import Tensor, _make
+
+__all__ = ["are_deterministic_algorithms_enabled", "compile", "corrcoef", "cov",
+           "cumulative_trapezoid", "deg2rad", "diff", "gcd", "get_float32_matmul_precision",
+           "get_num_interop_threads", "get_num_threads", "heaviside", "histc", "histogram",
+           "is_nonzero", "is_same_size", "is_signed", "lcm", "ldexp", "nanquantile",
+           "positive", "quantile", "rad2deg", "set_float32_matmul_precision",
+           "set_num_interop_threads", "set_num_threads", "sinc", "trapezoid", "trapz",
+           "typename", "unravel_index", "use_deterministic_algorithms"]
+
+
+def _cr():
+    import chainrule
+
+    return chainrule
+
+
+def _as_tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else _make(np.asarray(x), False, None)
+
+
+# ======================================================================================
+# Elementwise: angle conversion, sinc, ldexp, gcd/lcm, heaviside
+# ======================================================================================
+class Deg2RadBackward0(Node):
+    """out = x * pi / 180:  dx = g * pi / 180"""
+
+    __slots__ = ()
+    saved_spec = ()
+
+    def backward(self, g):
+        return (g * (math.pi / 180),)
+
+    def jvp(self, tangents):
+        return tangents[0] * (math.pi / 180)
+
+
+def deg2rad(input: Tensor) -> Tensor:
+    x = _float(input._data)
+    return unary(Deg2RadBackward0, input, x * np.asarray(math.pi / 180, x.dtype), ())
+
+
+class Rad2DegBackward0(Node):
+    """out = x * 180 / pi:  dx = g * 180 / pi"""
+
+    __slots__ = ()
+    saved_spec = ()
+
+    def backward(self, g):
+        return (g * (180 / math.pi),)
+
+    def jvp(self, tangents):
+        return tangents[0] * (180 / math.pi)
+
+
+def rad2deg(input: Tensor) -> Tensor:
+    x = _float(input._data)
+    return unary(Rad2DegBackward0, input, x * np.asarray(180 / math.pi, x.dtype), ())
+
+
+def _dsinc(x):
+    """d/dx sin(pi x) / (pi x) = (cos(pi x) - sinc(x)) / x, and 0 at x = 0."""
+    ns = xp(x)
+    zero = x == 0
+    safe = ns.where(zero, 1.0, x)
+    px = safe * math.pi
+    d = (ns.cos(px) * px - ns.sin(px)) / (px * safe)
+    return ns.where(zero, 0.0, d)
+
+
+class SincBackward0(Node):
+    """out = sin(pi x) / (pi x):  dx = g (cos(pi x) - sinc(x)) / x  (0 at x = 0)"""
+
+    __slots__ = ()
+    saved_spec = (0,)
+
+    def backward(self, g, x):
+        return (g * _dsinc(x),)
+
+    def jvp(self, tangents, x):
+        return tangents[0] * _dsinc(x)
+
+
+def sinc(input: Tensor) -> Tensor:
+    x = _float(input._data)
+    return unary(SincBackward0, input, np.sinc(x).astype(x.dtype, copy=False), (x,))
+
+
+def ldexp(input: Tensor, other: Tensor) -> Tensor:
+    """input * 2**other (a composition, so the gradient reaches both)."""
+    other = _as_tensor(other)
+    return input * _cr().pow(2.0, other)
+
+
+def _int_binary(name, fn, input, other):
+    other = _as_tensor(other)
+    a, b = input._data, other._data
+    if a.dtype.kind not in "iub" or b.dtype.kind not in "iub":
+        raise RuntimeError(f'"{name}_cpu" not implemented for '
+                           f"'{_dtype.to_dtype(np.result_type(a, b)).name.capitalize()}'")
+    return _make(np.asarray(fn(a, b)).astype(_dtype.result_type(a, b), copy=False),
+                 False, None)
+
+
+def gcd(input: Tensor, other: Tensor) -> Tensor:
+    return _int_binary("gcd", np.gcd, input, other)
+
+
+def lcm(input: Tensor, other: Tensor) -> Tensor:
+    return _int_binary("lcm", np.lcm, input, other)
+
+
+def heaviside(input: Tensor, values) -> Tensor:
+    """0 where input < 0, 1 where input > 0, ``values`` where input == 0 (no gradient)."""
+    values = _as_tensor(values)
+    if input._data.dtype != values._data.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
+    out = np.heaviside(input._data, values._data).astype(input._data.dtype, copy=False)
+    return _make(np.asarray(out), False, None)
+
+
+def positive(input: Tensor) -> Tensor:
+    if input._data.dtype == np.bool_:
+        raise TypeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+# ======================================================================================
+# Differences and integrals: diff, trapezoid, cumulative_trapezoid
+# ======================================================================================
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+    """n-th forward difference along ``dim`` (``out[i] = x[i + 1] - x[i]``).
+
+    >>> import chainrule as torch
+    >>> torch.diff(torch.tensor([1., 3., 6.]), prepend=torch.tensor([0.]))
+    tensor([1., 2., 3.])
+    """
+    cr = _cr()
+    if input.dim() == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if prepend is not None or append is not None:
+        parts = [_as_tensor(p) for p in (prepend, input, append) if p is not None]
+        parts = [p.expand(*input.shape[:dim % input.dim()], *([1] if p.dim() == 0 else
+                                                              [p.shape[dim]]),
+                          *input.shape[dim % input.dim() + 1:]) if p.dim() < input.dim()
+                 else p for p in parts]
+        input = cr.cat(parts, dim=dim)
+    d = canon_dim(dim, input.dim())
+    for _ in range(n):
+        size = input.shape[d]
+        if size == 0:
+            break
+        hi, lo = input.narrow(d, 1, size - 1), input.narrow(d, 0, size - 1)
+        input = hi ^ lo if input.dtype == cr.bool else hi - lo
+    return input
+
+
+def _spacing_along(y: Tensor, x, dim: int):
+    """The interval widths for trapezoid rules: diff(x) broadcast along ``dim`` of y."""
+    if x.dim() == 1:
+        shape = [1] * y.dim()
+        shape[dim] = x.shape[0] - 1
+        return diff(x).reshape(shape)
+    return diff(x, dim=dim)
+
+
+def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
+    """Integrate ``y`` over ``dim`` by the trapezoid rule (samples at ``x``, or spacing ``dx``)."""
+    d = canon_dim(dim, y.dim())
+    n = y.shape[d]
+    if n == 0:
+        return y.sum(d) * 0
+    if isinstance(x, Tensor):
+        return ((y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1))
+                * _spacing_along(y, x, d)).sum(d) / 2
+    step = 1.0 if dx is None and x is None else (dx if dx is not None else x)
+    return (y.sum(d) - (y.narrow(d, 0, 1).sum(d) + y.narrow(d, n - 1, 1).sum(d)) / 2) * step
+
+
+trapz = trapezoid
+
+
+def cumulative_trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
+    """Running trapezoid integral along ``dim`` (one fewer element than ``y``)."""
+    d = canon_dim(dim, y.dim())
+    n = y.shape[d]
+    mids = y.narrow(d, 1, max(n - 1, 0)) + y.narrow(d, 0, max(n - 1, 0))
+    if isinstance(x, Tensor):
+        mids = mids * _spacing_along(y, x, d)
+    else:
+        mids = mids * (1.0 if dx is None and x is None else (dx if dx is not None else x))
+    return (mids / 2).cumsum(d)
+
+
+# ======================================================================================
+# Statistics: quantile, nanquantile, cov, corrcoef
+# ======================================================================================
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
+    cr = _cr()
+    if input._data.dtype not in (np.float32, np.float64):
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(f"{name}() interpolation must be one of linear, lower, higher, "
+                         f"midpoint or nearest. Got {interpolation}")
+    scalar_q = not isinstance(q, Tensor) or q.dim() == 0
+    qs = np.atleast_1d(np.asarray(q._data if isinstance(q, Tensor) else q, np.float64))
+    if qs.ndim > 1:
+        raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+    if ((qs < 0) | (qs > 1)).any():
+        raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+    ndim = input.dim()
+    if dim is None:
+        x = input.reshape(-1)
+        d = 0
+    else:
+        d = canon_dim(dim, max(ndim, 1))
+        x = input if ndim else input.reshape(1)
+    if x.shape[d] == 0:
+        raise IndexError(f"{name}() input tensor must be non-empty")
+    x = x.movedim(d, -1)
+    srt = x.sort(dim=-1).values                            # NaNs sort last
+    n = srt.shape[-1]
+    nan = np.isnan(srt._data)
+    valid = (~nan).sum(-1) if ignore_nan else np.full(srt.shape[:-1], n)
+    last = np.maximum(valid - 1, 0)
+    # rank of each quantile in each slice: shape (len(q), *batch)
+    ranks = qs.reshape((-1,) + (1,) * (srt.dim() - 1)) * last
+    if not ignore_nan:
+        ranks = np.where(nan.any(-1), n - 1, ranks)        # a NaN anywhere gives NaN
+    else:
+        ranks = np.where(valid == 0, n - 1, ranks)         # all NaN gives NaN
+    if interpolation == "nearest":
+        ranks = np.round(ranks)
+    lo = np.floor(ranks).astype(np.int64)
+    hi = np.ceil(ranks).astype(np.int64)
+    big = srt.unsqueeze(0).expand(len(qs), *srt.shape)
+    below = big.gather(-1, _make(lo[..., None], False, None)).squeeze(-1)
+    above = big.gather(-1, _make(hi[..., None], False, None)).squeeze(-1)
+    if interpolation in ("lower", "nearest"):
+        out = below
+    elif interpolation == "higher":
+        out = above
+    else:
+        w = np.full(ranks.shape, 0.5) if interpolation == "midpoint" else ranks - lo
+        out = cr.lerp(below, above, _make(w.astype(srt._data.dtype), False, None))
+    if keepdim:
+        if dim is None:
+            out = out.reshape((len(qs),) + (1,) * ndim)
+        elif ndim:
+            out = out.unsqueeze(d + 1)
+    return out.squeeze(0) if scalar_q else out
+
+
+def quantile(input: Tensor, q, dim=None, keepdim: bool = False, *,
+             interpolation: str = "linear") -> Tensor:
+    """The q-th quantiles of ``input`` (along ``dim``, or of all values); NaN if any NaN.
+
+    >>> import chainrule as torch
+    >>> torch.quantile(torch.tensor([1., 2., 3., 4.]), 0.5)
+    tensor(2.5000)
+    """
+    return _quantile("quantile", input, q, dim, keepdim, interpolation, False)
+
+
+def nanquantile(input: Tensor, q, dim=None, keepdim: bool = False, *,
+                interpolation: str = "linear") -> Tensor:
+    """Like quantile, ignoring NaNs (NaN only where a slice is all NaN)."""
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, True)
+
+
+def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> Tensor:
+    """Covariance of the variables in the rows of ``input`` (observations in columns)."""
+    if input.dim() > 2:
+        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an "
+                         f"input with {input.dim()} dimensions")
+    x = input if input.dim() == 2 else input.reshape(1, -1)
+    if not (x.is_floating_point() or x.is_complex()):
+        x = x.to(_dtype.get_default_dtype())
+    n = x.shape[1]
+    w = None
+    if fweights is not None:
+        w = _as_tensor(fweights)
+    if aweights is not None:
+        aw = _as_tensor(aweights)
+        w = aw if w is None else w * aw
+    if w is None:
+        avg = x.mean(1)
+        w_sum = n
+        norm = n - correction
+    else:
+        w_sum = w.sum()
+        avg = (x * w).sum(1) / w_sum
+        if aweights is None:
+            norm = w_sum - correction
+        else:
+            norm = w_sum - correction * (w * _as_tensor(aweights)).sum() / w_sum
+    if isinstance(norm, Tensor):
+        norm = norm.clamp(min=0)
+    else:
+        norm = max(norm, 0)
+    xm = x - avg.unsqueeze(1)
+    xt = xm.transpose(0, 1)
+    c = (xm if w is None else xm * w) @ (_cr().conj(xt) if xt.is_complex() else xt)
+    return (c / norm).squeeze()
+
+
+def corrcoef(input: Tensor) -> Tensor:
+    """Pearson correlation coefficients of the rows of ``input``."""
+    c = cov(input)
+    if c.dim() == 0:
+        return c / c
+    std = c.diagonal().sqrt()
+    c = c / std.unsqueeze(1) / std.unsqueeze(0)
+    return c.clamp(-1, 1)
+
+
+# ======================================================================================
+# Counting: histc, histogram
+# ======================================================================================
+def _check_float(name, input):
+    if input._data.dtype.kind != "f":
+        cname = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                 "uint8": "Byte", "bool": "Bool"}.get(input._data.dtype.name,
+                                                       input._data.dtype.name)
+        raise NotImplementedError(f"\"{name}\" not implemented for '{cname}'")
+
+
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
+    """Counts of ``input`` in ``bins`` equal bins over [min, max] (the data's range if both
+    are 0); values outside are ignored. Not differentiable.
+
+    >>> import chainrule as torch
+    >>> torch.histc(torch.tensor([1., 2., 1.]), bins=4, min=0, max=3)
+    tensor([0., 2., 1., 0.])
+    """
+    _check_float("histogram_cpu", input)
+    if bins <= 0:
+        raise RuntimeError(f"torch.histc: bins must be > 0, but got {bins} for dimension 0")
+    a = input._data.reshape(-1)
+    lo, hi = float(min), float(max)
+    if lo == hi and a.size:
+        lo, hi = float(a.min()), float(a.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise RuntimeError(f"torch.histc: max must be larger than min, but got min {lo} max {hi}")
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
+    counts, _ = np.histogram(a[~np.isnan(a)], bins=bins, range=(lo, hi))
+    return _make(counts.astype(a.dtype), False, None)
+
+
+def histogram(input: Tensor, bins=100, *, range=None, weight=None,
+              density: bool = False):
+    """(hist, bin_edges) of ``input``: ``bins`` equal bins (or the given edges)."""
+    _check_float("histogram_cpu", input)
+    a = input._data.reshape(-1)
+    edges = bins._data if isinstance(bins, Tensor) else int(bins)
+    w = None if weight is None else weight._data.reshape(-1)
+    if range is None and not isinstance(bins, Tensor) and a.size:
+        range = (float(a.min()), float(a.max()))
+        if range[0] == range[1]:
+            range = (range[0] - 0.5, range[1] + 0.5)
+    hist, edges = np.histogram(a, bins=edges, range=range, weights=w, density=density)
+    cls = _return_type("histogram", ("hist", "bin_edges"))
+    return cls(_make(hist.astype(a.dtype), False, None),
+               _make(np.asarray(edges, dtype=a.dtype), False, None))
+
+
+# ======================================================================================
+# Predicates and index helpers
+# ======================================================================================
+def is_nonzero(input: Tensor) -> bool:
+    n = input.numel()
+    if n == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if n > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(input._data.reshape(-1)[0])
+
+
+def is_same_size(input: Tensor, other: Tensor) -> bool:
+    return input.shape == other.shape
+
+
+def is_signed(input: Tensor) -> bool:
+    return input.dtype.is_signed
+
+
+def typename(obj) -> str:
+    """``'torch.FloatTensor'`` for a tensor, the qualified type name otherwise."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    qualname = getattr(obj, "__qualname__", None) or type(obj).__qualname__
+    if not hasattr(obj, "__qualname__"):
+        module = type(obj).__module__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
+def unravel_index(indices, shape) -> tuple:
+    """Flat indices into coordinate tensors for ``shape`` (a tuple of int64 tensors)."""
+    idx = _as_tensor(indices)
+    if idx._data.dtype.kind not in "iu":
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {idx.dtype}")
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    total = int(np.prod(shape))
+    if ((idx._data < -total) | (idx._data >= total)).any():
+        raise RuntimeError("'indices' must be in range [-" + str(total) + ", "
+                           + str(total - 1) + "]")
+    coords = np.unravel_index(np.where(idx._data < 0, idx._data + total, idx._data), shape)
+    return tuple(_make(np.asarray(c, dtype=np.int64), False, None) for c in coords)
+
+
+# ======================================================================================
+# Runtime knobs scripts set (NumPy decides threads; there is one algorithm per op)
+# ======================================================================================
+_state = {"threads": 1, "interop": 1, "deterministic": False, "matmul": "highest"}
+
+
+def get_num_threads() -> int:
+    return _state["threads"]
+
+
+def set_num_threads(n: int) -> None:
+    if int(n) <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    _state["threads"] = int(n)
+
+
+def get_num_interop_threads() -> int:
+    return _state["interop"]
+
+
+def set_num_interop_threads(n: int) -> None:
+    if int(n) <= 0:
+        raise RuntimeError("Expected positive number of threads")
+    _state["interop"] = int(n)
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Accepted and recorded: every chainrule op is deterministic already."""
+    _state["deterministic"] = bool(mode)
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _state["deterministic"]
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    if precision not in ("highest", "high", "medium"):
+        raise RuntimeError(f"Invalid precision {precision}")
+    _state["matmul"] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    return _state["matmul"]
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor",
+            mode=None, options=None, disable=False):
+    """No compiler here: returns ``model`` unchanged (also as ``@compile`` / ``@compile(...)``)."""
+    if model is None:
+        return lambda fn: fn
+    return model
