@@ -167,3 +167,148 @@ def test_inplace_through_chained_views(name):
     ours, theirs = _both(f)
     np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-12)
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)
+
+
+# ======================================================================================
+# embedding_bag
+# ======================================================================================
+EB_INPUT = np.array([1, 2, 2, 0, 5, 2, 3, 4, 4])
+BAGS = {  # name: (input, offsets, include_last_offset)
+    "offsets, an empty bag": (EB_INPUT, [0, 3, 3, 5], False),
+    "include_last_offset": (EB_INPUT, [0, 4, 4, 9], True),
+    "last offset short of the end": (EB_INPUT, [0, 2, 6], True),
+    "2-D input": (EB_INPUT[:8].reshape(2, 4), None, False),
+    "one bag": (EB_INPUT, [0], False),
+    "empty input": (np.array([], dtype=np.int64), [0, 0], False),
+}
+
+
+def _embedding_bag_both(bags, mode, padding_idx, with_psw, weight):
+    import torch
+
+    inp, off, last = BAGS[bags]
+    psw = RNG.random(inp.shape) + 0.5
+    out = []
+    for L in (cr, torch):
+        w = L.tensor(weight, requires_grad=True)
+        p = L.tensor(psw, requires_grad=True) if with_psw else None
+        o = L.nn.functional.embedding_bag(
+            L.tensor(inp), w, None if off is None else L.tensor(off), mode=mode,
+            per_sample_weights=p, include_last_offset=last, padding_idx=padding_idx)
+        r = np.random.default_rng(5).standard_normal(tuple(o.shape))
+        (o * L.tensor(r)).sum().backward()
+        out.append([o.detach().numpy().copy(), w.grad.numpy().copy()]
+                   + ([p.grad.numpy().copy()] if with_psw else []))
+    return out
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("bags", list(BAGS))
+@pytest.mark.parametrize("mode,with_psw", [("sum", False), ("sum", True), ("mean", False),
+                                           ("max", False)])
+@pytest.mark.parametrize("padding_idx", [None, 2, -2])
+def test_embedding_bag_matches_torch(bags, mode, with_psw, padding_idx):
+    ours, theirs = _embedding_bag_both(bags, mode, padding_idx, with_psw, _rand(6, 3))
+    assert ours[0].shape == theirs[0].shape
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_gradient_matches_differences(mode):
+    inp, off = cr.tensor([1, 2, 2, 0, 5, 2, 3]), cr.tensor([0, 3, 3, 5])
+
+    def fn(w, p):
+        return F.embedding_bag(inp, w, off, mode=mode, padding_idx=0,
+                               per_sample_weights=p if mode == "sum" else None) * (p.sum())
+
+    check_grad(fn, _rand(6, 3), RNG.random(7))
+
+
+def test_embedding_bag_second_order_through_per_sample_weights():
+    from test_conv import second_order
+
+    inp, off = cr.tensor([1, 2, 2, 0, 5]), cr.tensor([0, 2])
+    fn = lambda w, p: F.embedding_bag(inp, w, off, mode="sum", per_sample_weights=p) ** 2
+    second_order(fn, _rand(6, 3), RNG.random(5), wrt=0)
+    second_order(fn, _rand(6, 3), RNG.random(5), wrt=1)
+
+
+@pytest.mark.torch
+def test_embedding_bag_float32_and_max_norm_like_torch():
+    import torch
+
+    weight = (_rand(6, 3) * 3).astype(np.float32)
+    inp, off = np.array([1, 2, 2, 0, 5]), np.array([0, 2])
+    outs = []
+    for L in (cr, torch):
+        w = L.tensor(weight.copy())
+        o = L.nn.functional.embedding_bag(L.tensor(inp), w, L.tensor(off), max_norm=1.0)
+        outs.append((o.numpy().copy(), w.numpy().copy(), str(o.dtype)))
+    np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=1e-5)
+    np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-5)
+    assert outs[0][2] == outs[1][2].replace("torch", "chainrule") or outs[0][2] == outs[1][2]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("call", [
+    lambda L, w: L.nn.functional.embedding_bag(L.tensor([1, 2]), w, L.tensor([1])),
+    lambda L, w: L.nn.functional.embedding_bag(L.tensor([1, 2]), w, L.tensor([0, 3])),
+    lambda L, w: L.nn.functional.embedding_bag(L.tensor([1, 2]), w, L.tensor([0]), mode="mean",
+                                               per_sample_weights=L.ones(2)),
+    lambda L, w: L.nn.functional.embedding_bag(L.tensor([1, 2]), w, L.tensor([0]), mode="x"),
+    lambda L, w: L.nn.functional.embedding_bag(L.tensor([1, 6]), w, L.tensor([0])),
+    lambda L, w: L.nn.functional.embedding_bag(L.tensor([-1, 2]), w, L.tensor([0])),
+    lambda L, w: L.nn.functional.embedding_bag(L.tensor([[[1]]]), w),
+    lambda L, w: L.nn.functional.embedding_bag(L.tensor([1, 2]), w),
+    lambda L, w: L.nn.functional.embedding_bag(L.tensor([1.0]), w, L.tensor([0])),
+    lambda L, w: L.nn.functional.embedding_bag(L.tensor([1, 2]), w, L.tensor([0]),
+                                               mode="max", scale_grad_by_freq=True),
+], ids=["offsets[0]", "offsets[-1]", "psw with mean", "mode", "index too big",
+        "negative index", "3-D input", "no offsets", "float indices", "max with freq"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_embedding_bag_errors_like_torch(call, dtype):
+    from test_errors import _same_error
+
+    _same_error(lambda L: call(L, L.ones(6, 3, dtype=getattr(L, dtype))))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+def test_embedding_bag_scale_grad_by_freq(mode):
+    # torch's own embedding_bag CPU kernel miscounts frequencies (indices [4, 2, 2] give
+    # row 4 half its gradient), so the reference is torch's embedding followed by the
+    # bag reduction: each row's gradient divided by its count in the mini-batch
+    import torch
+
+    weight = _rand(6, 3)
+    inp = [4, 2, 2, 1, 2, 4, 0]
+    ours_w = cr.tensor(weight, requires_grad=True)
+    F.embedding_bag(cr.tensor(inp), ours_w, cr.tensor([0, 3]), mode=mode,
+                    scale_grad_by_freq=True).sum().backward()
+    w = torch.tensor(weight, requires_grad=True)
+    e = torch.nn.functional.embedding(torch.tensor(inp), w, scale_grad_by_freq=True)
+    bags = torch.stack([e[:3].sum(0), e[3:].sum(0)]) if mode == "sum" else \
+        torch.stack([e[:3].mean(0), e[3:].mean(0)])
+    bags.sum().backward()
+    np.testing.assert_allclose(ours_w.grad.numpy(), w.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_module_like_torch(mode):
+    import torch
+
+    weight = _rand(10, 4)
+    inp, off = np.array([1, 2, 4, 5, 4, 3, 2, 9]), np.array([0, 4])
+    ours = cr.nn.EmbeddingBag.from_pretrained(cr.tensor(weight), freeze=False, mode=mode,
+                                              padding_idx=4)
+    theirs = torch.nn.EmbeddingBag.from_pretrained(torch.tensor(weight), freeze=False,
+                                                   mode=mode, padding_idx=4)
+    assert repr(ours) == repr(theirs)
+    o, t = ours(cr.tensor(inp), cr.tensor(off)), theirs(torch.tensor(inp), torch.tensor(off))
+    np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=1e-12)
+    o.sum().backward()
+    t.sum().backward()
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-12)
+    assert type(o.grad_fn).__name__ == type(t.grad_fn).__name__

@@ -968,7 +968,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         return out if m is None else out * m.reshape(m.shape + (1,) * len(d))
 
     def scatter(g):
-        g2 = g.reshape((flat.size, -1))
+        g2 = g.reshape((flat.size, math.prod(d)))  # not -1: idx may be empty
         if keep is not None or scale is not None:
             m = np.ones(flat.size, g.dtype) if keep is None else keep.ravel().astype(g.dtype)
             if scale is not None:
@@ -979,6 +979,149 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         return out.T.reshape((n,) + d)
 
     return _conv._linear(weight, gather, scatter, EmbeddingBackward0, out=w[idx])
+
+
+class EmbeddingBagBackward0(_conv._LinearNode):
+    """out[b] = reduction over bag b of the gathered rows (sum, mean or max, each linear
+    in the rows once the bags and the max positions are fixed):  drows = g spread back"""
+
+    __slots__ = ()
+
+
+def _bag_ids(idx, offsets, include_last_offset):
+    """Flat indices and the bag of each (bags in order), and the number of bags."""
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a "
+                "mini-batch of fixed length sequences. However, found offsets of type "
+                f"{type(offsets)}")
+        b, length = idx.shape
+        return idx.ravel(), np.repeat(np.arange(b), length), b
+    if idx.ndim != 1:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                         f"{idx.ndim}")
+    if offsets is None:
+        raise ValueError("offsets has to be a 1D Tensor but got None")
+    if offsets.dim() != 1:
+        raise ValueError("offsets has to be a 1D Tensor")
+    off = np.asarray(offsets._data, dtype=np.int64)
+    if off.size and off[0] != 0:
+        raise RuntimeError(
+            "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
+            f"from position 0. However, got {off[0]}\n[ torch."
+            f"{'Int' if offsets._data.dtype == np.int32 else 'Long'}Tensor{{}} ]")
+    if off.size and off[-1] > idx.size:
+        raise RuntimeError(f"offsets[-1] can not be greater than input's length {idx.size} but "
+                           f"got offsets[-1] of {off[-1]}")
+    starts = off[:-1] if include_last_offset else off
+    # entry j belongs to the last bag starting at or before j (the last bag runs to the end
+    # of the input, as in PyTorch's CPU kernel, even past a last offset that stops short)
+    bag = np.searchsorted(starts, np.arange(idx.size), side="right") - 1
+    return idx, bag, len(starts)
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0,
+                  scale_grad_by_freq=False, mode="mean", sparse=False, per_sample_weights=None,
+                  include_last_offset=False, padding_idx=None):
+    """Sum, mean or max of the rows of ``weight`` picked by each bag of indices.
+
+    Bags are the rows of a 2-D ``input``, or ``input[offsets[i]:offsets[i + 1]]`` of a 1-D
+    one. Entries equal to ``padding_idx`` are left out (a mean divides by the rest); an empty
+    bag gives zeros. ``per_sample_weights`` (mode 'sum' only) scales each entry.
+
+    >>> import chainrule as torch
+    >>> w = torch.arange(8.0).reshape(4, 2)
+    >>> torch.nn.functional.embedding_bag(torch.tensor([0, 1, 3]), w, torch.tensor([0, 2]))
+    tensor([[1., 2.],
+            [6., 7.]])
+    """
+    w = weight._data
+    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if w.ndim != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {w.ndim}")
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
+                           "following scalar types: Long, Int; but got "
+                           f"torch.{_type_name(idx)}Tensor instead (while checking "
+                           "arguments for embedding_bag)")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError(
+                "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                f"supported for mode='sum' (got mode='{mode}'). Please open a feature request "
+                "on GitHub.")
+        if tuple(per_sample_weights.shape) != idx.shape:
+            raise ValueError(
+                f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not "
+                f"None, then it must have the same shape as the input ({input.shape})")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    flat, bag, nbags = _bag_ids(idx, offsets, include_last_offset)
+    n = w.shape[0]
+    if flat.size and (flat.min() < 0 or flat.max() >= n):
+        j = int(np.flatnonzero((flat < 0) | (flat >= n))[0])
+        if w.dtype == np.float32 and mode != "max" and padding_idx is None:  # torch's fast path
+            raise RuntimeError(f"Index {j} of input takes value {flat[j]} which is not in the "
+                               f"valid range [0, {n})")
+        raise RuntimeError("embedding_bag: Expected idx >= 0 && idx < num_embeddings but found "
+                           f"idx to be {flat[j]}")
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise AssertionError("padding_idx must be within num_embeddings")
+        keep = flat != padding_idx % n
+    else:
+        keep = np.ones(flat.shape, bool)
+    count = np.bincount(bag[keep], minlength=nbags)
+    rows = embedding(_const(flat), weight, None, max_norm, norm_type, scale_grad_by_freq)
+    if mode == "max":
+        return _bag_max(rows, bag, keep, count, nbags)
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.reshape(-1, 1)
+    c = keep.astype(w.dtype)
+    if mode == "mean":
+        c = (c / np.maximum(count, 1)[bag]).astype(w.dtype)
+    c = c[:, None]
+
+    def bag_sum(a):  # (N, D) rows -> (B, D): each row times c, summed into its bag
+        return _conv._scatter_rows(np.ascontiguousarray((a * c).T), bag, nbags).T
+
+    return _conv._linear(rows, bag_sum, lambda g: g[bag] * c, EmbeddingBagBackward0)
+
+
+def _bag_max(rows, bag, keep, count, nbags):
+    """Each bag's elementwise max of its kept rows (zeros for an empty bag); the gradient
+    goes to the first row holding the max, as in PyTorch."""
+    a = rows._data
+    n, dim = a.shape
+    if not keep.any():  # no row in any bag: zeros (and no gradient flows anywhere)
+        return _conv._linear(rows, lambda x: np.zeros((nbags, dim), x.dtype),
+                             lambda g: np.zeros((n, dim), g.dtype), EmbeddingBagBackward0)
+    width = max(int(count.max()) if count.size else 0, 1)
+    kept = np.flatnonzero(keep)
+    kbag = bag[kept]
+    # slot of each kept entry in its bag: its rank among the kept entries of that bag
+    first = np.searchsorted(kbag, np.arange(nbags))
+    slot = np.arange(kept.size) - first[kbag]
+    pos = np.full((nbags, width), -1)
+    pos[kbag, slot] = kept
+    vals = np.where((pos >= 0)[..., None], a[np.maximum(pos, 0)], -np.inf)  # (B, L, D)
+    best = vals.argmax(1)  # (B, D): the first maximal slot
+    full = (count > 0)[:, None]
+    src = np.where(full, np.take_along_axis(pos, best, 1), 0)  # (B, D): the entry per column
+    lin = src * dim + np.arange(dim)
+
+    def pick(x):
+        return np.where(full, x.reshape(-1)[lin], 0).astype(x.dtype, copy=False)
+
+    def spread(g):
+        gw = np.where(full, g, 0).ravel()
+        return np.bincount(lin.ravel(), gw, minlength=n * dim).reshape(n, dim).astype(
+            g.dtype, copy=False)
+
+    return _conv._linear(rows, pick, spread, EmbeddingBagBackward0)
 
 
 def _type_name(a: np.ndarray) -> str:

@@ -1,9 +1,6 @@
 """Embedding: a lookup table of learned vectors."""
 from __future__ import annotations
 
-import numpy as np
-
-from ...tensor import _make
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -86,8 +83,8 @@ class EmbeddingBag(Module):
     """Sums, averages or maxes the embeddings of each bag of indices.
 
     Bags are the rows of a 2-D input, or slices ``input[offsets[i]:offsets[i + 1]]`` of a 1-D
-    input. Entries equal to ``padding_idx`` are left out; an empty bag gives zeros. Uses
-    ``F.embedding_bag`` when it exists, otherwise ``F.embedding`` and reductions.
+    input. Entries equal to ``padding_idx`` are left out; an empty bag gives zeros
+    (``F.embedding_bag``).
 
     >>> import chainrule as torch
     >>> bag = torch.nn.EmbeddingBag(10, 3, mode="sum")
@@ -122,64 +119,10 @@ class EmbeddingBag(Module):
         if self.padding_idx is not None:
             self.weight._data[self.padding_idx] = 0
 
-    def _bags(self, input, offsets):
-        """(B, L) indices, a (B, L) validity mask and, for 1-D input, each slot's position."""
-        idx = np.asarray(input._data, dtype=np.int64)
-        if idx.ndim == 2:
-            if offsets is not None:
-                raise ValueError(
-                    "if input is 2D, then offsets has to be None, as input is treated is a "
-                    "mini-batch of fixed length sequences. However, found offsets of type "
-                    f"{type(offsets)}")
-            return idx, np.ones(idx.shape, dtype=bool), None
-        if idx.ndim != 1:
-            raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
-                             f"{idx.ndim}")
-        if offsets is None or offsets.dim() != 1:
-            raise ValueError(f"offsets has to be a 1D Tensor but got {offsets}")
-        off = np.asarray(offsets._data, dtype=np.int64)
-        starts = off[:-1] if self.include_last_offset else off
-        ends = off[1:] if self.include_last_offset else np.append(off[1:], len(idx))
-        lengths = ends - starts
-        width = max(int(lengths.max()) if len(lengths) else 0, 1)
-        valid = np.arange(width)[None, :] < lengths[:, None]
-        pos = np.where(valid, starts[:, None] + np.arange(width)[None, :], 0)
-        return np.where(valid, idx[pos] if len(idx) else 0, 0), valid, pos
-
     def forward(self, input, offsets=None, per_sample_weights=None):
-        fn = getattr(F, "embedding_bag", None)
-        if fn is not None:
-            return fn(input, self.weight, offsets, self.max_norm, self.norm_type,
-                      self.scale_grad_by_freq, self.mode, self.sparse, per_sample_weights,
-                      self.include_last_offset, self.padding_idx)
-        if per_sample_weights is not None and self.mode != "sum":
-            raise NotImplementedError(
-                "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
-                f"supported for mode='sum' (got mode='{self.mode}'). Please open a feature "
-                "request on GitHub.")
-        cr = _cr()
-        idx, valid, pos = self._bags(input, offsets)
-        if self.padding_idx is not None:
-            valid = valid & (idx != self.padding_idx)
-        dt = self.weight._data.dtype
-        emb = F.embedding(_make(idx, False, None), self.weight, None, self.max_norm,
-                          self.norm_type, self.scale_grad_by_freq, self.sparse)  # (B, L, D)
-        if per_sample_weights is not None:
-            w = per_sample_weights if pos is None else per_sample_weights[_make(pos, False,
-                                                                                  None)]
-            emb = emb * w.unsqueeze(-1)
-        count = valid.sum(1)
-        if self.mode == "max":
-            out = (emb + _make(np.where(valid, 0.0, -np.inf).astype(dt)[..., None], False,
-                               None)).amax(1)
-            if (count == 0).any():  # empty bags give zeros, as in PyTorch
-                out = cr.where(_make((count > 0)[:, None], False, None), out,
-                               _make(np.zeros((), dt), False, None))
-            return out
-        total = (emb * _make(valid[..., None].astype(dt), False, None)).sum(1)
-        if self.mode == "sum":
-            return total
-        return total / _make(np.maximum(count, 1)[:, None].astype(dt), False, None)
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,
+                               self.scale_grad_by_freq, self.mode, self.sparse,
+                               per_sample_weights, self.include_last_offset, self.padding_idx)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
@@ -205,8 +148,3 @@ class EmbeddingBag(Module):
         bag.weight.requires_grad = not freeze
         return bag
 
-
-def _cr():
-    import chainrule
-
-    return chainrule
