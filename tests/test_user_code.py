@@ -1116,3 +1116,271 @@ def test_inplace_sampling_methods():
             p.uniform_(-0.1, 0.1)
         return checks, errors, p.requires_grad, p.is_leaf, w.dtype
     both(snippet)
+
+
+# -- wave 2: daily tensor code -----------------------------------------------------------
+
+def test_legacy_constructors():
+    def snippet(torch, nn, F, optim):
+        return (torch.FloatTensor([1, 2]), torch.LongTensor([1, 2]), torch.Tensor([1, 2]),
+                torch.Tensor(2, 3).shape, torch.FloatTensor(3).dtype, torch.DoubleTensor([1]),
+                torch.IntTensor([3]), torch.BoolTensor([True]), torch.ByteTensor([1]),
+                torch.Tensor().shape, torch.tensor([torch.tensor(1.0), torch.tensor(2.0)]),
+                torch.stack([torch.tensor(1.0), torch.tensor(2.0)]),
+                torch.tensor([np.float32(1.0), np.float32(2.0)]),
+                torch.tensor(np.array([1, 2], dtype=np.int32)),
+                isinstance(torch.ones(1), torch.FloatTensor))
+    both(snippet)
+
+
+def test_shape_manipulation():
+    def snippet(torch, nn, F, optim):
+        x = torch.arange(24.0).reshape(2, 3, 4)
+        a, b = torch.chunk(x, 2, dim=2)
+        parts = torch.split(x, [1, 2], dim=1)
+        return (x.view(-1, 4).shape, x.view(6, -1), x.flatten(), x.flatten(1).shape,
+                x.unsqueeze(1).shape, x[:, :1].squeeze(1).shape, x.squeeze().shape,
+                torch.ones(3, 1).expand_as(torch.ones(3, 4)), x.repeat(1, 2, 1).shape,
+                a.shape, b.shape, [p.shape for p in parts], x.reshape(4, -1).shape,
+                x.permute(0, 2, 1).reshape(2, -1), x.contiguous().view(2, 12).shape,
+                torch.flip(x, dims=[0]), x.roll(1, dims=2), x.unbind(0)[1], x.movedim(0, -1).shape,
+                x.view(2, 3, 2, 2).shape, torch.ones(2, 3).repeat_interleave(2, dim=0).shape,
+                x.swapaxes(0, 1).shape, x.narrow(2, 1, 2), torch.ones(5).split(2),
+                tuple(x.size()[1:]), x.shape[-1], x.new_ones(x.shape[:2]).shape)
+    both(snippet)
+
+
+@xfail(strict=True, reason="tensor.py: slicing a Size (x.shape[1:], x.size()[:-1]) gives a "
+       "plain tuple; PyTorch gives torch.Size (users print it and call .numel() on it)")
+def test_size_slices_are_sizes():
+    def snippet(torch, nn, F, optim):
+        x = torch.ones(2, 3, 4)
+        return x.shape[1:], x.size()[:-1], repr(x.shape[1:]), x.shape[1:].numel()
+    both(snippet)
+
+
+def test_reductions_users_write():
+    def snippet(torch, nn, F, optim):
+        x = torch.tensor(_rng(7).standard_normal((4, 5)), dtype=torch.float32)
+        vals, idx = torch.max(x, dim=1)
+        mx = x.max(1)
+        top = torch.topk(x, 2)
+        srt = torch.sort(x, dim=1, descending=True)
+        return (vals, idx, mx[0], mx.indices, x.max(), x.argmax(), x.argmax(dim=1, keepdim=True),
+                top.values, top.indices, srt[0], srt[1], x.std(), x.std(dim=0), x.var(unbiased=False),
+                x.var(dim=1, keepdim=True), x.mean(dim=(0, 1)), torch.sum(x, dim=(0, 1)),
+                x.sum(0, keepdim=True), x.prod(1), x.cumsum(0), x.norm(), torch.norm(x, dim=1),
+                x.norm(p=1), x.abs().min(dim=0), torch.median(x), x.median(dim=1).values,
+                x.logsumexp(1), torch.mean(torch.tensor([1, 2, 3]).float()), x.amax(1),
+                x.amin(dim=(0, 1)), torch.min(x, torch.zeros_like(x)), x.all(), (x > 0).any(1),
+                torch.std_mean(x, dim=0), torch.var_mean(x), x.mode(1).values if False else None,
+                x.kthvalue(2, dim=1).values, x.nansum(), x.count_nonzero(dim=0), x.aminmax())
+    both(snippet)
+
+
+def test_matmul_family():
+    def snippet(torch, nn, F, optim):
+        a = torch.tensor(_rng(8).standard_normal((2, 3, 4)))
+        b = torch.tensor(_rng(9).standard_normal((2, 4, 5)))
+        m = torch.tensor(_rng(10).standard_normal((3, 3))) + 3 * torch.eye(3, dtype=torch.float64)
+        v = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+        return (a @ b, torch.bmm(a, b), torch.matmul(a, b[0]), torch.einsum("bij,bjk->bik", a, b),
+                torch.einsum("ii", m), torch.einsum("i,j->ij", v, v), torch.outer(v, v),
+                torch.dot(v, v), m @ v, torch.mv(m, v), torch.inverse(m), torch.det(m),
+                torch.linalg.norm(m), torch.linalg.inv(m), torch.linalg.solve(m, v),
+                torch.linalg.eigh(m @ m.T)[0], torch.trace(m), torch.diag(m), torch.diag(v),
+                torch.linalg.matrix_norm(m, ord="fro"), torch.linalg.vector_norm(v, ord=2),
+                torch.tensordot(a, b, dims=([2], [1])).shape, torch.kron(m, torch.eye(2,
+                                                                               dtype=torch.float64)).shape,
+                torch.cross(v, v.flip(0), dim=0), torch.linalg.det(m))
+    both(snippet)
+
+
+def test_printing_tensors():
+    def snippet(torch, nn, F, optim):
+        out = [str(torch.arange(2000)), str(torch.arange(20.0).reshape(4, 5) / 3),
+               repr(torch.tensor([1e-5, 1.0, 1e5])), repr(torch.tensor([123456789.0])),
+               repr(torch.zeros(0, 3)), repr(torch.arange(8.0).reshape(2, 2, 2)),
+               repr(torch.tensor([[1, -2], [300, 4]])), repr(torch.tensor([1.5, float("nan"),
+                                                                          float("inf")])),
+               repr(torch.ones(2, requires_grad=True)), repr(torch.ones(2, dtype=torch.float64)),
+               repr(torch.tensor(2, dtype=torch.int32)), repr(torch.arange(1500.0).reshape(30, 50)),
+               repr(torch.tensor([0.1, 0.2]) * 3), repr(torch.tensor([1.0, 2.0]).int())]
+        torch.set_printoptions(precision=2)
+        out.append(repr(torch.tensor([1.23456, 2.5])))
+        torch.set_printoptions(sci_mode=False)
+        out.append(repr(torch.tensor([1e-6, 1.0])))
+        torch.set_printoptions(profile="default")
+        out.append(repr(torch.tensor([1.23456, 1e-6])))
+        return out
+    both(snippet)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # see test_numpy_asarray_...
+def test_python_protocols():
+    def snippet(torch, nn, F, optim):
+        x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+        s = torch.tensor(2.5)
+        i = torch.tensor(1)
+        rows = [r for r in x]
+        lst = ["a", "b", "c"]
+        return (len(x), rows, list(torch.arange(3)), lst[i], list(range(torch.tensor(3))),
+                math.sqrt(s), int(s), float(i), round(s.item(), 1), sum([s, s]),
+                max([torch.tensor(1.0), torch.tensor(3.0)]), 2.0 in torch.tensor([1.0, 2.0]),
+                raised(bool, x), bool(torch.tensor([0.0])),
+                [t.item() for t in x.flatten()], sorted(torch.tensor([3, 1, 2]).tolist()),
+                torch.tensor([1, 2]) * np.array([3, 4]) if False else None,
+                np.asarray(x).shape, str(np.array(x).dtype), x.numpy().tolist(),
+                np.float32(s) == 2.5, np.mean(x.numpy()).item(), hash(x) == hash(x),
+                x.__len__(), s.__index__() if False else None, i.__index__(), x.dim(),
+                abs(torch.tensor(-2)), divmod(7, 2))
+    both(snippet)
+
+
+def test_numpy_array_operands():
+    def snippet(torch, nn, F, optim):
+        x = torch.tensor([1.0, 2.0])
+        r1 = x + np.array([1.0, 1.0])
+        r2 = x * np.float32(3)
+        r3 = torch.tensor([1, 2]) + np.int32(1)
+        return r1, r2, r3, (x > np.float64(1.5))
+    both(snippet)
+
+
+def test_autograd_apis():
+    def snippet(torch, nn, F, optim):
+        x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x ** 3
+        g, = torch.autograd.grad(y.sum(), x, create_graph=True)
+        g2, = torch.autograd.grad(g.sum(), x)
+        z = x * 2
+        z.retain_grad()
+        seen = []
+        h = x.register_hook(lambda grad: seen.append(grad.clone()))
+        w = (z ** 2)
+        w.backward(torch.ones_like(w), retain_graph=True)
+        w.sum().backward()
+        h.remove()
+        jac = torch.autograd.functional.jacobian(lambda t: t ** 2, x.detach())
+        hess = torch.autograd.functional.hessian(lambda t: (t ** 3).sum(), x.detach())
+        u = torch.ones(2, requires_grad=True)
+        out = (u * 3).sum()
+        gs = torch.autograd.grad(out, [u], retain_graph=True, allow_unused=True)
+        v = torch.ones(2, requires_grad=True)
+        unused = torch.autograd.grad(out, [u, v], allow_unused=True)
+        return (g, g2, z.grad, x.grad, seen, jac, hess, gs, unused[1],
+                raised(torch.autograd.grad, out, [v]), g.requires_grad, z.is_leaf)
+    both(snippet)
+
+
+def test_functional_calls():
+    def snippet(torch, nn, F, optim):
+        x = torch.tensor(_rng(11).standard_normal((4, 5)), dtype=torch.float32)
+        t = torch.tensor([0, 3, 1, 4])
+        img = torch.tensor(_rng(12).standard_normal((1, 2, 6, 6)), dtype=torch.float32)
+        k = torch.tensor(_rng(13).standard_normal((3, 2, 3, 3)), dtype=torch.float32)
+        return (F.relu(x), F.softmax(x, dim=-1), F.log_softmax(x, dim=1),
+                F.cross_entropy(x, t), F.cross_entropy(x, t, label_smoothing=0.1),
+                F.cross_entropy(x, t, reduction="none"), F.nll_loss(F.log_softmax(x, 1), t),
+                F.binary_cross_entropy(torch.sigmoid(x), (x > 0).float()),
+                F.binary_cross_entropy_with_logits(x, (x > 0).float(), pos_weight=torch.ones(5)),
+                F.mse_loss(x, x * 0.5), F.l1_loss(x, x * 0), F.smooth_l1_loss(x, x * 0.2),
+                F.huber_loss(x, x * 0, delta=0.5), F.pad(x, (1, 2)), F.pad(img, (1, 1, 2, 0),
+                                                                           mode="reflect").shape,
+                F.interpolate(img, scale_factor=2, mode="nearest").shape,
+                F.interpolate(img, size=(3, 3), mode="bilinear", align_corners=False),
+                F.conv2d(img, k, padding=1), F.max_pool2d(img, 2), F.avg_pool2d(img, 3, stride=3),
+                F.adaptive_avg_pool2d(img, (1, 1)).flatten(1), F.dropout(x, 0.5, training=False),
+                F.normalize(x, dim=1), F.gelu(x), F.silu(x), F.leaky_relu(x, 0.1), F.elu(x),
+                F.softplus(x), F.tanh(x), F.sigmoid(x), F.hardtanh(x), F.kl_div(
+                    F.log_softmax(x, 1), F.softmax(x * 2, 1), reduction="batchmean"),
+                F.cosine_similarity(x, x.flip(0)), F.one_hot(t, 6),
+                F.embedding(t, torch.eye(5)), F.linear(x, torch.ones(2, 5), torch.zeros(2)),
+                F.layer_norm(x, (5,)), F.glu(torch.ones(2, 4)), F.logsigmoid(x),
+                F.softmin(x, 1), F.relu6(x * 4), F.mish(x), F.hardswish(x), F.selu(x))
+    both(snippet, rtol=1e-4, atol=1e-5)
+
+
+def test_module_utilities():
+    def snippet(torch, nn, F, optim):
+        import copy
+        from collections import OrderedDict
+        model = nn.Sequential(OrderedDict([("fc1", nn.Linear(3, 4)), ("act", nn.ReLU()),
+                                           ("fc2", nn.Linear(4, 2))]))
+        _init_linear(torch, model)
+        for p in model.fc1.parameters():
+            p.requires_grad = False
+        trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+        opt = optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=0.1)
+        feats = []
+        handle = model.act.register_forward_hook(lambda m, i, o: feats.append(o.detach()))
+        out = model(torch.ones(2, 3))
+        out.sum().backward()
+        opt.step()
+        handle.remove()
+        model(torch.ones(1, 3))
+        clone = copy.deepcopy(model)
+        model.zero_grad()
+        model.requires_grad_(True)
+        opt.add_param_group({"params": model.fc1.parameters(), "lr": 0.01})
+        mods = [n for n, _ in model.named_modules()]
+        lst = nn.ModuleList()
+        lst.append(nn.Linear(1, 1))
+        lst.extend([nn.ReLU()])
+        return (trainable, feats, clone.fc2.weight, model.fc2.weight.grad, mods, len(lst),
+                [type(m).__name__ for m in model.children()], model.fc1.weight.requires_grad,
+                len(opt.param_groups), opt.param_groups[1]["lr"], model[0] is model.fc1,
+                str(lst), model.fc1.in_features, model.fc2.out_features,
+                next(model.parameters()).dtype, next(model.parameters()).device)
+    both(snippet)
+
+
+def test_data_pipeline():
+    def snippet(torch, nn, F, optim):
+        from importlib import import_module
+        data = import_module(torch.__name__ + ".utils.data")
+        X = torch.arange(20.0).reshape(10, 2)
+        y = torch.arange(10)
+        ds = data.TensorDataset(X, y)
+        dl = data.DataLoader(ds, batch_size=4, shuffle=False)
+        batches = [(xb.shape, yb.tolist()) for xb, yb in dl]
+        dl2 = data.DataLoader(ds, batch_size=3, drop_last=True)
+
+        class Squares(data.Dataset):
+            def __len__(self):
+                return 5
+
+            def __getitem__(self, i):
+                return torch.tensor([float(i)]), i * i
+
+        sq = [(a.shape, b) for a, b in data.DataLoader(Squares(), batch_size=2)]
+        g = torch.Generator().manual_seed(0)
+        tr, va = data.random_split(ds, [8, 2], generator=g)
+        sh = sorted(int(v) for _, yb in data.DataLoader(ds, batch_size=3, shuffle=True)
+                    for v in yb)
+        return (len(ds), ds[3], batches, len(dl), len(dl2), sq, len(tr), len(va), sh,
+                [b[1].tolist() for b in sq] if False else None, type(ds[0]).__name__)
+    both(snippet)
+
+
+@xfail(strict=True, reason="tensor.py: float()/int() of a multi-element tensor raise "
+       "RuntimeError; PyTorch 2.13 raises ValueError ('only one element tensors can be "
+       "converted to Python scalars'), .item() stays RuntimeError")
+def test_scalar_conversion_error_types():
+    def snippet(torch, nn, F, optim):
+        x = torch.ones(2)
+        return raised(float, x), raised(int, x), raised(x.item), raised(complex, x)
+    both(snippet)
+
+
+@xfail(strict=True, reason="tensor.py: Tensor.__array__ lacks the copy= keyword, so "
+       "np.asarray(t)/np.array(t, copy=False) emit NumPy 2's DeprecationWarning")
+def test_numpy_asarray_without_deprecation_warning():
+    import warnings
+
+    def snippet(torch, nn, F, optim):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            x = torch.ones(2)
+            return np.asarray(x), np.array(x, copy=True), np.asarray(x, dtype=np.float64)
+    both(snippet)
