@@ -312,3 +312,98 @@ def test_embedding_bag_module_like_torch(mode):
     t.sum().backward()
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-12)
     assert type(o.grad_fn).__name__ == type(t.grad_fn).__name__
+
+
+# ======================================================================================
+# interpolate: bicubic, linear, trilinear, area, nearest in 3-D; scale_factor handling
+# ======================================================================================
+INTERPOLATIONS = [  # input shape, keyword arguments
+    ((2, 3, 5, 4), dict(scale_factor=2, mode="bicubic")),
+    ((2, 3, 5, 4), dict(size=(3, 7), mode="bicubic")),
+    ((2, 3, 5, 4), dict(scale_factor=(0.5, 1.7), mode="bicubic")),
+    ((2, 3, 5, 4), dict(scale_factor=(0.5, 1.7), mode="bicubic", recompute_scale_factor=True)),
+    ((1, 2, 1, 1), dict(size=(3, 2), mode="bicubic")),
+    ((1, 2, 6, 6), dict(size=(1, 1), mode="bicubic")),
+    ((1, 2, 3, 4, 5), dict(scale_factor=(1.5, 2, 0.6), mode="trilinear")),
+    ((1, 2, 3, 4, 5), dict(size=(1, 5, 2), mode="trilinear")),
+    ((2, 3, 5), dict(scale_factor=2.5, mode="linear")),
+    ((2, 3, 5), dict(scale_factor=0.7, mode="linear", recompute_scale_factor=True)),
+    ((1, 2, 3, 4, 5), dict(scale_factor=(1.5, 2, 0.6), mode="nearest")),
+    ((1, 2, 3, 4, 5), dict(size=(2, 7, 3), mode="nearest-exact")),
+    ((1, 2, 3, 4, 5), dict(scale_factor=(1.5, 2, 0.6), mode="area")),
+    ((1, 2, 7, 5), dict(scale_factor=(0.5, 1.3), mode="area")),
+    ((1, 2, 7), dict(size=3, mode="area")),
+]
+
+
+_WITH_CORNERS = [(shape, {**kw, "align_corners": ac}) for shape, kw in INTERPOLATIONS
+                 if kw["mode"] not in ("nearest", "nearest-exact", "area") for ac in (False, True)]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shape,kw", INTERPOLATIONS + _WITH_CORNERS)
+def test_interpolate_matches_torch(shape, kw):
+    import torch
+
+    y = compare_torch(lambda t: F.interpolate(t, **kw),
+                      lambda t: torch.nn.functional.interpolate(t, **kw), _rand(*shape),
+                      atol=1e-12)
+    if kw["mode"] in ("bicubic", "trilinear", "nearest", "nearest-exact"):
+        t = torch.nn.functional.interpolate(torch.ones(shape, requires_grad=True), **kw)
+        assert type(y.grad_fn).__name__ == type(t.grad_fn).__name__
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("shape,kw", [
+    ((1, 2, 4, 3), dict(scale_factor=(1.5, 2.5), mode="bicubic")),
+    ((1, 1, 2, 3, 2), dict(size=(3, 2, 4), mode="trilinear")),
+])
+def test_interpolate_gradient_matches_differences(shape, kw, align_corners):
+    check_grad(lambda t: F.interpolate(t, align_corners=align_corners, **kw), _rand(*shape))
+
+
+def test_interpolate_bicubic_second_order_and_float32():
+    from test_conv import second_order
+
+    second_order(lambda t: F.interpolate(t * t, scale_factor=1.5, mode="bicubic"),
+                 _rand(1, 1, 3, 3))
+    x = cr.tensor(_rand(1, 1, 3, 3).astype(np.float32))
+    assert F.interpolate(x, scale_factor=2, mode="bicubic").dtype == cr.float32
+
+
+@pytest.mark.torch
+def test_bicubic_float32_and_upsample_module_like_torch():
+    import torch
+
+    x = _rand(2, 2, 4, 5).astype(np.float32)
+    ours = cr.nn.Upsample(scale_factor=1.5, mode="bicubic", align_corners=True)(cr.tensor(x))
+    theirs = torch.nn.Upsample(scale_factor=1.5, mode="bicubic", align_corners=True)(
+        torch.tensor(x))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-5)
+    # constant images stay constant: the cubic weights sum to one even at clamped borders
+    one = F.interpolate(cr.ones(1, 1, 3, 4, dtype=cr.float64), size=(7, 2), mode="bicubic")
+    np.testing.assert_allclose(one.numpy(), 1.0, rtol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shape,kw", [
+    ((1, 1, 4), dict(scale_factor=2, mode="bicubic")),
+    ((1, 1, 4, 4, 4), dict(scale_factor=2, mode="bicubic")),
+    ((1, 1, 4, 4), dict(scale_factor=2, mode="trilinear")),
+    ((1, 1, 4, 4), dict(scale_factor=2, mode="linear")),
+    ((1, 1, 4), dict(scale_factor=2, mode="bilinear")),
+    ((1, 1, 4, 4), dict(scale_factor=2, mode="area", align_corners=True)),
+    ((1, 1, 4, 4), dict(scale_factor=2, mode="bogus")),
+    ((1, 4), dict(scale_factor=2)),
+    ((1, 1, 4, 4), dict(scale_factor=(2, 3, 4), mode="bilinear")),
+    ((1, 1, 4, 4), dict(size=(2, 3, 4), mode="bicubic")),
+    ((1, 1, 4, 4), dict(size=3, scale_factor=2)),
+    ((1, 1, 4, 4), dict()),
+    ((1, 1, 4, 4), dict(size=3, mode="bicubic", recompute_scale_factor=True)),
+    ((1, 1, 4, 4, 4), dict(scale_factor=2, mode="trilinear", antialias=True)),
+    ((1, 1, 4, 4), dict(scale_factor=2, mode="nearest", antialias=True)),
+], ids=lambda v: str(v) if isinstance(v, dict) else None)
+def test_interpolate_errors_like_torch(shape, kw):
+    from test_errors import _same_error
+
+    _same_error(lambda L: L.nn.functional.interpolate(L.ones(*shape), **kw))

@@ -38,7 +38,6 @@ from ..ops.conv import (  # noqa
     conv_transpose2d,
     conv_transpose3d,
     fold,
-    interpolate,
     lp_pool1d,
     lp_pool2d,
     max_pool1d,
@@ -48,7 +47,6 @@ from ..ops.conv import (  # noqa
     pixel_shuffle,
     pixel_unshuffle,
     unfold,
-    upsample,
 )
 from ..tensor import Tensor, _make
 
@@ -1148,6 +1146,158 @@ def one_hot(tensor, num_classes=-1):
         raise RuntimeError("Class values must be smaller than num_classes.")
     out = (idx[..., None] == np.arange(num_classes)).astype(np.int64)
     return _make(out, False, None)
+
+
+# ======================================================================================
+# Interpolation: the kernels of ops/conv.py (nearest 1-D/2-D, linear, bilinear), plus the
+# modes it lacks, each separable: one (out, in) matrix (or index) per spatial dim
+# ======================================================================================
+_INTERP_MODES = ("nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+                 "nearest-exact")
+_INTERP_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+UpsampleBicubic2DBackward0 = _conv._linear_node("UpsampleBicubic2DBackward0")
+UpsampleTrilinear3DBackward0 = _conv._linear_node("UpsampleTrilinear3DBackward0")
+UpsampleNearest3DBackward0 = _conv._linear_node("UpsampleNearest3DBackward0")
+UpsampleNearestExact3DBackward0 = _conv._linear_node("UpsampleNearestExact3DBackward0")
+
+
+def _cubic_matrix(n_in, n_out, scale, align_corners, dtype):
+    """(n_out, n_in) matrix of PyTorch's bicubic rule: Keys' cubic convolution with
+    A = -0.75 over the taps floor(src) - 1 .. floor(src) + 2, clamped to the borders."""
+    dst = np.arange(n_out, dtype=np.float64)
+    if align_corners:
+        src = dst * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
+    else:
+        src = (dst + 0.5) * scale - 0.5  # unlike linear, not clamped at 0
+    i0 = np.floor(src)
+    t = src - i0
+    a = -0.75
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    w = np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], 1)
+    cols = np.clip(i0.astype(np.int64)[:, None] + np.arange(-1, 3), 0, n_in - 1)
+    m = np.zeros((n_out, n_in))
+    np.add.at(m, (np.repeat(np.arange(n_out), 4), cols.ravel()), w.ravel())
+    return m.astype(dtype)
+
+
+def _along_spatial(a, mats):
+    """Apply ``mats[i]`` (out_i, in_i) along spatial dim i of the (N, C, ...) array ``a``."""
+    for i, m in enumerate(mats):
+        a = np.moveaxis(np.moveaxis(a, 2 + i, -1) @ m.T, -1, 2 + i)
+    return a
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resize the spatial dims of an (N, C, d1[, d2[, d3]]) tensor.
+
+    Modes: 'nearest', 'nearest-exact', 'area' (any of 1-3 spatial dims), 'linear' (1),
+    'bilinear' and 'bicubic' (2), 'trilinear' (3), with PyTorch's source-index rules.
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor([[[[0.0, 1.0], [2.0, 3.0]]]])
+    >>> torch.nn.functional.interpolate(x, scale_factor=2, mode="bicubic").shape
+    torch.Size([1, 1, 4, 4])
+    """
+    x = input._data
+    nd = x.ndim - 2
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating "
+                             "modes: linear | bilinear | bicubic | trilinear")
+    else:
+        align_corners = bool(align_corners)
+    sp = list(x.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        if isinstance(size, (list, tuple)) and len(size) != nd:
+            raise ValueError(
+                "Input and output must have the same number of spatial dimensions, but got "
+                f"input with spatial dimensions of {sp} and output size of {size}. Please "
+                "provide input tensor in (N, C, d1, d2, ...,dK) format and output size in "
+                "(o1, o2, ...,oK) format.")
+        out = [int(v) for v in size] if isinstance(size, (list, tuple)) else [int(size)] * nd
+        sf = None
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    elif scale_factor is not None:
+        if isinstance(scale_factor, (list, tuple)) and len(scale_factor) != nd:
+            raise ValueError(
+                "Input and scale_factor must have the same number of spatial dimensions, but "
+                f"got input with spatial dimensions of {sp} and scale_factor of shape "
+                f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format "
+                "and scale_factor in (s1, s2, ...,sK) format.")
+        sf = [float(v) for v in scale_factor] if isinstance(scale_factor, (list, tuple)) \
+            else [float(scale_factor)] * nd
+        out = [math.floor(sp[i] * sf[i]) for i in range(nd)]
+        if recompute_scale_factor or mode == "area":
+            sf = None  # the kernels then use in / out
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and x.ndim == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos "
+                         "modes and requires a 4-D tensor as input")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    need = _INTERP_DIMS.get(mode)
+    if need is not None and nd in (1, 2, 3) and nd != need and mode != "bicubic":
+        raise NotImplementedError(f"Got {x.ndim}D input, but {mode} mode needs {need + 2}D "
+                                  "input")
+    if nd not in (1, 2, 3) or (need is None and mode not in ("nearest", "nearest-exact", "area")) \
+            or (mode == "bicubic" and nd != 2):
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
+                                  f"(got {x.ndim}D) for the modes: {_INTERP_MODES} (got {mode})")
+    if mode == "area":
+        pool = (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1]
+        return pool(input, out if nd > 1 else out[0])
+    if nd < 3 and mode in ("nearest", "nearest-exact", "linear", "bilinear"):
+        return _conv.interpolate(input, size, scale_factor, mode, align_corners,
+                                 recompute_scale_factor)
+    # per-dim scale (in / out, or 1 / scale_factor when one was given and kept)
+    scales = [1.0 / sf[i] if sf is not None and sf[i] > 0 else sp[i] / out[i] if out[i] else 0.0
+              for i in range(nd)]
+    if mode in ("nearest", "nearest-exact"):  # 3-D: gather along each dim
+        idxs = []
+        for i in range(nd):
+            dst = np.arange(out[i], dtype=np.float64)
+            src = np.floor(dst * np.float32(scales[i]) if x.dtype == np.float32 and
+                           mode == "nearest" else (dst + 0.5 * (mode != "nearest")) * scales[i])
+            idxs.append((2 + i, np.minimum(src.astype(np.int64), sp[i] - 1), sp[i]))
+
+        def gather(a):
+            for ax, ix, _ in idxs:
+                a = np.take(a, ix, axis=ax)
+            return a
+
+        def scatter(g):
+            for ax, ix, n in reversed(idxs):
+                g = _conv._take_adjoint(g, ax, ix, n)
+            return g
+
+        cls = UpsampleNearest3DBackward0 if mode == "nearest" \
+            else UpsampleNearestExact3DBackward0
+        return _conv._linear(input, gather, scatter, cls)
+    if x.dtype.kind not in "fc":
+        kind = "cubic" if mode == "bicubic" else "linear"
+        raise NotImplementedError(f'"compute_indices_weights_{kind}" not implemented for '
+                                  f"'{_type_name(x)}'")
+    build = _cubic_matrix if mode == "bicubic" else _conv._linear_matrix
+    mats = [build(sp[i], out[i], scales[i], align_corners, x.dtype) for i in range(nd)]
+    cls = UpsampleBicubic2DBackward0 if mode == "bicubic" else UpsampleTrilinear3DBackward0
+    return _conv._linear(input, lambda a: _along_spatial(a, mats),
+                         lambda g: _along_spatial(g, [m.T for m in mats]), cls)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated spelling of ``interpolate``."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 # ======================================================================================
