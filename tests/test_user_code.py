@@ -1167,7 +1167,8 @@ def test_reductions_users_write():
         top = torch.topk(x, 2)
         srt = torch.sort(x, dim=1, descending=True)
         return (vals, idx, mx[0], mx.indices, x.max(), x.argmax(), x.argmax(dim=1, keepdim=True),
-                top.values, top.indices, srt[0], srt[1], x.std(), x.std(dim=0), x.var(unbiased=False),
+                top.values, top.indices, srt[0], srt[1], x.std(), x.std(dim=0),
+                x.var(unbiased=False),
                 x.var(dim=1, keepdim=True), x.mean(dim=(0, 1)), torch.sum(x, dim=(0, 1)),
                 x.sum(0, keepdim=True), x.prod(1), x.cumsum(0), x.norm(), torch.norm(x, dim=1),
                 x.norm(p=1), x.abs().min(dim=0), torch.median(x), x.median(dim=1).values,
@@ -1383,4 +1384,90 @@ def test_numpy_asarray_without_deprecation_warning():
             warnings.simplefilter("error")
             x = torch.ones(2)
             return np.asarray(x), np.array(x, copy=True), np.asarray(x, dtype=np.float64)
+    both(snippet)
+
+
+# -- device picking and mixed precision (chainrule/cuda, accelerator.py, amp.py) --------------
+
+@pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")
+def test_device_picking_idioms():
+    def snippet(torch, nn, F, optim):
+        device = (torch.accelerator.current_accelerator().type
+                  if torch.accelerator.is_available() else "cpu")
+        dev2 = ("cuda" if torch.cuda.is_available()
+                else "mps" if torch.backends.mps.is_available() else "cpu")
+        model = nn.Linear(2, 1).to(device)
+        x = torch.ones(3, 2).to(device, non_blocking=True)
+        torch.cuda.empty_cache()
+        torch.cuda.manual_seed_all(0)
+        torch.cuda.synchronize() if torch.cuda.is_available() else None
+        return (device, dev2, model(x).shape, torch.accelerator.device_count(),
+                torch.accelerator.current_accelerator(), torch.cuda.device_count(),
+                torch.cuda.memory_allocated(), torch.cuda.max_memory_allocated(),
+                torch.cuda.is_bf16_supported(), torch.cuda.is_initialized(),
+                raised(torch.cuda.current_device), raised(torch.cuda.get_device_name, 0),
+                raised(torch.accelerator.current_device_index),
+                torch.backends.cudnn.is_available())
+    both(snippet)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")
+def test_amp_training_loop():
+    def snippet(torch, nn, F, optim):
+        X = torch.tensor(_rng(20).standard_normal((16, 3)), dtype=torch.float32)
+        Y = torch.tensor(_rng(21).standard_normal((16, 1)), dtype=torch.float32)
+        out = []
+        for scaler in (torch.amp.GradScaler("cpu"), torch.amp.GradScaler(enabled=False),
+                       torch.cuda.amp.GradScaler(), torch.amp.GradScaler("cpu", init_scale=4.0,
+                                                                         growth_interval=2)):
+            model = nn.Linear(3, 1)
+            _init_linear(torch, model)
+            opt = optim.SGD(model.parameters(), lr=0.05)
+            scales = []
+            for step in range(4):
+                opt.zero_grad()
+                with torch.autocast(device_type="cuda", dtype=torch.float16,
+                                    enabled=scaler.is_enabled() and False):
+                    loss = F.mse_loss(model(X), Y)
+                if step == 2:
+                    loss = loss * float("inf")
+                scaler.scale(loss).backward()
+                scaler.unscale_(opt)
+                nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                scaler.step(opt)
+                scaler.update()
+                scales.append(scaler.get_scale())
+            out.append((scales, model.weight, scaler.is_enabled(), scaler.state_dict()))
+        s = torch.amp.GradScaler("cpu")
+        p = nn.Parameter(torch.ones(2))
+        o = optim.SGD([p], lr=0.1)
+        scaled = s.scale([(p * 2).sum(), ((p * 3).sum(),)])
+        scaled[0].backward()
+        errors = [raised(s.scale, 3.0)]
+        s.unscale_(o)
+        errors.append(raised(s.unscale_, o))
+        s.step(o)
+        errors.append(raised(s.step, o))
+        return out, scaled, p, errors, scaled[0].grad_fn.name()
+    both(snippet)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_autocast_disabled_and_decorator():
+    def snippet(torch, nn, F, optim):
+        x = torch.ones(2, 2)
+
+        @torch.autocast(device_type="cpu", enabled=False)
+        def f(a):
+            return a @ a
+
+        with torch.autocast("cpu", enabled=False):
+            y = x @ x
+        with torch.autocast("cuda"):
+            z = x @ x
+        with torch.cuda.amp.autocast():
+            w = x @ x
+        from importlib import import_module
+        amp = import_module(torch.__name__ + ".amp")
+        return (y, z, w, f(x), amp.autocast("cuda").fast_dtype, raised(torch.autocast, 0))
     both(snippet)
