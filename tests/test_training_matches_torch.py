@@ -26,6 +26,7 @@ def test_digits_mlp_training_steps_match_torch():
     x = rng.standard_normal((96, 64)).astype(np.float32)
     y = rng.integers(0, 10, 96)
     steps = 3
+    cr.manual_seed(0)
     cm, tm = _mlp(cr.nn), _mlp(torch.nn)
     tm.load_state_dict({k: torch.tensor(v.numpy().copy()) for k, v in cm.state_dict().items()})
     for m in (cm, tm):  # dropout draws differ between libraries: switch it off, train the rest
@@ -49,5 +50,7 @@ def test_digits_mlp_training_steps_match_torch():
         assert c_opt.param_groups[0]["lr"] == pytest.approx(t_opt.param_groups[0]["lr"])
         for (name, cp), tp in zip(cm.named_parameters(), tm.parameters()):
             np.testing.assert_allclose(cp.detach().numpy(), tp.detach().numpy(),
-                                       rtol=1e-4, atol=1e-6, err_msg=f"{name}, step {step}")
+                                       rtol=1e-4, atol=1e-5, err_msg=f"{name}, step {step}")
+            # (atol: Adam divides by sqrt(v) + eps, so a gradient entry near eps in size
+            # turns float32 rounding differences into update differences of up to ~lr/100)
     assert step == steps - 1
