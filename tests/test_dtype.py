@@ -229,6 +229,13 @@ BOOL_ARITH = {
     "bool % bool": lambda L: L.tensor([True]) % L.tensor([True]),
     "bool ** bool": lambda L: L.tensor([True]) ** L.tensor([True]),
     "bool ** 2": lambda L: L.tensor([True]) ** 2,
+    "bool ** True": lambda L: L.tensor([True]) ** True,
+    "True ** bool": lambda L: True ** L.tensor([True]),
+    "bool ** int tensor": lambda L: L.tensor([True]) ** L.tensor([2]),
+    "bool % 2": lambda L: L.tensor([True, False]) % 2,
+    "fmod bools": lambda L: L.fmod(L.tensor([True]), L.tensor([True])),
+    "torch.sub bool, 1": lambda L: L.sub(L.tensor([True]), 1),
+    "1 - bool": lambda L: 1 - L.tensor([True]),
 }
 
 
@@ -263,11 +270,6 @@ def test_bool_arithmetic_that_works(name):
 
 
 @pytest.mark.torch
-@pytest.mark.xfail(strict=False, reason="ops/elementwise.py: subtraction with any bool operand "
-                   "must raise torch's RuntimeError ('Subtraction, the `-` operator, with a bool "
-                   "tensor is not supported...'); //, % and ** on two bools raise "
-                   "NotImplementedError in torch (chainrule returns int8); bool ** 2 is int64 "
-                   "in torch (chainrule: bool)")
 @pytest.mark.parametrize("name", list(BOOL_ARITH))
 def test_bool_arithmetic_matches_torch(name):
     _compare_result_or_error(BOOL_ARITH[name])

@@ -210,10 +210,8 @@ def _arith_op(node_cls, ufunc, save_inputs, number_cls):
                     return t
         ad = _operand(a)
         bd = _operand(b)
-        if ufunc is np.subtract and getattr(ad, "dtype", None) == np.bool_ and \
-                getattr(bd, "dtype", None) == np.bool_:
-            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
-                               "supported. Use the `^` or `logical_xor()` operator instead.")
+        if ufunc is np.subtract:
+            _check_bool_sub(ad, bd)
         out = _compute(ufunc, ad, bd, true_div)
         ra = isinstance(a, Tensor) and a._requires_grad
         rb = isinstance(b, Tensor) and b._requires_grad
@@ -359,12 +357,30 @@ class _SubNumber(SubBackward0):
 _sub = _arith_op(SubBackward0, np.subtract, False, _SubNumber)
 
 
-def sub(input, other, *, alpha=1, out=None):
-    """``input - alpha * other``, broadcasting."""
-    if isinstance(input, Tensor) and isinstance(other, Tensor) and \
-            input._data.dtype == np.bool_ and other._data.dtype == np.bool_:
+def _check_bool_sub(ad, bd):
+    """PyTorch refuses ``-`` with a bool operand (tensor or Python bool): it is never what a
+    mask inversion or xor should be written as."""
+    a_bool = getattr(ad, "dtype", None) == np.bool_ or type(ad) is bool
+    b_bool = getattr(bd, "dtype", None) == np.bool_ or type(bd) is bool
+    if a_bool and b_bool:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
+    if a_bool or b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+
+
+def _refuse_two_bools(kernel, ad, bd):
+    """PyTorch has no bool kernel for //, %, fmod and a tensor ** tensor of bools."""
+    if (getattr(ad, "dtype", None) == np.bool_ or type(ad) is bool) and \
+            (getattr(bd, "dtype", None) == np.bool_ or type(bd) is bool):
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
+def sub(input, other, *, alpha=1, out=None):
+    """``input - alpha * other``, broadcasting."""
+    _check_bool_sub(_operand(input), _operand(other))
     return _sub(input, other if alpha == 1 else other * alpha)
 
 
@@ -498,6 +514,7 @@ def pow(input, exponent, *, out=None):  # noqa: A001 - torch.pow
     if not isinstance(input, Tensor):  # number ** tensor
         ed = exponent._data
         base = input
+        _refuse_two_bools("pow", base, ed)
         res = _compute(np.power, base, ed)
         if exponent._requires_grad and grad_state.enabled and res.dtype.kind in "fc":
             node = PowBackward2()
@@ -509,12 +526,15 @@ def pow(input, exponent, *, out=None):  # noqa: A001 - torch.pow
     xd = input._data
     if isinstance(exponent, Tensor):
         ed = exponent._data
+        _refuse_two_bools("pow", xd, ed)
         if xd.dtype.kind in "iu" and ed.dtype.kind in "iu" and (ed < 0).any():
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         res = _compute(np.power, xd, ed)
         return _binary(PowBackward1, input, exponent, res, xd, ed, (xd, ed, res))
     if xd.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if xd.dtype == np.bool_ and type(exponent) is int:  # an int exponent promotes bools
+        xd = xd.astype(np.int64)
     if exponent == 2:
         res = xd * xd  # faster than np.power for the most common case
     elif exponent == 0.5 and xd.dtype.kind == "f":
@@ -2103,6 +2123,7 @@ def floor_divide(input, other):
     """``input // other`` (rounds the quotient down; PyTorch defines no gradient for it)."""
     _need_tensor("floor_divide", input, other)
     ad, bd = _operand(input), _operand(other)
+    _refuse_two_bools("div_floor_cpu", ad, bd)
     res = _binary(NotImplementedBackward, input, other, _compute(_floor_divide_np, ad, bd),
                   ad, bd, ())
     if res.grad_fn is not None:
@@ -2136,6 +2157,7 @@ def remainder(input, other):
     """Python's ``%``: the result has the sign of ``other``."""
     _need_tensor("remainder", input, other)
     ad, bd = _operand(input), _operand(other)
+    _refuse_two_bools("remainder_cpu", ad, bd)
     out = _compute(_remainder_np, ad, bd)
     if isinstance(other, Tensor):
         return _binary(RemainderBackward1, input, other, out, ad, bd, (ad, bd))
@@ -2164,6 +2186,7 @@ def fmod(input, other):
     """C's ``fmod``: the result has the sign of ``input``."""
     _need_tensor("fmod", input, other)
     ad, bd = _operand(input), _operand(other)
+    _refuse_two_bools("fmod_cpu", ad, bd)
     out = _compute(_fmod_np, ad, bd)
     if isinstance(other, Tensor):
         return _binary(FmodBackward1, input, other, out, ad, bd, (ad, bd))
