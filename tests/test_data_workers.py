@@ -354,13 +354,13 @@ def test_interpreter_exit_does_not_hang():
             "from chainrule.utils.data import DataLoader, TensorDataset\n"
             "dl = DataLoader(TensorDataset(cr.arange(100)), batch_size=2, num_workers=2,"
             " persistent_workers=True)\n"
-            "it = iter(dl); print(next(it)[0].tolist())\n"
+            "it = iter(dl); print(next(it)[0].tolist(), next(it)[0].tolist())\n"
             "it2 = iter(DataLoader(TensorDataset(cr.arange(100)), batch_size=2,"
             " num_workers=2)); next(it2)\n")
     out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True,
                          text=True, timeout=20, cwd=os.path.dirname(os.path.dirname(__file__)))
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[0, 1]"
+    assert out.stdout.strip() == "[0, 1] [2, 3]"
 
 
 @_timeout(10)
@@ -370,8 +370,8 @@ def test_in_order_false_still_yields_every_batch():
     assert sorted(i for b in got for i in b) == list(range(10))
 
 
-@pytest.mark.slow  # "spawn" workers import chainrule afresh (about a second)
-@_timeout(20)
+@pytest.mark.slow  # "spawn" workers import chainrule afresh: 1-2 s
+@_timeout(30)
 def test_spawn_context():
     dl = DataLoader(_ds(6), batch_size=2, num_workers=2, multiprocessing_context="spawn")
     assert [b[0].tolist() for b in dl] == [[0, 1], [2, 3], [4, 5]]
