@@ -1471,3 +1471,96 @@ def test_autocast_disabled_and_decorator():
         amp = import_module(torch.__name__ + ".amp")
         return (y, z, w, f(x), amp.autocast("cuda").fast_dtype, raised(torch.autocast, 0))
     both(snippet)
+
+
+# -- torch.testing, torch.special, torch.random ---------------------------------------
+
+def test_testing_assert_close():
+    def snippet(torch, nn, F, optim):
+        from importlib import import_module
+        T = import_module(torch.__name__ + ".testing").assert_close
+
+        def report(*args, **kwargs):
+            try:
+                T(*args, **kwargs)
+            except Exception as e:  # noqa: BLE001 - the class and text are compared
+                return type(e).__name__, str(e)
+            return None
+
+        a = torch.tensor([1.0, 2.0, 3.0])
+        return [report(a, a + 1e-7), report(a, torch.tensor([1.0, 2.5, 3.0])),
+                report(a, a.double()), report(a, a.double(), check_dtype=False),
+                report(a, a[:2]), report(1.0, 1.0 + 1e-9), report(1.0, 1.1),
+                report([a, a], (a, a)), report({"x": a}, {"x": a * 2}),
+                report([a, [a]], [a, [a * 2]]), report(torch.tensor([1, 2]), torch.tensor([1, 3])),
+                report(torch.tensor([float("nan")]), torch.tensor([float("nan")])),
+                report(torch.tensor([float("nan")]), torch.tensor([float("nan")]), equal_nan=True),
+                report(a, a * 1.01, rtol=0.1, atol=0), report(a, a * 2, msg="custom"),
+                report(a, a * 2, rtol=0.1), report(np.array([1.0, 2.0]), np.array([1.0, 2.0])),
+                report(torch.ones(2, 2), torch.tensor([[1.0, 1.0], [1.0, 5.0]])),
+                report(torch.tensor(True), torch.tensor(False)), report(True, False), report(3, 4),
+                report(torch.ones(2, requires_grad=True), torch.ones(2)),
+                report(torch.tensor(1.0), torch.tensor(1.5)),
+                report(torch.tensor(3), torch.tensor(4)),
+                report(torch.ones(3, dtype=torch.float16),
+                       torch.ones(3, dtype=torch.float16) * 1.01),
+                report([1.0, 2.0], [1.0, 2.0]), report({"a": 1.0}, {"a": 1.5})]
+    both(snippet)
+
+
+def test_special_functions():
+    def snippet(torch, nn, F, optim):
+        x = torch.tensor([0.1, 0.5, 0.9, 1e-4], dtype=torch.float64, requires_grad=True)
+        s = torch.special
+        outs = [s.expit(x), s.logit(x), s.erf(x), s.erfc(x), s.erfinv(x), s.gammaln(x + 1),
+                s.digamma(x + 1), s.psi(x + 1), s.ndtr(x), s.ndtri(x), s.log_ndtr(x - 3),
+                s.entr(x), s.xlogy(x, x), s.xlog1py(x, x), s.sinc(x), s.expm1(x), s.log1p(x),
+                s.exp2(x), s.multigammaln(x + 2, 3), s.polygamma(1, x + 1), s.round(x * 10),
+                s.softmax(x, 0), s.log_softmax(x, dim=0), s.logsumexp(x, 0)]
+        total = sum(o.sum() for o in outs)
+        total.backward()
+        return (outs, x.grad, s.entr(torch.tensor([-1.0, 0.0, 2.0])),
+                s.xlog1py(torch.tensor([0.0, 2.0]), torch.tensor([float("nan"), 1.0])))
+    both(snippet)
+
+
+def test_random_module_fork_rng():
+    def snippet(torch, nn, F, optim):
+        torch.random.manual_seed(123)
+        with torch.random.fork_rng():
+            a = torch.rand(3)
+        b = torch.rand(3)
+        state = torch.random.get_rng_state()
+        c = torch.randn(2)
+        torch.random.set_rng_state(state)
+        d = torch.randn(2)
+        return (torch.equal(a, b), torch.equal(c, d), torch.random.initial_seed(),
+                isinstance(torch.random.default_generator, torch.Generator))
+    both(snippet)
+
+
+def test_packed_sequences_with_lstm():
+    def snippet(torch, nn, F, optim):
+        from importlib import import_module
+        rnn_utils = import_module(torch.__name__ + ".nn.utils.rnn")
+        seqs = [torch.tensor(_rng(30 + i).standard_normal((n, 3)), dtype=torch.float32)
+                for i, n in enumerate((4, 2, 3))]
+        lengths = torch.tensor([len(s) for s in seqs])
+        padded = rnn_utils.pad_sequence(seqs, batch_first=True)
+        lstm = nn.LSTM(3, 5, batch_first=True)
+        _init_linear(torch, lstm)
+        packed = rnn_utils.pack_padded_sequence(padded, lengths, batch_first=True,
+                                                enforce_sorted=False)
+        out, (h, c) = lstm(packed)
+        unpacked, out_lens = rnn_utils.pad_packed_sequence(out, batch_first=True)
+        loss = unpacked.sum() + h.sum()
+        loss.backward()
+        packed2 = rnn_utils.pack_sequence(seqs, enforce_sorted=False)
+        gru = nn.GRU(3, 2)
+        _init_linear(torch, gru)
+        o2, h2 = gru(packed2)
+        return (padded.shape, packed.batch_sizes, packed.sorted_indices, unpacked, out_lens,
+                h, c, lstm.weight_ih_l0.grad, packed2.data.shape, h2,
+                rnn_utils.pad_packed_sequence(o2)[0].shape,
+                [t.shape for t in rnn_utils.unpad_sequence(padded, lengths, batch_first=True)])
+    both(snippet, rtol=1e-4, atol=1e-5)
