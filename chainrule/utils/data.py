@@ -410,6 +410,10 @@ def _fetch(dataset, index, iterable: bool, it, auto_collation: bool, collate_fn,
         return collate_fn(batch)
     if not auto_collation:
         return collate_fn(dataset[index])
+    if type(dataset) is TensorDataset and collate_fn is default_collate and \
+            not any(t._requires_grad for t in dataset.tensors):  # as in the main process
+        idx = np.asarray(index, dtype=np.int64)
+        return [_make(t._data[idx], False, None) for t in dataset.tensors]
     getitems = getattr(dataset, "__getitems__", None)
     if getitems is not None:
         return collate_fn(getitems(list(index)))
