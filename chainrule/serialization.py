@@ -50,8 +50,12 @@ class _Encoder:
         if obj is None or isinstance(obj, (bool, str)):
             return obj
         if isinstance(obj, Tensor):
-            from .nn.parameter import Parameter
+            from .nn.parameter import Parameter, is_lazy
 
+            if is_lazy(obj):
+                raise TypeError("chainrule.save cannot store an UninitializedParameter: run a "
+                                "forward pass through the lazy module first (its shapes are "
+                                "not known yet)")
             out = {"__tensor__": self._array(obj, obj._data)}
             if obj._requires_grad:
                 out["requires_grad"] = True
@@ -358,6 +362,11 @@ def save_safetensors(tensors, f=None, metadata=None):
     for name, t in tensors.items():
         if not isinstance(name, str):
             raise TypeError(f"safetensors tensor names must be strings, got {name!r}")
+        from .nn.parameter import is_lazy
+
+        if is_lazy(t):
+            raise TypeError(f"safetensors cannot store '{name}', an UninitializedParameter: run "
+                            "a forward pass through the lazy module first")
         arr = t._data if isinstance(t, Tensor) else np.asarray(t)
         st = _ST_NAMES.get(arr.dtype.newbyteorder("="))
         if st is None:

@@ -1,5 +1,6 @@
 """Lazy modules: UninitializedParameter, LazyLinear and the lazy convolutions."""
 import copy
+import io
 import pickle
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import nn
+from chainrule.serialization import save_safetensors
 
 
 def test_uninitialized_parameter():
@@ -54,6 +56,16 @@ def test_optimizer_made_before_the_first_forward_updates_the_parameters():
     before = m.weight.detach().clone()
     opt.step()
     assert not np.allclose(before.numpy(), m.weight.detach().numpy())
+
+
+def test_dtype_conversion_before_the_first_forward_and_saving():
+    m = nn.LazyLinear(2).double()
+    m(cr.ones(1, 3, dtype=cr.float64))
+    assert m.weight.dtype == cr.float64 and m.bias.dtype == cr.float64
+    with pytest.raises(TypeError, match="cannot store an UninitializedParameter"):
+        cr.save(nn.LazyLinear(2).state_dict(), io.BytesIO())
+    with pytest.raises(TypeError, match="an UninitializedParameter"):
+        save_safetensors(nn.LazyLinear(2).state_dict())
 
 
 def test_lazy_modules_in_sequential_and_deepcopy():
