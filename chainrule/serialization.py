@@ -352,6 +352,8 @@ def save_safetensors(tensors, f=None, metadata=None):
     Like the reference writer, tensors are laid out by dtype, widest first, then by name,
     and the header is padded with spaces to a multiple of 8 bytes: every tensor is aligned.
     """
+    from .nn.parameter import is_lazy
+
     if not isinstance(tensors, collections.abc.Mapping):
         raise TypeError(f"save_safetensors expects a dict of tensors, got "
                         f"{type(tensors).__name__}")
@@ -362,8 +364,6 @@ def save_safetensors(tensors, f=None, metadata=None):
     for name, t in tensors.items():
         if not isinstance(name, str):
             raise TypeError(f"safetensors tensor names must be strings, got {name!r}")
-        from .nn.parameter import is_lazy
-
         if is_lazy(t):
             raise TypeError(f"safetensors cannot store '{name}', an UninitializedParameter: run "
                             "a forward pass through the lazy module first")
