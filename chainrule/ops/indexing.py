@@ -817,6 +817,8 @@ def index_put(input, indices, values, accumulate=False):
 
 
 def index_put_(input, indices, values, accumulate=False):
+    _same_dtype(input._data, values, "Index put requires the source and destination dtypes "
+                "match, got {a} for the destination and {b} for the source.")
     return _put_inplace(input, _index_tuple(indices), values, IndexPutBackward0,
                         bool(accumulate))
 
@@ -948,9 +950,10 @@ def index_add(input, dim, index, source, *, alpha=1):
     _check_index_src("index_add", x, d, idx, s)
     _check_bounds(idx, x.shape[d] if x.ndim else 1, d, RuntimeError, negative=False)
     if alpha != 1:
-        s = s * alpha
-    out = x + _index_add_arr(x.shape, d, idx, s.reshape(
-        x.shape[:d] + idx.shape + x.shape[d + 1:]))
+        # PyTorch converts alpha to the tensor's type: integer tensors add int(alpha) * source
+        s = s * alpha if x.dtype.kind in "fc" else (s * int(alpha)).astype(x.dtype)
+    add = _index_add_arr(x.shape, d, idx, s.reshape(x.shape[:d] + idx.shape + x.shape[d + 1:]))
+    out = x | add if x.dtype == np.bool_ else x + add  # bool + bool is "or" (NumPy: int)
     res = _record(IndexAddBackward0, out, (input, source))
     if res.grad_fn is not None:
         n = res.grad_fn
@@ -1383,6 +1386,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     x = input._data
     d = canon_dim(dim, x.ndim)
     _same_dtype(x, src, "scatter(): Expected self.dtype to be equal to src.dtype")
+    if reduce == "mean" and x.dtype == np.bool_:
+        raise NotImplementedError('"scatter_gather_tensor_cpu_reduce_mean" not implemented for '
+                                  "'Bool'")
     s = _value_array(src, x.dtype)
     idx = _gather_index("scatter_reduce", x, d, index, s)
     key = _scatter_key(idx, d, x.ndim)
@@ -1728,6 +1734,8 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                                "got side of left while right was True")
         right = side == "right"
     np_side = "right" if right else "left"
+    if seq.dtype == np.bool_ and np.asarray(v).dtype == np.bool_:
+        raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
     srt = None if sorter is None else _data(sorter)
     if seq.ndim == 1 or seq.ndim == 0:
         if seq.ndim == 0:
@@ -1938,6 +1946,8 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     x = input._data
     d = canon_dim(dim, x.ndim)
     idx = _dim_index(index, "index_reduce")
+    if reduce == "mean" and x.dtype == np.bool_:  # PyTorch divides with floor division
+        raise NotImplementedError("\"div_floor_cpu\" not implemented for 'Bool'")
     s = _data(source)
     shape = [1] * s.ndim
     shape[d] = idx.size

@@ -714,6 +714,11 @@ class LogcumsumexpBackward0(Node):
 
 def logcumsumexp(input, dim):
     """log(cumsum(exp(x))) along ``dim``, computed stably."""
+    if input._data.dtype.kind in "iub":  # PyTorch has no integer kernel (sum and mean do)
+        from .linalg import _scalar_name
+
+        raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for '
+                                  f"'{_scalar_name(input._data.dtype)}'")
     x = _float(input._data)
     d = canon_dim(dim, x.ndim)
     out = np.logaddexp.accumulate(x, axis=d) if x.ndim else x.copy()
