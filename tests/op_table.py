@@ -543,9 +543,17 @@ SHAPE = [
     E("select", N(*B), extra=(1, -1)),
     E("pixel_shuffle", N(1, 8, 2, 3), extra=(2,), aliases=("F.pixel_shuffle",)),
     E("pixel_unshuffle", N(1, 2, 4, 6), extra=(2,), aliases=("F.pixel_unshuffle",)),
-    E("vander", N(4), kw=dict(N=3), grad_vs_torch=False),  # torch's backward raises
-    E("linalg.vander", N(4)),
-    E("trace", N(*A)),
+    E("vander", N(4), kw=dict(N=3), grad_vs_torch=False,  # torch's backward raises
+      dtypes=FLOATS + ("int64",)),
+    E("linalg.vander", N(4), dtypes=FLOATS + ("int64",)),
+    E("vander", I(-3, 3, 4), variant="int32", dtypes=("int32",), differentiable=False,
+      xfail="chainrule/ops/linalg.py: vander of an int32 tensor is int32 (torch: int64)"),
+    E("linalg.vander", I(-3, 3, 4), variant="int32", dtypes=("int32",), differentiable=False,
+      xfail="chainrule/ops/linalg.py: linalg.vander of an int32 tensor is int32 (torch: int64)"),
+    E("trace", N(*A), dtypes=FLOATS + ("int64", "int32")),
+    E("trace", I(0, 2, *A), variant="bool", dtypes=("bool",), differentiable=False,
+      xfail="chainrule/ops/linalg.py: trace of a bool tensor returns a value (torch raises "
+            "NotImplementedError: \"trace\" not implemented for 'Bool')"),
     # Tensor conversions and queries
     meth("Tensor.double", U(-2, 2, *A), dtypes=("float32",)),
     meth("Tensor.float", N(*A), gradcheck=False),
@@ -949,6 +957,11 @@ LOSSES = [
     nnf("poisson_nll_loss", P(*A), CU(0, 3, *A), kw=dict(log_input=False, full=True),
         variant="full"),
     nnf("gaussian_nll_loss", N(*A), CU(-1, 1, *A), P(*A)),
+    nnf("ctc_loss", N(5, 2, 4), IDX([[1, 2, 1], [3, 1, 2]]),
+        fn=lambda L, x, t: L.nn.functional.ctc_loss(x.log_softmax(2), t, (5, 4), (2, 3))),
+    nnf("ctc_loss", N(5, 2, 4), IDX([[1, 2, 1], [3, 1, 2]]), variant="sum",
+        fn=lambda L, x, t: L.nn.functional.ctc_loss(
+            x.log_softmax(2), t, L.tensor([5, 5]), L.tensor([3, 1]), reduction="sum")),
 ]
 
 CONV = [
@@ -1128,6 +1141,29 @@ MISC = [
       differentiable=False),
 ]
 
+# Integer and bool inputs: ops that move or pick values keep the dtype (values vs torch)
+ALL_DTYPES = FLOATS + ("int64", "int32", "bool")
+for _i, _e in enumerate(SHAPE + INDEXING):
+    if _e.dtypes == FLOATS and any(a.kind == FLOAT for a in _e.args):
+        _e = dataclasses.replace(_e, dtypes=ALL_DTYPES)
+        (SHAPE if _i < len(SHAPE) else INDEXING)[_i - (0 if _i < len(SHAPE) else len(SHAPE))] = _e
+# (not the ops that return indices: integer inputs have ties)
+INT_REDUCTIONS = {"sum", "prod", "cumsum", "cumprod", "amax", "amin", "nansum", "logsumexp",
+                  "msort", "mean", "var", "std", "logcumsumexp", "norm", "dist"}
+for _i, _e in enumerate(REDUCTION):
+    if _e.name in INT_REDUCTIONS and _e.dtypes == FLOATS:
+        REDUCTION[_i] = dataclasses.replace(_e, dtypes=FLOATS + ("int64", "int32", "bool"))
+
+# the legacy typed constructors: from data, from a shape, and as isinstance checks
+for _n, _dt in (("FloatTensor", "float32"), ("DoubleTensor", "float64"), ("HalfTensor", "float16"),
+                ("LongTensor", "int64"), ("IntTensor", "int32"), ("ShortTensor", "int16"),
+                ("CharTensor", "int8"), ("ByteTensor", "uint8"), ("BoolTensor", "bool")):
+    FACTORIES.append(E(_n, differentiable=False, fn=lambda L, n=_n, dt=_dt: (
+        getattr(L, n)([1, 0, 2]), getattr(L, n)(2, 3).shape,
+        isinstance(L.zeros(2, dtype=getattr(L, dt)), getattr(L, n)),
+        isinstance(L.zeros(2, dtype=L.float64 if dt != "float64" else L.float32),
+                   getattr(L, n)))))
+
 OPS = (ELEMENTWISE + REDUCTION + SHAPE + INDEXING + LINALG + NN_FUNCTIONAL + FACTORIES
        + MISC)
 
@@ -1212,6 +1248,7 @@ EXCLUDED = {
     "is_inference_mode_enabled": "test_grad_mode.py: grad mode query",
     "load": "test_serialization.py: file I/O",
     "save": "test_serialization.py: file I/O",
+    "autocast": _NOT_OP + "mixed-precision context manager",
     "compile": _NOT_OP + "torch.compile stand-in that returns the model unchanged",
     "are_deterministic_algorithms_enabled": _NOT_OP + "global setting",
     "use_deterministic_algorithms": _NOT_OP + "global setting",
