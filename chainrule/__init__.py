@@ -7,6 +7,7 @@ from . import _dtype
 from ._dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16,
                      float32, float64, get_default_dtype, half, int, int8, int16, int32, int64,
                      long, set_default_dtype, short, uint8)
+from ._dtype import set_default_tensor_type
 from ._dtype import api_can_cast as can_cast
 from ._dtype import api_promote_types as promote_types
 from ._dtype import api_result_type as result_type
@@ -30,6 +31,10 @@ from . import accelerator, amp, random, special, testing  # noqa: E402
 from .amp import autocast  # noqa: E402
 from .nn.functional import (batch_norm, cosine_similarity, dropout, embedding,  # noqa: E402
                             layer_norm, log_softmax, pairwise_distance, softmax)
+from .nn.functional import (alpha_dropout, bilinear, celu, feature_alpha_dropout,  # noqa: E402
+                            group_norm, hardshrink, prelu, relu_, rms_norm, rrelu, rrelu_,
+                            selu, threshold, threshold_)
+from .autograd.anomaly_mode import is_anomaly_enabled  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -77,6 +77,18 @@ def set_default_dtype(d) -> None:
     _default_float = d
 
 
+def set_default_tensor_type(t) -> None:
+    """Old spelling of set_default_dtype: ``torch.DoubleTensor`` or ``'torch.DoubleTensor'``."""
+    name = t if isinstance(t, str) else getattr(t, "__name__", str(t))
+    if name.startswith("torch.cuda.") or ".cuda." in name:
+        raise TypeError(f"type {name} not available. Torch not compiled with CUDA enabled.")
+    name = name.rsplit(".", 1)[-1]
+    by_name = {"FloatTensor": float32, "DoubleTensor": float64, "HalfTensor": float16}
+    if name not in by_name:
+        raise TypeError("only floating-point types are supported as the default type")
+    set_default_dtype(by_name[name])
+
+
 def from_numpy_dtype(np_dtype) -> dtype:
     try:
         return _BY_NP[np_dtype]

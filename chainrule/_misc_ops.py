@@ -23,10 +23,11 @@ from .ops.reduction import _return_type
 from .tensor import Tensor, _make
 
 __all__ = ["are_deterministic_algorithms_enabled", "compile", "corrcoef", "cov",
-           "cumulative_trapezoid", "deg2rad", "diff", "gcd", "get_float32_matmul_precision",
-           "get_num_interop_threads", "get_num_threads", "heaviside", "histc", "histogram",
-           "is_nonzero", "is_same_size", "is_signed", "lcm", "ldexp", "nanquantile",
-           "positive", "quantile", "rad2deg", "set_float32_matmul_precision",
+           "cumulative_trapezoid", "deg2rad", "diff", "gcd", "get_default_device",
+           "get_float32_matmul_precision", "get_num_interop_threads", "get_num_threads",
+           "heaviside", "histc", "histogram", "is_nonzero", "is_same_size", "is_signed",
+           "lcm", "ldexp", "nanquantile", "positive", "quantile", "rad2deg",
+           "set_default_device", "set_float32_matmul_precision",
            "set_num_interop_threads", "set_num_threads", "sinc", "trapezoid", "trapz",
            "typename", "unravel_index", "use_deterministic_algorithms"]
 
@@ -441,6 +442,21 @@ def unravel_index(indices, shape) -> tuple:
 # Runtime knobs scripts set (NumPy decides threads; there is one algorithm per op)
 # ======================================================================================
 _state = {"threads": 1, "interop": 1, "deterministic": False, "matmul": "highest"}
+
+
+def get_default_device():
+    """Where factories put tensors: always the CPU here."""
+    from .tensor import device
+
+    return device("cpu")
+
+
+def set_default_device(device) -> None:
+    """Accepts the CPU (or None); other devices raise, as chainrule has no other."""
+    from .tensor import device as _device
+
+    if device is not None:
+        _device(device)
 
 
 def get_num_threads() -> int:

@@ -1564,3 +1564,51 @@ def test_packed_sequences_with_lstm():
                 rnn_utils.pad_packed_sequence(o2)[0].shape,
                 [t.shape for t in rnn_utils.unpad_sequence(padded, lengths, batch_first=True)])
     both(snippet, rtol=1e-4, atol=1e-5)
+
+
+# -- wave 4: namespace functions scripts call ------------------------------------------------
+
+def test_window_functions():
+    def snippet(torch, nn, F, optim):
+        out = []
+        for f in (torch.hann_window, torch.hamming_window, torch.blackman_window,
+                  torch.bartlett_window, torch.kaiser_window):
+            out += [f(5), f(8, periodic=False), f(1), f(0), f(6, dtype=torch.float64)]
+        return (out, torch.hamming_window(5, True, 0.5, 0.5), torch.kaiser_window(5, True, 5.0),
+                raised(torch.hann_window, 4, dtype=torch.int64))
+    both(snippet, atol=2e-6)
+
+
+@xfail(strict=True, reason="ops/shape.py+tensor.py: Tensor.unfold(dim, size, step) (sliding "
+       "windows, used to frame signals and make patches) is missing")
+def test_tensor_unfold_frames():
+    def snippet(torch, nn, F, optim):
+        audio = torch.tensor(_rng(40).standard_normal(64), dtype=torch.float32,
+                             requires_grad=True)
+        frames = audio.unfold(0, 16, 8) * torch.hann_window(16)
+        frames.pow(2).sum().backward()
+        img = torch.arange(36.0).reshape(1, 6, 6)
+        patches = img.unfold(1, 3, 3).unfold(2, 3, 3)
+        return frames, audio.grad, patches.shape, patches[0, 1, 1]
+    both(snippet)
+
+
+def test_namespace_activations_and_defaults():
+    def snippet(torch, nn, F, optim):
+        x = torch.tensor([-2.0, -0.5, 0.0, 0.5, 2.0])
+        w = torch.tensor([0.25])
+        torch.set_default_tensor_type(torch.DoubleTensor)
+        try:
+            dd = (torch.get_default_dtype(), torch.tensor([1.0]).dtype)
+        finally:
+            torch.set_default_tensor_type("torch.FloatTensor")
+        return (torch.selu(x), torch.celu(x, 0.5), torch.threshold(x, 0.1, 20.0),
+                torch.prelu(x, w), torch.hardshrink(x, 0.5), torch.relu_(x.clone()),
+                torch.rrelu(x, training=False), torch.alpha_dropout(x, 0.5, False),
+                torch.group_norm(torch.ones(2, 4, 3), 2).shape, torch.rms_norm(x, (5,)),
+                torch.bilinear(torch.ones(2, 3), torch.ones(2, 4), torch.ones(5, 3, 4)).shape,
+                dd, torch.get_default_dtype(), torch.is_anomaly_enabled(),
+                torch.get_default_device(),
+                raised(torch.set_default_tensor_type, "torch.cuda.FloatTensor"),
+                raised(torch.set_default_tensor_type, torch.LongTensor))
+    both(snippet)

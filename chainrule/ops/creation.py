@@ -13,7 +13,7 @@ from ..tensor import Tensor, _make
 
 # -- random state -----------------------------------------------------------------
 
-__all__ = ['Generator', 'arange', 'as_tensor', 'asarray', 'bernoulli', 'default_generator', 'empty', 'empty_like', 'empty_strided', 'eye', 'from_numpy', 'frombuffer', 'full', 'full_like', 'get_rng_state', 'initial_seed', 'linspace', 'logspace', 'manual_seed', 'multinomial', 'normal', 'ones', 'ones_like', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'scalar_tensor', 'seed', 'set_rng_state', 'tensor', 'zeros', 'zeros_like']  # extend as ops are added
+__all__ = ['Generator', 'arange', 'as_tensor', 'asarray', 'bernoulli', 'default_generator', 'empty', 'empty_like', 'empty_strided', 'eye', 'from_numpy', 'frombuffer', 'full', 'full_like', 'get_rng_state', 'hamming_window', 'hann_window', 'blackman_window', 'bartlett_window', 'kaiser_window', 'initial_seed', 'linspace', 'logspace', 'manual_seed', 'multinomial', 'normal', 'ones', 'ones_like', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'scalar_tensor', 'seed', 'set_rng_state', 'tensor', 'zeros', 'zeros_like']  # extend as ops are added
 
 _NEW_GENERATOR_SEED = 67280421310721  # what torch.Generator() starts from
 
@@ -876,3 +876,70 @@ def random_(t: Tensor, from_=0, to=None, *, generator=None) -> Tensor:
                            f"from={lo} >= to={hi}")
     return _write_samples(t, rng(generator).integers(lo, hi, t._data.shape, dtype=np.int64),
                           "random_")
+
+
+# -- window functions (signal processing): PyTorch's formulas, in the requested dtype -----
+def _window(name, window_length, periodic, dtype, requires_grad, formula):
+    d = _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
+    if not d.is_floating_point:
+        raise RuntimeError(f"{name} expects floating point dtypes, got: {d}")
+    if window_length < 0:
+        raise RuntimeError(f"{name} requires non-negative window_length, got "
+                           f"window_length={window_length}")
+    if window_length <= 1:
+        return _leaf(np.ones(window_length, dtype=d.np), requires_grad)
+    n = window_length + 1 if periodic else window_length
+    out = formula(np.arange(n, dtype=d.np), n)[:window_length]
+    return _leaf(np.ascontiguousarray(out, dtype=d.np), requires_grad)
+
+
+def hamming_window(window_length: int, periodic: bool = True, alpha: float = 0.54,
+                   beta: float = 0.46, *, dtype=None, layout=None, device=None,
+                   pin_memory=False, requires_grad=False) -> Tensor:
+    """alpha - beta cos(2 pi n / (N - 1)) (N = length + 1 when ``periodic``)."""
+    def formula(k, n):
+        return np.cos(k * k.dtype.type(2 * np.pi / (n - 1))) * k.dtype.type(-beta) + \
+            k.dtype.type(alpha)
+    return _window("hamming_window", window_length, periodic, dtype, requires_grad, formula)
+
+
+def hann_window(window_length: int, periodic: bool = True, *, dtype=None, layout=None,
+                device=None, pin_memory=False, requires_grad=False) -> Tensor:
+    """0.5 - 0.5 cos(2 pi n / (N - 1)): a Hamming window with alpha = beta = 0.5."""
+    d = _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
+    if not d.is_floating_point:
+        raise RuntimeError(f"hann_window expects floating point dtypes, got: {d}")
+    return hamming_window(window_length, periodic, 0.5, 0.5, dtype=d,
+                          requires_grad=requires_grad)
+
+
+def blackman_window(window_length: int, periodic: bool = True, *, dtype=None, layout=None,
+                    device=None, pin_memory=False, requires_grad=False) -> Tensor:
+    """0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1))."""
+    def formula(k, n):
+        t = k.dtype.type
+        x = k * t(np.pi / (n - 1))
+        return np.cos(x * t(4)) * t(0.08) - np.cos(x * t(2)) * t(0.5) + t(0.42)
+    return _window("blackman_window", window_length, periodic, dtype, requires_grad, formula)
+
+
+def bartlett_window(window_length: int, periodic: bool = True, *, dtype=None, layout=None,
+                    device=None, pin_memory=False, requires_grad=False) -> Tensor:
+    """The triangle 1 - |2n / (N - 1) - 1|."""
+    def formula(k, n):
+        w = k * k.dtype.type(2.0 / (n - 1))
+        half = ((n - 1) >> 1) + 1
+        w[half:] = k.dtype.type(2) - w[half:]
+        return w
+    return _window("bartlett_window", window_length, periodic, dtype, requires_grad, formula)
+
+
+def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0, *,
+                  dtype=None, layout=None, device=None, pin_memory=False,
+                  requires_grad=False) -> Tensor:
+    """I0(beta sqrt(1 - ((n - a) / a)^2)) / I0(beta), a = (N - 1) / 2."""
+    def formula(k, n):
+        a = (n - 1) / 2.0
+        x = k.astype(np.float64)
+        return np.i0(beta * np.sqrt(np.clip(1 - ((x - a) / a) ** 2, 0, None))) / np.i0(beta)
+    return _window("kaiser_window", window_length, periodic, dtype, requires_grad, formula)
