@@ -144,8 +144,17 @@ def _pack_saved(node) -> None:
     if hooks is None or not node.saved or node.saved is FREED:
         return
     pack, unpack = hooks
-    node.saved = tuple(_Packed(pack(_make(a, False, None)), unpack)
-                       if type(a) is np.ndarray else a for a in node.saved)
+    number_slot = node.number_slot  # a Python number the op saved: not a tensor to torch
+    with _no_grad():  # as in PyTorch, the hook's own ops are not recorded
+        node.saved = tuple(_Packed(pack(_make(a, False, None)), unpack)
+                           if type(a) is np.ndarray and i != number_slot else a
+                           for i, a in enumerate(node.saved))
+
+
+def _no_grad():
+    from .grad_mode import no_grad
+
+    return no_grad()
 
 
 def _made_at(node) -> int:
@@ -191,6 +200,7 @@ class Node:
     # in the hot path assigns only two slots; the class attributes are their defaults.
     __slots__ = ("next_functions", "saved", "_clock", "__dict__", "__weakref__")
     saved_spec: tuple = (0, 1)
+    number_slot = None  # index in ``saved`` of a Python number kept as a 0-d array, if any
     num_outputs = 1
     _pre_hooks = None
     _hooks = None
@@ -432,6 +442,8 @@ class BackwardCFunction(Node, FunctionCtx):
         saved = self.saved
         if saved is FREED:
             raise RuntimeError(SECOND_BACKWARD_MSG)
+        if saved and any(type(t) is _Packed for t in saved):  # saved_tensors_hooks: unpack
+            saved = tuple(t.unpack(t.packed) if type(t) is _Packed else t for t in saved)
         if grad_state.enabled and self.__dict__.get("_outputs_data"):
             # Under create_graph, a saved output is re-linked to this node (no cycle kept).
             _make = _tensor_mod._make
@@ -665,6 +677,15 @@ class Function(metaclass=_FunctionMeta):
         ctx.saved = tuple(
             _make(t._data, False, None) if t is not None and any(t is w for w in wrapped)
             else t for t in ctx.saved)
+        if ctx.saved:
+            from .graph import current_saved_tensors_hooks
+
+            hooks = current_saved_tensors_hooks()
+            if hooks is not None:  # pack now; ctx.saved_tensors unpacks in backward
+                pack, unpack = hooks
+                with no_grad():
+                    ctx.saved = tuple(t if t is None else _Packed(pack(t), unpack)
+                                      for t in ctx.saved)
         return wrapped[0] if single else tuple(wrapped)
 
 

@@ -409,6 +409,7 @@ class _MulNumber(MulBackward0):
     """tensor * number: the hot case, with no checks in the formula (same node name)."""
 
     __slots__ = ()
+    number_slot = 1  # saved = (None, the number as a 0-d array)
 
     def backward(self, g, a, b):
         return (g * b, None)
@@ -442,6 +443,7 @@ class _DivNumber(DivBackward0):
     """tensor / number (same node name)."""
 
     __slots__ = ()
+    number_slot = 1  # saved = (None, the number as a 0-d array)
 
     def backward(self, g, a, b):
         return (g / b, None)
