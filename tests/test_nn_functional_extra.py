@@ -407,3 +407,177 @@ def test_interpolate_errors_like_torch(shape, kw):
     from test_errors import _same_error
 
     _same_error(lambda L: L.nn.functional.interpolate(L.ones(*shape), **kw))
+
+
+# ======================================================================================
+# ctc_loss
+# ======================================================================================
+CTC_T, CTC_N, CTC_C = 7, 5, 5
+CTC_TARGETS = np.array([[1, 2, 2], [3, 0, 0], [1, 1, 4], [0, 0, 0], [4, 3, 4]])
+CTC_TARGET_LENGTHS = np.array([3, 1, 2, 0, 3])  # sample 3: blank only
+CTC_INPUT_LENGTHS = np.array([7, 5, 2, 4, 6])  # sample 2: '1 1' needs 3 frames -> inf
+
+
+def _ctc_both(fn):
+    """``fn(lib, logits_leaf, log_probs)`` with chainrule and torch; returns the loss, the
+    gradient reaching the logits (through log_softmax) and the one reaching log_probs."""
+    import torch
+
+    logits = _rand(CTC_T, CTC_N, CTC_C)
+    out = []
+    for L in (cr, torch):
+        x = L.tensor(logits, requires_grad=True)
+        lp = x.log_softmax(2)
+        lp.retain_grad()
+        loss = fn(L, lp)
+        r = np.random.default_rng(3).standard_normal(tuple(loss.shape))
+        (loss * L.tensor(r)).sum().backward()
+        out.append([loss.detach().numpy().copy(), x.grad.numpy().copy(),
+                    lp.grad.numpy().copy()])
+    return out
+
+
+def _ctc_args(L, concatenated):
+    if concatenated:
+        flat = np.concatenate([t[:n] for t, n in zip(CTC_TARGETS, CTC_TARGET_LENGTHS)])
+        targets = L.tensor(flat)
+    else:
+        targets = L.tensor(CTC_TARGETS)
+    return targets, L.tensor(CTC_INPUT_LENGTHS), L.tensor(CTC_TARGET_LENGTHS)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize("zero_infinity", [False, True])
+@pytest.mark.parametrize("concatenated", [False, True])
+def test_ctc_loss_matches_torch(reduction, zero_infinity, concatenated):
+    ours, theirs = _ctc_both(lambda L, lp: L.nn.functional.ctc_loss(
+        lp, *_ctc_args(L, concatenated), reduction=reduction, zero_infinity=zero_infinity))
+    for a, b in zip(ours, theirs):  # inf losses and NaN gradients where torch has them
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert np.isinf(ours[0]).any() != zero_infinity
+
+
+@pytest.mark.torch
+def test_ctc_loss_other_blank_lengths_as_tuples_and_name():
+    import torch
+
+    targets = np.where(CTC_TARGETS == 4, 0, CTC_TARGETS)  # labels 0..3, blank = 4
+
+    def fn(L, lp):
+        out = L.nn.functional.ctc_loss(lp, L.tensor(targets), tuple(CTC_INPUT_LENGTHS.tolist()),
+                                       tuple(CTC_TARGET_LENGTHS.tolist()), blank=CTC_C - 1,
+                                       reduction="none", zero_infinity=True)
+        assert type(out.grad_fn).__name__ in ("CtcLossBackward0", "WhereBackward0")
+        return out
+
+    ours, theirs = _ctc_both(fn)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    lp = torch.zeros(3, 2, 4, requires_grad=True)
+    t = torch.nn.functional.ctc_loss(lp, torch.tensor([[1], [2]]), (3, 3), (1, 1), reduction="none")
+    o = F.ctc_loss(cr.zeros(3, 2, 4, requires_grad=True), cr.tensor([[1], [2]]), (3, 3), (1, 1),
+                   reduction="none")
+    assert type(o.grad_fn).__name__ == type(t.grad_fn).__name__
+
+
+@pytest.mark.torch
+def test_ctc_loss_unbatched_float32_and_module():
+    import torch
+
+    logits = _rand(6, 4).astype(np.float32)
+    res = []
+    for L in (cr, torch):
+        x = L.tensor(logits, requires_grad=True)
+        loss = L.nn.CTCLoss(blank=0)(x.log_softmax(1), L.tensor([1, 3, 3]), L.tensor(6),
+                                      L.tensor(3))
+        loss.backward()
+        res.append((loss.detach().numpy(), x.grad.numpy(), str(loss.dtype), loss.shape))
+    np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-5)
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-4, atol=1e-6)
+    assert res[0][2:] == (res[1][2].replace("torch", "chainrule"), res[1][3]) or \
+        res[0][2:] == res[1][2:]
+
+
+@pytest.mark.torch
+def test_ctc_loss_long_sequences_stay_finite():
+    import torch
+
+    t_len, n, c = 120, 2, 6
+    logits = _rand(t_len, n, c) * 4
+    targets = RNG.integers(1, c, (n, 40))
+    vals = []
+    for L in (cr, torch):
+        x = L.tensor(logits, requires_grad=True)
+        loss = L.nn.functional.ctc_loss(x.log_softmax(2), L.tensor(targets), (120, 100),
+                                        (40, 31), reduction="sum")
+        loss.backward()
+        vals.append((loss.item(), x.grad.numpy()))
+    assert np.isfinite(vals[0][0]) and vals[0][0] > 100  # probabilities far below 1e-300
+    np.testing.assert_allclose(vals[0][0], vals[1][0], rtol=1e-10)
+    np.testing.assert_allclose(vals[0][1], vals[1][1], rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean"])
+def test_ctc_loss_gradient_matches_differences(reduction):
+    # through log_softmax torch's (and our) gradient is the exact derivative
+    targets, il, tl = _ctc_args(cr, concatenated=False)
+    il = cr.tensor([7, 5, 3, 4, 6])  # every alignment possible: finite losses
+
+    def fn(x):
+        return F.ctc_loss(x.log_softmax(2), targets, il, tl, reduction=reduction)
+
+    check_grad(fn, _rand(CTC_T, CTC_N, CTC_C))
+
+
+def test_ctc_loss_without_log_softmax_is_exact_up_to_the_normalizer_direction():
+    # d loss / d log_probs[t, n, :] differs from the exact derivative by exp(log_probs), a
+    # direction along which a normalized log_probs cannot move (PyTorch's convention)
+    x = cr.tensor(_rand(4, 1, 3)).log_softmax(2).detach().requires_grad_()
+    loss = F.ctc_loss(x, cr.tensor([[1, 2]]), (4,), (2,), reduction="sum")
+    loss.backward()
+
+    def f(a):
+        return F.ctc_loss(cr.tensor(a), cr.tensor([[1, 2]]), (4,), (2,), reduction="sum").item()
+
+    from conftest import numerical_grad
+
+    (exact,) = numerical_grad(f, [x.detach().numpy().copy()])
+    np.testing.assert_allclose(x.grad.numpy() - np.exp(x.detach().numpy()), exact, atol=1e-6)
+
+
+@pytest.mark.torch
+def test_ctc_loss_double_backward_raises_like_torch():
+    from test_errors import _same_error
+
+    def f(L):
+        lp = L.randn(4, 2, 3, dtype=L.float64).log_softmax(2).detach().requires_grad_()
+        loss = L.nn.functional.ctc_loss(lp, L.tensor([[1], [2]]), (4, 4), (1, 1))
+        (g,) = L.autograd.grad(loss, lp, create_graph=True)
+        g.sum().backward()
+
+    _same_error(f)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("args", [
+    dict(targets=[[1, 2], [1, 1]], il=[6, 5], tl=[2, 2]),
+    dict(targets=[[1, 2], [1, 1]], il=[5, 5], tl=[3, 2]),
+    dict(targets=[1, 2, 3], il=[5, 5], tl=[2, 2]),
+    dict(targets=[[1, 2], [1, 1]], il=[5], tl=[2, 2]),
+    dict(targets=[[1, 2], [1, 1]], il=[5, -1], tl=[2, 1]),
+    dict(targets=[[1, 2], [1, 1]], il=[5, 4], tl=[2, 1], blank=4),
+    dict(targets=[[1, 2], [1, 1]], il=[5, 4], tl=[2, 1], dtype="int64"),
+    dict(targets=[[1, 2], [1, 1]], il=[0, 0], tl=[2, 1], empty=True),
+], ids=["il>T", "tl>S", "concatenated size", "batch size", "negative length", "blank",
+        "integer log_probs", "empty"])
+def test_ctc_loss_errors_like_torch(args):
+    from test_errors import _same_error
+
+    def f(L):
+        lp = L.zeros(0 if args.get("empty") else 5, 2, 4,
+                     dtype=getattr(L, args.get("dtype", "float64")))
+        return L.nn.functional.ctc_loss(lp, L.tensor(args["targets"]), L.tensor(args["il"]),
+                                        L.tensor(args["tl"]), blank=args.get("blank", 0))
+
+    _same_error(f)

@@ -2102,6 +2102,220 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 
+# -- CTC ----------------------------------------------------------------------------------
+def _lse3(a, b, c):
+    """Elementwise log(exp(a) + exp(b) + exp(c)), -inf where all three are -inf."""
+    m = np.maximum(np.maximum(a, b), c)
+    fin = np.where(np.isfinite(m), m, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(m == -np.inf, -np.inf,
+                        fin + np.log(np.exp(a - fin) + np.exp(b - fin) + np.exp(c - fin)))
+
+
+def _ctc_lattice(lp, ext, skip, valid, il):
+    """Log alphas (T + 1, N, L) of the CTC lattice: ``alpha[t + 1]`` covers frames 0..t (the
+    emission at t included); row 0 is the virtual start (log 1 before the first blank).
+    A sample's column stops changing after its last frame ``il[n] - 1``."""
+    t_max, n = lp.shape[:2]
+    length = ext.shape[1]
+    emit = np.take_along_axis(lp, np.broadcast_to(ext, (t_max, n, length)), 2)  # (T, N, L)
+    alpha = np.full((t_max + 1, n, length), -np.inf, lp.dtype)
+    alpha[0, :, 0] = 0
+    wall = np.full((n, 2), -np.inf, lp.dtype)  # no state before s = 0
+    for t in range(t_max):
+        prev = np.concatenate([wall, alpha[t]], 1)  # prev[:, s + 2] is alpha[t][:, s]
+        rec = _lse3(prev[:, 2:], prev[:, 1:-1], np.where(skip, prev[:, :-2], -np.inf))
+        live = (t < il)[:, None]
+        alpha[t + 1] = np.where(live, np.where(valid, rec + emit[t], -np.inf), alpha[t])
+    return alpha, emit
+
+
+def _ctc_betas(emit, ext, skip, valid, il, tl):
+    """Log betas (T, N, L): ``beta[t, s]`` is the log probability of frames t..il-1 given
+    state s at t (the emission at t included, as in PyTorch's kernel); -inf for t >= il."""
+    t_max, n, length = emit.shape
+    beta = np.full((t_max, n, length), -np.inf, emit.dtype)
+    s = np.arange(length)
+    end = valid & ((s == 2 * tl[:, None]) | (s == 2 * tl[:, None] - 1))
+    wall = np.full((n, 2), -np.inf, emit.dtype)  # no state after the last
+    skip_next = np.concatenate([skip[:, 2:], np.zeros((n, 2), bool)], 1)  # skip of s + 2
+    nxt = np.full((n, length), -np.inf, emit.dtype)
+    for t in range(t_max - 1, -1, -1):
+        ahead = np.concatenate([nxt, wall], 1)  # ahead[:, s] is beta[t + 1][:, s]
+        rec = _lse3(ahead[:, :-2], ahead[:, 1:-1], np.where(skip_next, ahead[:, 2:], -np.inf))
+        rec = np.where(valid, rec + emit[t], -np.inf)
+        last = (t == il - 1)[:, None]
+        nxt = np.where(last, np.where(end, emit[t], -np.inf),
+                       np.where((t < il - 1)[:, None], rec, -np.inf))
+        beta[t] = nxt
+    return beta
+
+
+class CtcLossBackward0(Node):
+    """nll[n] = -log p(target_n | log_probs[:, n]) by the alpha recursion; as in PyTorch,
+    dlog_probs[t, n, c] = g[n] * (exp(lp) - sum over states s with label c of
+    exp(alpha + beta - lp + nll)) for t < il[n] (beta by the backward recursion), zero after:
+    the gradient w.r.t. the logits of a log_softmax, which is what reaches them through it."""
+
+    __slots__ = ("ext", "il", "skip", "tl", "valid", "zero_infinity")
+    saved_spec = (0, CONST, CONST)
+
+    def backward(self, g, lp, alpha, nll):
+        if not isinstance(g, np.ndarray) and not isinstance(g, np.generic):
+            gd = _ctc_grad(self, g._data, lp._data, alpha._data, nll._data)
+            node = CtcLossBackwardBackward()
+            node.next_functions = (edge(g) if g._requires_grad else NO_EDGE,
+                                   edge(lp) if lp._requires_grad else NO_EDGE)
+            node.saved = ()
+            return (_make(gd, True, node) if any(f is not None for f, _ in node.next_functions)
+                    else _make(gd, False, None),)
+        return (_ctc_grad(self, g, lp, alpha, nll),)
+
+    def jvp(self, tangents, *saved):
+        raise NotImplementedError(
+            "Trying to use forward AD with _ctc_loss that does not support it because it has "
+            "not been implemented yet.")
+
+
+class CtcLossBackwardBackward(Node):
+    """The gradient of ctc_loss, recorded under create_graph: PyTorch has no derivative."""
+
+    __slots__ = ()
+    saved_spec = ()
+
+    def name(self) -> str:
+        return "torch::autograd::NotImplemented"
+
+    def backward(self, g):
+        raise RuntimeError("derivative for aten::_ctc_loss_backward is not implemented")
+
+    jvp = None
+
+
+def _ctc_grad(node, g, lp, alpha, nll):
+    t_max, n, c = lp.shape
+    ext, il = node.ext, node.il
+    emit = np.take_along_axis(lp, np.broadcast_to(ext, (t_max, n, ext.shape[1])), 2)
+    beta = _ctc_betas(emit, ext, node.skip, node.valid, il, node.tl)
+    ab = alpha[1:] + beta  # (T, N, L): log of the paths through state s at frame t
+    # log-sum-exp of ab over the states that emit each class c, shifted per (t, n)
+    m = ab.max(2, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    flat = (np.arange(t_max * n).reshape(t_max, n, 1) * c + ext).ravel()
+    tot = np.bincount(flat, np.exp(ab - m).ravel(), minlength=t_max * n * c)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        lcab = np.log(tot.reshape(t_max, n, c)) + m
+        grad = np.exp(lp) - np.exp(lcab + nll[:, None] - lp)
+    live = (np.arange(t_max)[:, None] < il)[..., None]
+    if node.zero_infinity:
+        live = live & ~np.isinf(nll)[:, None]
+    grad = np.where(live, grad, 0) * np.asarray(g, lp.dtype)[:, None]
+    return grad.astype(lp.dtype, copy=False)
+
+
+def _lengths(v):
+    """input_lengths / target_lengths (a tensor, a tuple or a number) as a 1-D int64 array."""
+    return np.asarray(v._data if isinstance(v, Tensor) else v, dtype=np.int64).reshape(-1)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False):
+    """Connectionist Temporal Classification loss of (T, N, C) log-probabilities.
+
+    ``targets``: (N, S) padded or 1-D concatenated label sequences; ``reduction='mean'``
+    divides each loss by its target length, then averages. ``zero_infinity`` replaces
+    impossible alignments' infinite losses (and their gradients) by zeros.
+
+    >>> import chainrule as torch
+    >>> lp = torch.zeros(3, 1, 2)  # uniform over {blank, 1}, unnormalized
+    >>> torch.nn.functional.ctc_loss(lp, torch.tensor([[1]]), (3,), (1,), reduction="sum")
+    tensor(-1.7918)
+    """
+    reduction = _reduction_arg(reduction)
+    x = log_probs._data
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"ctc_loss_cpu" not implemented for \'{_type_name(x)}\'')
+    if x.size == 0:
+        raise RuntimeError("log_probs tensor must not be empty")
+    unbatched = x.ndim == 2
+    tg = np.asarray(targets._data if isinstance(targets, Tensor) else targets).astype(np.int64)
+    if unbatched:
+        x = x[:, None]
+        if tg.ndim == 1:
+            tg = tg[None]
+    if x.ndim != 3:
+        raise RuntimeError(f"Expected 3-dimensional tensor, but got {x.ndim}-dimensional tensor "
+                           "for argument #1 'log_probs' (while checking arguments for "
+                           "ctc_loss_allocate_outputs)")
+    t_max, n, c = x.shape
+    il, tl = _lengths(input_lengths), _lengths(target_lengths)
+    if not 0 <= blank < c:
+        raise RuntimeError("blank must be in label range")
+    if il.size != n:
+        raise RuntimeError("input_lengths must be of size batch_size")
+    if tl.size != n:
+        raise RuntimeError("target_lengths must be of size batch_size")
+    for name, arr, hi in (("input_lengths", il, t_max), ("target_lengths", tl, None)):
+        if arr.size and arr.min() < 0:
+            raise RuntimeError(f"Expected {name} to have value at least 0, but got value "
+                               f"{arr.min()} (while checking arguments for "
+                               "ctc_loss_allocate_outputs)")
+        if hi is not None and arr.size and arr.max() > hi:
+            raise RuntimeError(f"Expected {name} to have value at most {hi}, but got value "
+                               f"{arr.max()} (while checking arguments for "
+                               "ctc_loss_allocate_outputs)")
+    s_max = int(tl.max()) if tl.size else 0
+    k = np.arange(s_max)
+    if tg.ndim == 1:  # concatenated: sample n's labels start after those of 0..n-1
+        if tg.shape[0] != tl.sum():
+            raise RuntimeError(f"Expected tensor to have size {tl.sum()} at dimension 0, but "
+                               f"got size {tg.shape[0]} for argument #2 'targets' (while "
+                               "checking arguments for ctc_loss_allocate_outputs)")
+        starts = np.cumsum(tl) - tl
+        pos = np.minimum(starts[:, None] + k, max(tg.shape[0] - 1, 0))
+        labels = tg[pos] if tg.size else np.zeros((n, s_max), np.int64)
+    else:
+        if tg.shape[1] < s_max:
+            raise RuntimeError(f"Expected tensor to have size at least {s_max} at dimension 1, "
+                               f"but got size {tg.shape[1]} for argument #2 'targets' (while "
+                               "checking arguments for ctc_loss_allocate_outputs)")
+        labels = tg[:, :s_max]
+    labels = np.where(k < tl[:, None], labels, blank)
+    # extended labels: blank, l1, blank, l2, ..., blank (2 S + 1 states per sample)
+    length = 2 * s_max + 1
+    ext = np.full((n, length), blank, np.int64)
+    ext[:, 1::2] = labels
+    s = np.arange(length)
+    valid = s < (2 * tl + 1)[:, None]
+    skip = np.zeros((n, length), bool)
+    skip[:, 3::2] = ext[:, 3::2] != ext[:, 1:-2:2]  # l_i -> l_{i+1} may skip the blank
+    alpha, _ = _ctc_lattice(x, ext, skip, valid, il)
+    final = alpha[il, np.arange(n)]  # (N, L): each sample after its last frame
+    last = np.take_along_axis(final, np.stack([2 * tl, np.maximum(2 * tl - 1, 0)], 1), 1)
+    last[:, 1] = np.where(tl > 0, last[:, 1], -np.inf)
+    with np.errstate(invalid="ignore"):
+        nll = -np.logaddexp(last[:, 0], last[:, 1]).astype(x.dtype)
+    src = log_probs if not unbatched else log_probs.unsqueeze(1)
+    if src._requires_grad and grad_state.enabled:
+        node = CtcLossBackward0()
+        node.next_functions = (edge(src),)
+        node.saved = (x, alpha, nll)
+        node.ext, node.skip, node.valid, node.il, node.tl = ext, skip, valid, il, tl
+        node.zero_infinity = zero_infinity
+        loss = _make(nll, True, node)
+    else:
+        loss = _make(nll, False, None)
+    if zero_infinity:
+        inf = np.isinf(nll)
+        if inf.any():
+            loss = _ew.where(_const(inf), _const(np.zeros((), x.dtype)), loss)
+    if reduction == "mean":
+        return (loss / _const(np.maximum(tl, 1).astype(x.dtype))).mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss[0] if unbatched else loss
+
+
 def _softplus_neg(x):
     """log(1 + exp(-x)), stable for any x."""
     return np.logaddexp(0, -x)

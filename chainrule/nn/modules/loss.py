@@ -286,69 +286,15 @@ class GaussianNLLLoss(_Loss):
 
 
 class CTCLoss(_Loss):
+    """Connectionist Temporal Classification loss (``F.ctc_loss``)."""
+
     def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False):
         super().__init__(reduction=reduction)
         self.blank, self.zero_infinity = blank, zero_infinity
 
     def forward(self, log_probs, targets, input_lengths, target_lengths):
-        fn = getattr(F, "ctc_loss", None)
-        if fn is not None:
-            return fn(log_probs, targets, input_lengths, target_lengths, self.blank,
-                      self.reduction, self.zero_infinity)
-        return _ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
-                         self.reduction, self.zero_infinity)
-
-
-_NEG = -1e30  # stands for log(0): finite, so unreachable paths get zero (not NaN) gradients
-
-
-def _ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, reduction,
-              zero_infinity):
-    """CTC by the forward (alpha) recursion in log space, composed from differentiable ops."""
-    cr = _cr()
-    unbatched = log_probs.dim() == 2
-    if unbatched:
-        log_probs = log_probs.unsqueeze(1)
-    as_list = (lambda v: np.asarray(v._data if hasattr(v, "_data") else v,
-                                    dtype=np.int64).reshape(-1))
-    in_lens, tgt_lens = as_list(input_lengths), as_list(target_lengths)
-    tg = np.asarray(targets._data, dtype=np.int64)
-    if unbatched:
-        tg = tg.reshape(1, -1)
-    starts = np.concatenate([[0], np.cumsum(tgt_lens)[:-1]])
-    dt = log_probs._data.dtype
-    losses = []
-    for b in range(log_probs.shape[1]):
-        n = int(tgt_lens[b])
-        labels = tg[b, :n] if tg.ndim == 2 else tg[starts[b]:starts[b] + n]
-        ext = np.full(2 * n + 1, blank, dtype=np.int64)
-        ext[1::2] = labels
-        skip = np.zeros(len(ext), dtype=bool)
-        skip[2:] = (ext[2:] != blank) & (ext[2:] != ext[:-2])
-        skip_add = _make(np.where(skip, 0.0, _NEG).astype(dt), False, None)
-        lp = log_probs[:, b][:, _make(ext, False, None)]                  # (T, S')
-        init = np.full(len(ext), _NEG, dtype=dt)
-        init[:2] = 0.0
-        alpha = lp[0] + _make(init, False, None)
-        pad1 = _make(np.full(1, _NEG, dtype=dt), False, None)
-        pad2 = _make(np.full(2, _NEG, dtype=dt), False, None)
-        for t in range(1, int(in_lens[b])):
-            a1 = cr.cat([pad1, alpha[:-1]])
-            a2 = cr.cat([pad2, alpha[:-2]]) + skip_add
-            alpha = cr.logsumexp(cr.stack([alpha, a1, a2]), 0) + lp[t]
-        tail = alpha[-2:] if len(ext) > 1 else alpha[-1:]
-        losses.append(-cr.logsumexp(tail, 0))
-    loss = cr.stack(losses)
-    impossible = _make(loss._data > -_NEG / 10, False, None)
-    if impossible._data.any():
-        fill = 0.0 if zero_infinity else np.inf
-        loss = cr.where(impossible, _make(np.asarray(fill, dt), False, None), loss)
-    if reduction == "mean":
-        lens = _make(np.maximum(tgt_lens, 1).astype(dt), False, None)
-        return (loss / lens).mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss.squeeze(0) if unbatched else loss
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
+                          self.reduction, self.zero_infinity)
 
 
 def _reduce(loss, reduction: str):
