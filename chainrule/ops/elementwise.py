@@ -641,7 +641,10 @@ class SigmoidBackward0(ElementwiseNode):
     saved_spec = (OUTPUT,)
 
     def backward(self, g, out):
-        return (g * (out * (1 - out)),)
+        if type(g) is not Tensor:
+            return (g * (out * (1 - out)),)
+        gd, y = g._data, out._data  # create_graph: one recorded node, as PyTorch
+        return (_backward_op(SigmoidBackwardBackward0, g, out, gd * (y * (1 - y))),)
 
     def jvp(self, tangents, out):
         return tangents[0] * (out * (1 - out))
@@ -665,10 +668,64 @@ class TanhBackward0(ElementwiseNode):
     saved_spec = (OUTPUT,)
 
     def backward(self, g, out):
-        return (g * (1 - out * out),)
+        if type(g) is not Tensor:
+            return (g * (1 - out * out),)
+        gd, y = g._data, out._data  # create_graph: one recorded node, as PyTorch, not three
+        return (_backward_op(TanhBackwardBackward0, g, out, gd * (1 - y * y)),)
 
     def jvp(self, tangents, out):
         return tangents[0] * (1 - out * out)
+
+
+# -- the backward formulas of tanh and sigmoid as ops of their own ------------------------
+# Under create_graph a formula is recorded op by op; these two are recorded as one node
+# each (PyTorch's TanhBackwardBackward0 / SigmoidBackwardBackward0): fewer nodes to make
+# and to run in a double backward.
+def _backward_op(node_cls, g, y, data):
+    """The array ``data`` (computed from Tensors ``g`` and ``y``) as the output of one
+    ``node_cls`` node with inputs ``g`` and ``y``."""
+    if grad_state.enabled and (g._requires_grad or y._requires_grad):
+        node = node_cls()
+        node.next_functions = (edge(g) if g._requires_grad else NO_EDGE,
+                               edge(y) if y._requires_grad else NO_EDGE)
+        node.saved = (g._data, y._data)
+        node.shapes = None
+        if array_versions:
+            stamp_versions(node)
+        return _make(data, True, node)
+    return _make(data, False, None)
+
+
+class TanhBackwardBackward0(BinaryNode):
+    """out = g * (1 - y**2):  dg = gg * (1 - y**2),  dy = -2 gg g y"""
+
+    __slots__ = ()
+
+    def backward(self, gg, g, y):
+        fg, fy = self.next_functions
+        return (gg * (1 - y * y) if fg[0] is not None else None,
+                gg * g * y * -2 if fy[0] is not None else None)
+
+    def jvp(self, tangents, g, y):
+        tg, ty = tangents
+        return _sum_tangents(self, None if tg is None else tg * (1 - y * y),
+                             None if ty is None else ty * g * y * -2)
+
+
+class SigmoidBackwardBackward0(BinaryNode):
+    """out = g * y (1 - y):  dg = gg * y (1 - y),  dy = gg g (1 - 2 y)"""
+
+    __slots__ = ()
+
+    def backward(self, gg, g, y):
+        fg, fy = self.next_functions
+        return (gg * (y * (1 - y)) if fg[0] is not None else None,
+                gg * g * (1 - 2 * y) if fy[0] is not None else None)
+
+    def jvp(self, tangents, g, y):
+        tg, ty = tangents
+        return _sum_tangents(self, None if tg is None else tg * (y * (1 - y)),
+                             None if ty is None else ty * g * (1 - 2 * y))
 
 
 def tanh(input):
