@@ -887,8 +887,8 @@ def _targets(n_class, *shape):
 ACTIVATIONS = [
     act("relu6", _away((0, 6), -2, 8)),
     act("leaky_relu", _away((0,)), kw=dict(negative_slope=0.2)),
-    act("elu", _away((0,)), kw=dict(alpha=0.7)), act("selu", _away((0,))),
-    act("celu", _away((0,)), kw=dict(alpha=1.3), atol=1e-7),
+    act("elu", _away((0,)), kw=dict(alpha=0.7)), act("selu", _away((0,)), aliases=("selu",)),
+    act("celu", _away((0,)), kw=dict(alpha=1.3), atol=1e-7, aliases=("celu",)),
     act("gelu"), act("gelu", kw=dict(approximate="tanh"), variant="tanh"),
     act("silu"), act("mish"), act("softplus"),
     act("softplus", _away((1.5,)), kw=dict(beta=2.0, threshold=3.0), variant="threshold"),
@@ -896,10 +896,10 @@ ACTIVATIONS = [
     act("hardsigmoid", _away((-3, 3), -5, 5), atol=1e-7),
     act("hardswish", _away((-3, 3), -5, 5)),
     act("logsigmoid"), act("tanhshrink"),
-    act("threshold", _away((0.3,)), kw=dict(threshold=0.3, value=-2.0)),
+    act("threshold", _away((0.3,)), extra=(0.3, -2.0), aliases=("threshold",)),
     act("softshrink", _away((-0.7, 0.7)), kw=dict(lambd=0.7)),
-    act("hardshrink", _away((-0.7, 0.7)), kw=dict(lambd=0.7)),
-    act("rrelu", _away((0,)), kw=dict(training=False)),
+    act("hardshrink", _away((-0.7, 0.7)), kw=dict(lambd=0.7), aliases=("hardshrink",)),
+    act("rrelu", _away((0,)), kw=dict(training=False), aliases=("rrelu",)),
     act("relu_", _away((0,)), fn=lambda L, x: L.nn.functional.relu_(x * 1)),
     act("elu_", _away((0,)), fn=lambda L, x: L.nn.functional.elu_(x * 1, alpha=0.5)),
     act("leaky_relu_", _away((0,)), fn=lambda L, x: L.nn.functional.leaky_relu_(x * 1, 0.3)),
@@ -907,11 +907,15 @@ ACTIVATIONS = [
     act("threshold_", _away((0.3,)), fn=lambda L, x: L.nn.functional.threshold_(x * 1, 0.3,
                                                                                  -1.0)),
     act("rrelu_", _away((0,)), fn=lambda L, x: L.nn.functional.rrelu_(x * 1, training=False)),
+    # torch's top-level in-place forms
+    E("relu_", _away((0,)), fn=lambda L, x: L.relu_(x * 1), second_order=True),
+    E("rrelu_", _away((0,)), fn=lambda L, x: L.rrelu_(x * 1, training=False)),
+    E("threshold_", _away((0.3,)), fn=lambda L, x: L.threshold_(x * 1, 0.3, -1.0)),
     act("softmax", N(*B), kw=dict(dim=1), aliases=("softmax",)),
     act("log_softmax", N(*B), kw=dict(dim=-1), aliases=("log_softmax",)),
     act("softmin", N(*A), kw=dict(dim=0)),
     act("glu", N(3, 4), kw=dict(dim=-1)),
-    nnf("prelu", _away((0,)), C([0.25])),
+    nnf("prelu", _away((0,)), C([0.25]), aliases=("prelu",)),
     nnf("prelu", N(2, 3, 4), F64([0.1, -0.3, 0.7]), variant="channels"),
     nnf("dropout", N(*A), kw=dict(p=0.5, training=False), variant="eval"),
     E("dropout", N(*A), extra=(0.5, False), variant="eval"),
@@ -920,6 +924,8 @@ ACTIVATIONS = [
     nnf("dropout3d", N(2, 3, 2, 2, 1), kw=dict(training=False), variant="eval"),
     nnf("alpha_dropout", N(*A), kw=dict(training=False), variant="eval"),
     nnf("feature_alpha_dropout", N(2, 3, 2), kw=dict(training=False), variant="eval"),
+    E("alpha_dropout", N(*A), extra=(0.5, False), variant="eval"),  # (input, p, train)
+    E("feature_alpha_dropout", N(2, 3, 2), extra=(0.5, False), variant="eval"),
     nnf("dropout", N(*A), kw=dict(p=0.0, training=True), variant="p0"),
 ]
 
@@ -966,7 +972,7 @@ LOSSES = [
 
 CONV = [
     nnf("linear", N(*B), N(5, 4), N(5), second_order=True),
-    nnf("bilinear", N(3, 2), N(3, 4), N(5, 2, 4), N(5)),
+    nnf("bilinear", N(3, 2), N(3, 4), N(5, 2, 4), N(5), aliases=("bilinear",)),
     nnf("conv1d", N(2, 3, 7), N(4, 3, 3), N(4), kw=dict(stride=2, padding=1),
         aliases=("conv1d",), second_order=True),
     nnf("conv2d", N(1, 4, 4, 4), N(4, 2, 3, 3), N(4), kw=dict(padding=1, groups=2,
@@ -1058,12 +1064,13 @@ NORMS = [
             "F.batch_norm (input, running_mean, running_var, ...)"),
     nnf("batch_norm", N(4, 3), C([0.1, -0.2, 0.3]), C([1.0, 2.0, 0.5]), variant="eval",
         fn=lambda L, x, m, v: L.nn.functional.batch_norm(x, m, v, training=False)),
-    nnf("group_norm", N(2, 4, 3), extra=(2,)),
+    nnf("group_norm", N(2, 4, 3), extra=(2,), aliases=("group_norm",)),
     nnf("group_norm", N(2, 4, 3), N(4), N(4), fn=lambda L, x, w, b: L.nn.functional.group_norm(
         x, 2, w, b), variant="affine"),
     nnf("instance_norm", N(2, 3, 4)),
     nnf("local_response_norm", N(2, 4, 3), extra=(3,)),
-    nnf("rms_norm", N(*B), N(4), fn=lambda L, x, w: L.nn.functional.rms_norm(x, (4,), w)),
+    nnf("rms_norm", N(*B), N(4), fn=lambda L, x, w: L.nn.functional.rms_norm(x, (4,), w),
+        aliases=("rms_norm",)),
 ]
 
 NN_FUNCTIONAL = ACTIVATIONS + LOSSES + CONV + NORMS
@@ -1089,6 +1096,12 @@ FACTORIES = [
                                                         .tobytes()), dtype=L.float32)),
     ]
 ] + [
+    E(n, differentiable=False, fn=lambda L, n=n: (getattr(L, n)(5), getattr(L, n)(4, periodic=False),
+                                                  getattr(L, n)(1)))
+    for n in ("bartlett_window", "blackman_window", "hamming_window", "hann_window")
+] + [
+    E("kaiser_window", differentiable=False,
+      fn=lambda L: (L.kaiser_window(6), L.kaiser_window(5, periodic=False, beta=5.0))),
     E("empty", fn=lambda L: L.empty(2, 3), differentiable=False, values=False),
     E("empty_strided", fn=lambda L: L.empty_strided((2, 3), (3, 1)), differentiable=False,
       values=False),
@@ -1248,6 +1261,10 @@ EXCLUDED = {
     "is_inference_mode_enabled": "test_grad_mode.py: grad mode query",
     "load": "test_serialization.py: file I/O",
     "save": "test_serialization.py: file I/O",
+    "get_default_device": _NOT_OP + "global setting (CPU only)",
+    "set_default_device": _NOT_OP + "global setting (CPU only)",
+    "set_default_tensor_type": _NOT_OP + "global setting (legacy default dtype)",
+    "is_anomaly_enabled": _NOT_OP + "anomaly mode query",
     "autocast": _NOT_OP + "mixed-precision context manager",
     "compile": _NOT_OP + "torch.compile stand-in that returns the model unchanged",
     "are_deterministic_algorithms_enabled": _NOT_OP + "global setting",
