@@ -136,6 +136,28 @@ def test_diagonal_of_an_expanded_tensor_does_not_write_through_the_broadcast():
     assert not d._data.flags.writeable  # as read-only as the expanded memory it views
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("order", ["write base, read diagonal", "write diagonal, read base"])
+def test_diagonal_shares_the_version_counter_of_its_base(order):
+    def f(L):
+        x = L.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        y = x * 1
+        if order == "write base, read diagonal":
+            w = y.diagonal().sin()  # saves the diagonal
+            y.add_(1)
+        else:
+            w = y.sin()  # saves y
+            y.diagonal().zero_()
+        try:
+            w.sum().backward()
+        except RuntimeError as e:
+            return "modified by an inplace operation" in str(e)
+        return None
+
+    ours, theirs = _both(f)
+    assert ours is theirs is True
+
+
 def test_diagonal_second_order():
     from test_conv import second_order
 
@@ -324,6 +346,12 @@ INTERPOLATIONS = [  # input shape, keyword arguments
     ((2, 3, 5, 4), dict(scale_factor=(0.5, 1.7), mode="bicubic", recompute_scale_factor=True)),
     ((1, 2, 1, 1), dict(size=(3, 2), mode="bicubic")),
     ((1, 2, 6, 6), dict(size=(1, 1), mode="bicubic")),
+    ((2, 3, 9, 13), dict(size=(4, 5), mode="bilinear", antialias=True)),
+    ((2, 3, 9, 13), dict(scale_factor=(0.3, 1.7), mode="bilinear", antialias=True)),
+    ((2, 3, 9, 13), dict(size=(4, 17), mode="bicubic", antialias=True)),
+    ((1, 1, 9, 13), dict(scale_factor=(0.3, 1.7), mode="bicubic", antialias=True,
+                         recompute_scale_factor=True)),
+    ((1, 1, 5, 5), dict(size=(1, 1), mode="bicubic", antialias=True)),
     ((1, 2, 3, 4, 5), dict(scale_factor=(1.5, 2, 0.6), mode="trilinear")),
     ((1, 2, 3, 4, 5), dict(size=(1, 5, 2), mode="trilinear")),
     ((2, 3, 5), dict(scale_factor=2.5, mode="linear")),
@@ -348,7 +376,8 @@ def test_interpolate_matches_torch(shape, kw):
     y = compare_torch(lambda t: F.interpolate(t, **kw),
                       lambda t: torch.nn.functional.interpolate(t, **kw), _rand(*shape),
                       atol=1e-12)
-    if kw["mode"] in ("bicubic", "trilinear", "nearest", "nearest-exact"):
+    if kw["mode"] in ("bicubic", "trilinear", "nearest", "nearest-exact") or \
+            kw.get("antialias"):
         t = torch.nn.functional.interpolate(torch.ones(shape, requires_grad=True), **kw)
         assert type(y.grad_fn).__name__ == type(t.grad_fn).__name__
 
@@ -357,6 +386,8 @@ def test_interpolate_matches_torch(shape, kw):
 @pytest.mark.parametrize("shape,kw", [
     ((1, 2, 4, 3), dict(scale_factor=(1.5, 2.5), mode="bicubic")),
     ((1, 1, 2, 3, 2), dict(size=(3, 2, 4), mode="trilinear")),
+    ((1, 1, 7, 5), dict(size=(3, 6), mode="bicubic", antialias=True)),
+    ((1, 1, 7, 5), dict(size=(2, 8), mode="bilinear", antialias=True)),
 ])
 def test_interpolate_gradient_matches_differences(shape, kw, align_corners):
     check_grad(lambda t: F.interpolate(t, align_corners=align_corners, **kw), _rand(*shape))

@@ -1159,6 +1159,8 @@ UpsampleBicubic2DBackward0 = _conv._linear_node("UpsampleBicubic2DBackward0")
 UpsampleTrilinear3DBackward0 = _conv._linear_node("UpsampleTrilinear3DBackward0")
 UpsampleNearest3DBackward0 = _conv._linear_node("UpsampleNearest3DBackward0")
 UpsampleNearestExact3DBackward0 = _conv._linear_node("UpsampleNearestExact3DBackward0")
+UpsampleBilinear2DAaBackward0 = _conv._linear_node("UpsampleBilinear2DAaBackward0")
+UpsampleBicubic2DAaBackward0 = _conv._linear_node("UpsampleBicubic2DAaBackward0")
 
 
 def _cubic_matrix(n_in, n_out, scale, align_corners, dtype):
@@ -1186,6 +1188,34 @@ def _cubic_matrix(n_in, n_out, scale, align_corners, dtype):
     return m.astype(dtype)
 
 
+def _antialias_matrix(n_in, n_out, scale, mode, dtype):
+    """(n_out, n_in) matrix of PyTorch's antialiased resampling: output i averages the
+    inputs within the filter's support around ``scale * (i + 0.5)`` (the triangle for
+    bilinear, Keys' cubic with A = -0.5 for bicubic), the filter stretched by ``scale``
+    when downsampling, the weights normalized to sum to one."""
+    half = 1.0 if mode == "bilinear" else 2.0
+    support = half * scale if scale >= 1 else half
+    invscale = 1 / scale if scale >= 1 else 1.0
+    center = scale * (np.arange(n_out) + 0.5)
+    lo = np.maximum((center - support + 0.5).astype(np.int64), 0)
+    hi = np.minimum((center + support + 0.5).astype(np.int64), n_in)
+    cols = lo[:, None] + np.arange(max(int((hi - lo).max()), 0) if n_out else 0)
+    x = np.abs((cols - center[:, None] + 0.5) * invscale)
+    if mode == "bilinear":
+        w = np.maximum(0.0, 1 - x)
+    else:
+        a = -0.5
+        w = np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1,
+                     np.where(x < 2, (((x - 5) * x + 8) * x - 4) * a, 0.0))
+    w = np.where(cols < hi[:, None], w, 0.0)
+    total = w.sum(1, keepdims=True)
+    w = np.divide(w, total, out=np.zeros_like(w), where=total != 0)
+    m = np.zeros((n_out, n_in))
+    keep = cols < hi[:, None]
+    m[np.nonzero(keep)[0], cols[keep]] = w[keep]
+    return m.astype(dtype)
+
+
 def _along_spatial(a, mats):
     """Apply ``mats[i]`` (out_i, in_i) along spatial dim i of the (N, C, ...) array ``a``."""
     for i, m in enumerate(mats):
@@ -1198,7 +1228,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     """Resize the spatial dims of an (N, C, d1[, d2[, d3]]) tensor.
 
     Modes: 'nearest', 'nearest-exact', 'area' (any of 1-3 spatial dims), 'linear' (1),
-    'bilinear' and 'bicubic' (2), 'trilinear' (3), with PyTorch's source-index rules.
+    'bilinear' and 'bicubic' (2, also ``antialias=True``), 'trilinear' (3), with
+    PyTorch's source-index rules.
 
     >>> import chainrule as torch
     >>> x = torch.tensor([[[[0.0, 1.0], [2.0, 3.0]]]])
@@ -1244,8 +1275,6 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and x.ndim == 4):
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos "
                          "modes and requires a 4-D tensor as input")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported")
     need = _INTERP_DIMS.get(mode)
     if need is not None and nd in (1, 2, 3) and nd != need and mode != "bicubic":
         raise NotImplementedError(f"Got {x.ndim}D input, but {mode} mode needs {need + 2}D "
@@ -1257,7 +1286,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         pool = (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1]
         return pool(input, out if nd > 1 else out[0])
-    if nd < 3 and mode in ("nearest", "nearest-exact", "linear", "bilinear"):
+    if nd < 3 and (mode in ("nearest", "nearest-exact", "linear")
+                   or mode == "bilinear" and not antialias):
         return _conv.interpolate(input, size, scale_factor, mode, align_corners,
                                  recompute_scale_factor)
     # per-dim scale (in / out, or 1 / scale_factor when one was given and kept)
@@ -1288,6 +1318,16 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         kind = "cubic" if mode == "bicubic" else "linear"
         raise NotImplementedError(f'"compute_indices_weights_{kind}" not implemented for '
                                   f"'{_type_name(x)}'")
+    if antialias:
+        # the source scale as the plain modes compute it ((in - 1) / (out - 1) with
+        # align_corners), the filter centred without the align_corners shift, like torch
+        aa = [((sp[i] - 1) / (out[i] - 1) if out[i] > 1 else 0.0) if align_corners
+              else scales[i] for i in range(nd)]
+        mats = [_antialias_matrix(sp[i], out[i], aa[i], mode, x.dtype) for i in range(nd)]
+        cls = UpsampleBilinear2DAaBackward0 if mode == "bilinear" \
+            else UpsampleBicubic2DAaBackward0
+        return _conv._linear(input, lambda a: _along_spatial(a, mats),
+                             lambda g: _along_spatial(g, [m.T for m in mats]), cls)
     build = _cubic_matrix if mode == "bicubic" else _conv._linear_matrix
     mats = [build(sp[i], out[i], scales[i], align_corners, x.dtype) for i in range(nd)]
     cls = UpsampleBicubic2DBackward0 if mode == "bicubic" else UpsampleTrilinear3DBackward0
