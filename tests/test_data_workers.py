@@ -329,8 +329,10 @@ def test_persistent_workers_are_reused_across_epochs():
     it = iter(dl)
     next(it)  # an epoch left early: the next one still starts from the beginning
     assert sorted(i for b in dl for i in b["i"].tolist()) == list(range(6))
-    it = iter(DataLoader(Range(3), batch_size=2, num_workers=2, persistent_workers=True))
-    del it
+    # an IterableDataset's workers start their copies over each epoch
+    dl = DataLoader(Range(7, shard=True), batch_size=2, num_workers=2, persistent_workers=True)
+    epochs = [[b.tolist() for b in dl] for _ in range(2)]
+    assert epochs[0] == epochs[1] == [[0, 2], [1, 3], [4, 6], [5]]
 
 
 @_timeout(10)
