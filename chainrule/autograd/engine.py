@@ -130,8 +130,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     prev_mode = grad_state.enabled
     grad_state.enabled = create_graph
     try:
-        if fast and no_captures:
-            _plain_loop(ready, deps, buffers, owned, retain_graph, handed)
+        if fast and needed is None:  # every node is needed; only leaves may be captured
+            _plain_loop(ready, deps, buffers, owned, retain_graph, handed, captures, results,
+                        accumulate)
         while ready:  # the general loop (create_graph, autograd.grad, inputs=)
             node, grad = pop_ready()
             if node._fast and fast and grad is not None and (
@@ -193,13 +194,16 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     return tuple(out)
 
 
-def _plain_loop(ready, deps, buffers, owned, retain_graph, handed):
-    """The loop of a plain ``backward()``: every node is needed, nothing is recorded.
+def _plain_loop(ready, deps, buffers, owned, retain_graph, handed, captures=None,
+                results=None, accumulate=True):
+    """The loop of a plain ``backward()`` (or ``grad()`` w.r.t. leaves when every leaf
+    reached is one of its targets): every node is needed, nothing is recorded.
 
     The general loop below it, written for this case alone: each check that is known to
     pass here is one less per node, and a long chain of small ops is mostly this loop.
     Along a chain the next node is carried over in ``node``/``grad`` instead of going
-    through the ``ready`` stack.
+    through the ``ready`` stack. Captured nodes are leaves (AccumulateGrad, never on the
+    fast path): ``_run_node`` records their gradients.
     """
     pop_ready, push_ready, pop_buffer = ready.pop, ready.append, buffers.pop
     while ready:
@@ -218,8 +222,8 @@ def _plain_loop(ready, deps, buffers, owned, retain_graph, handed):
                 else:
                     grads = node.backward(grad)
             else:
-                grads = _run_node(node, grad, False, retain_graph, None, None, True, None,
-                                  handed)
+                grads = _run_node(node, grad, False, retain_graph, captures, results,
+                                  accumulate, None, handed)
                 if grads is None:
                     break
             next_node = next_grad = None
