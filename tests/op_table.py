@@ -1164,7 +1164,7 @@ for _i, _e in enumerate(SHAPE + INDEXING):
 INT_REDUCTIONS = {"sum", "prod", "cumsum", "cumprod", "amax", "amin", "nansum", "logsumexp",
                   "msort", "mean", "var", "std", "logcumsumexp", "norm", "dist"}
 for _i, _e in enumerate(REDUCTION):
-    if _e.name in INT_REDUCTIONS and _e.dtypes == FLOATS:
+    if _e.name in INT_REDUCTIONS and _e.dtypes == FLOATS and _e.variant != "nan":
         REDUCTION[_i] = dataclasses.replace(_e, dtypes=FLOATS + ("int64", "int32", "bool"))
 
 # the legacy typed constructors: from data, from a shape, and as isinstance checks
