@@ -1885,3 +1885,36 @@ def test_weight_tying_and_extra_repr():
                 [n for n, _ in m.named_parameters()], str(m), list(m.state_dict().keys()),
                 m.decoder.weight is m.encoder.weight)
     both(snippet)
+
+
+def test_nn_utils_fusion_and_norms():
+    def snippet(torch, nn, F, optim):
+        conv = nn.Conv2d(2, 3, 3)
+        bn = nn.BatchNorm2d(3)
+        lin = nn.Linear(3, 4)
+        bn1 = nn.BatchNorm1d(4)
+        for m in (conv, bn, lin, bn1):
+            _init_linear(torch, m)
+        with torch.no_grad():
+            bn.running_mean.copy_(torch.tensor([0.1, -0.2, 0.3]))
+            bn.running_var.copy_(torch.tensor([0.5, 1.5, 2.0]))
+            bn1.running_var.fill_(2.0)
+        conv.eval()
+        bn.eval()
+        lin.eval()
+        bn1.eval()
+        x = torch.tensor(_rng(60).standard_normal((1, 2, 5, 5)), dtype=torch.float32)
+        fused = nn.utils.fuse_conv_bn_eval(conv, bn)
+        fl = nn.utils.fuse_linear_bn_eval(lin, bn1)
+        v = torch.tensor(_rng(61).standard_normal((2, 3)), dtype=torch.float32)
+        p = nn.Parameter(torch.tensor([3.0, 4.0]))
+        p.grad = torch.tensor([3.0, 4.0])
+        total = nn.utils.get_total_norm([p.grad])
+        nn.utils.clip_grads_with_norm_([p], 1.0, total)
+        skip = nn.utils.skip_init(nn.Linear, 3, 2)
+        out = nn.utils.stateless.functional_call(lin, {"weight": torch.ones(4, 3),
+                                                       "bias": torch.zeros(4)}, (v,))
+        return (fused(x), bn(conv(x)), type(fused).__name__, fused.weight.requires_grad,
+                fl(v), bn1(lin(v)), total, p.grad, skip.weight.shape, out,
+                raised(nn.utils.fuse_conv_bn_eval, conv.train(), bn))
+    both(snippet, rtol=1e-4, atol=1e-5)
