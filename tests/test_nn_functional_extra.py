@@ -158,6 +158,21 @@ def test_diagonal_shares_the_version_counter_of_its_base(order):
     assert ours is theirs is True
 
 
+@pytest.mark.torch
+def test_forward_ad_through_a_write_into_chained_views():
+    base, tangent = _rand(3, 3, 3), _rand(3, 3, 3)
+
+    def f(L):
+        fwd = L.autograd.forward_ad
+        with fwd.dual_level():
+            y = fwd.make_dual(L.tensor(base), L.tensor(tangent)) * 1
+            y.transpose(0, 2).diagonal(0, 0, 1).mul_(3)  # CopySlices.jvp, non-C tangents
+            return fwd.unpack_dual(y).tangent.numpy().copy()
+
+    ours, theirs = _both(f)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
 def test_diagonal_second_order():
     from test_conv import second_order
 
