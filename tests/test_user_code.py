@@ -1918,3 +1918,65 @@ def test_nn_utils_fusion_and_norms():
                 fl(v), bn1(lin(v)), total, p.grad, skip.weight.shape, out,
                 raised(nn.utils.fuse_conv_bn_eval, conv.train(), bn))
     both(snippet, rtol=1e-4, atol=1e-5)
+
+
+@xfail(strict=True, reason="ops/elementwise.py: the gradient of a real tensor multiplied by a "
+       "complex one is wrong (x * c backward gives Re(g*c), PyTorch Re(g*conj(c)))")
+def test_real_times_complex_gradient():
+    def snippet(torch, nn, F, optim):
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        w = x * torch.tensor(np.array([1j, 1 + 1j]))
+        w.abs().sum().backward()
+        return x.grad
+    both(snippet)
+
+
+def test_printing_training_objects():
+    def snippet(torch, nn, F, optim):
+        model = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+        with torch.no_grad():
+            model[0].weight.copy_(torch.tensor([[0.5, -0.25], [1.0, 2.0]]))
+            model[0].bias.copy_(torch.tensor([0.1, -0.1]))
+        loss = model(torch.ones(1, 2)).sum()
+        loss.backward()
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
+        adamw = optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+        sched = optim.lr_scheduler.StepLR(opt, 3)
+        return (str(loss), repr(model[0].weight.grad), str(model.state_dict()),
+                repr(dict(model.named_parameters())["0.bias"]), str(opt), str(adamw),
+                sched.state_dict()["base_lrs"], str(torch.Size([2, 3])), repr(torch.float32),
+                str([torch.tensor(1.0), torch.tensor(2)]), str({"loss": torch.tensor(0.5)}),
+                str((torch.ones(1), torch.zeros(1, dtype=torch.long))),
+                repr(model[0].weight.data), str(loss.grad_fn.next_functions[0][0].name()))
+    both(snippet)
+
+
+def test_dtype_promotion_users_hit():
+    def snippet(torch, nn, F, optim):
+        i = torch.tensor([1, 2, 3])
+        f = torch.tensor([1.0, 2.0, 3.0])
+        d = torch.tensor([1.0], dtype=torch.float64)
+        b = torch.tensor([True, False, True])
+        h = torch.tensor([1.0], dtype=torch.float16)
+        i32 = torch.tensor([1], dtype=torch.int32)
+        u8 = torch.tensor([200], dtype=torch.uint8)
+        res = [i + f, i * 1.5, f + d, f * torch.tensor(2.0, dtype=torch.float64), b + b, b * 2,
+               b + 0.5, i / i, i // 2, i.float() / 2, h + f, h * 2.0, i32 + i, i32 * 1.0,
+               u8 + u8, u8 + 100, torch.tensor(3) * f, i.sum(), b.sum(), i.mean(dtype=torch.float),
+               f.sum(dtype=torch.float64), torch.arange(3) * 0.5, -b.int(), i ** 2, i ** 0.5,
+               f ** i, 2 ** i, i32 // torch.tensor(2), torch.tensor(5) % 3, f.mean(), i.prod(),
+               torch.cumsum(i32, 0), torch.where(b, i, f), torch.where(b, 1, 0),
+               torch.maximum(i, f), torch.clamp(i, 0.5, 2.5), i.clamp(max=2)]
+        return [(r, r.dtype) for r in res] + [raised(torch.mean, i), raised(lambda: i.add_(0.5))]
+    both(snippet)
+
+
+@xfail(strict=True, reason="optim/lr_scheduler.py: scheduler.state_dict() lacks PyTorch's "
+       "'_get_lr_called_within_step' key (printed/compared checkpoints differ)")
+def test_scheduler_state_dict_keys():
+    def snippet(torch, nn, F, optim):
+        p = nn.Parameter(torch.ones(1))
+        opt = optim.SGD([p], lr=0.1)
+        s1 = optim.lr_scheduler.StepLR(opt, 3)
+        return list(s1.state_dict()), str(s1.state_dict())
+    both(snippet)
