@@ -25,6 +25,7 @@ from .ops.linalg import *  # noqa: F401,F403
 from .ops.conv import *  # noqa: F401,F403
 from ._misc_ops import *  # noqa: F401,F403 - after the ops it composes
 from ._legacy_types import *  # noqa: F401,F403
+from ._memory_format import *  # noqa: F401,F403
 from .serialization import load, save
 from . import autograd, backends, cuda, func, linalg, nn, optim, utils  # noqa: E402
 from . import accelerator, amp, random, special, testing  # noqa: E402

@@ -22,14 +22,15 @@ from .ops.elementwise import _float, unary
 from .ops.reduction import _return_type
 from .tensor import Tensor, _make
 
-__all__ = ["are_deterministic_algorithms_enabled", "compile", "corrcoef", "cov",
-           "cumulative_trapezoid", "deg2rad", "diff", "gcd", "get_default_device",
-           "get_float32_matmul_precision", "get_num_interop_threads", "get_num_threads",
-           "heaviside", "histc", "histogram", "is_nonzero", "is_same_size", "is_signed",
-           "lcm", "ldexp", "nanquantile", "positive", "quantile", "rad2deg",
-           "set_default_device", "set_float32_matmul_precision",
-           "set_num_interop_threads", "set_num_threads", "sinc", "trapezoid", "trapz",
-           "typename", "unravel_index", "use_deterministic_algorithms"]
+__all__ = ["are_deterministic_algorithms_enabled", "bitwise_left_shift", "bitwise_right_shift",
+           "compile", "corrcoef", "cov", "cumulative_trapezoid", "deg2rad", "diff",
+           "gcd", "get_default_device", "get_float32_matmul_precision",
+           "get_num_interop_threads", "get_num_threads", "heaviside", "histc",
+           "histogram", "is_nonzero", "is_same_size", "is_signed", "lcm", "ldexp",
+           "nanquantile", "positive", "quantile", "rad2deg", "set_default_device",
+           "set_float32_matmul_precision", "set_num_interop_threads", "set_num_threads",
+           "sinc", "trapezoid", "trapz", "typename", "unravel_index",
+           "use_deterministic_algorithms"]
 
 
 def _cr():
@@ -140,6 +141,53 @@ def heaviside(input: Tensor, values) -> Tensor:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
     out = np.heaviside(input._data, values._data).astype(input._data.dtype, copy=False)
     return _make(np.asarray(out), False, None)
+
+
+def _shift(name, fn, input, other):
+    a = input._data if isinstance(input, Tensor) else np.asarray(input)
+    b = other._data if isinstance(other, Tensor) else np.asarray(other)
+    if isinstance(input, Tensor) and not isinstance(other, Tensor):
+        b = b.astype(a.dtype)  # a Python int takes the tensor's dtype
+    elif isinstance(other, Tensor) and not isinstance(input, Tensor):
+        a = a.astype(b.dtype)
+    out_dtype = _dtype.result_type(a, b)
+    if np.dtype(out_dtype).kind not in "iub":
+        cname = {"float32": "Float", "float64": "Double", "float16": "Half"}.get(
+            np.dtype(out_dtype).name, np.dtype(out_dtype).name)
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{cname}\'')
+    with np.errstate(all="ignore"):
+        out = fn(a.astype(out_dtype), b.astype(out_dtype))
+    return _make(np.asarray(out, dtype=out_dtype), False, None)
+
+
+def bitwise_left_shift(input, other) -> Tensor:
+    """input << other, elementwise (integers)."""
+    return _shift("lshift", np.left_shift, input, other)
+
+
+def bitwise_right_shift(input, other) -> Tensor:
+    """input >> other, elementwise (integers; arithmetic shift for signed)."""
+    return _shift("rshift", np.right_shift, input, other)
+
+
+def _filled_diagonal(input: Tensor, fill_value, wrap: bool = False) -> Tensor:
+    """``input`` with its main diagonal set to ``fill_value`` (out of place)."""
+    shape = input.shape
+    if len(shape) < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if len(shape) > 2 and len(set(shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    mask = np.zeros(shape, dtype=bool)
+    if len(shape) == 2:
+        n, m = shape
+        flat = mask.reshape(-1)
+        step = m + 1
+        stop = n * m if wrap else min(n, m) * m
+        flat[0:stop:step] = True
+    else:
+        idx = np.arange(shape[0])
+        mask[(idx,) * len(shape)] = True
+    return input.masked_fill(_make(mask, False, None), fill_value)
 
 
 def positive(input: Tensor) -> Tensor:

@@ -1980,3 +1980,59 @@ def test_scheduler_state_dict_keys():
         s1 = optim.lr_scheduler.StepLR(opt, 3)
         return list(s1.state_dict()), str(s1.state_dict())
     both(snippet)
+
+
+def test_shifts_fill_diagonal_memory_formats():
+    def snippet(torch, nn, F, optim):
+        t = torch.zeros(3, 4)
+        t.fill_diagonal_(2)
+        x = torch.ones(2, 2, requires_grad=True)
+        y = x * 3
+        y.fill_diagonal_(0)
+        y.sum().backward()
+        a = torch.tensor([1, 2, 3])
+        b = a.clone()
+        b <<= 2
+        img = torch.ones(1, 2, 3, 3)
+        return (t, torch.zeros(7, 3).fill_diagonal_(1, wrap=True),
+                torch.zeros(7, 3).fill_diagonal_(1), torch.zeros(3, 3, 3).fill_diagonal_(5),
+                x.grad, a << 1, torch.tensor([-8]) >> 1, 1 << torch.tensor([1, 2]),
+                torch.bitwise_left_shift(torch.tensor([1]), torch.tensor([3])),
+                torch.tensor([1], dtype=torch.int32) << torch.tensor([2]), b,
+                torch.tensor([1], dtype=torch.uint8) << 3, a.bitwise_right_shift(1),
+                raised(lambda: torch.tensor([1.0, 2.0]) << 1),
+                raised(torch.zeros(2, 3, 4).fill_diagonal_, 1),
+                raised(torch.zeros(3).fill_diagonal_, 1),
+                img.to(memory_format=torch.channels_last).shape,
+                img.contiguous(memory_format=torch.contiguous_format).shape,
+                img.clone(memory_format=torch.preserve_format), repr(torch.channels_last),
+                repr(torch.strided), img.layout == torch.strided,
+                torch.zeros(2, layout=torch.strided),
+                torch.empty(2, memory_format=torch.contiguous_format).shape)
+    both(snippet)
+
+
+@xfail(strict=True, reason="_methods/shape.py+tensor.py: in-place shape methods squeeze_(), "
+       "unsqueeze_(), t_(), transpose_(), resize_(), and the legacy x.new(...) are missing")
+def test_inplace_shape_methods():
+    def snippet(torch, nn, F, optim):
+        a = torch.zeros(1, 3)
+        a.squeeze_()
+        b = torch.zeros(3)
+        b.unsqueeze_(0)
+        c = torch.ones(2, 3)
+        c.t_()
+        d = torch.ones(2, 3)
+        d.transpose_(0, 1)
+        e = torch.ones(2, 3)
+        e.resize_(3, 2)
+        return a.shape, b.shape, c.shape, d.shape, e.shape, d.new(2, 3).shape, d.new([1.0]).dtype
+    both(snippet)
+
+
+@xfail(strict=True, reason="tensor.py: Tensor.layout is the string 'strided' (PyTorch: "
+       "torch.strided, printed 'torch.strided')")
+def test_layout_attribute():
+    def snippet(torch, nn, F, optim):
+        return str(torch.ones(2).layout), torch.ones(2).layout is torch.strided
+    both(snippet)

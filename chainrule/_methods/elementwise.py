@@ -689,6 +689,39 @@ class ElementwiseMethods:
     def is_signed(self):
         return _misc().is_signed(self)
 
+    def fill_diagonal_(self, fill_value, wrap=False):
+        return _inplace(self, _misc()._filled_diagonal, fill_value, wrap)
+
+    def bitwise_left_shift(self, other):
+        return _misc().bitwise_left_shift(self, other)
+
+    def bitwise_right_shift(self, other):
+        return _misc().bitwise_right_shift(self, other)
+
+    def bitwise_left_shift_(self, other):
+        return _inplace(self, _misc().bitwise_left_shift, other)
+
+    def bitwise_right_shift_(self, other):
+        return _inplace(self, _misc().bitwise_right_shift, other)
+
+    def __lshift__(self, other):
+        return _binop(_misc().bitwise_left_shift, self, other, other)
+
+    def __rshift__(self, other):
+        return _binop(_misc().bitwise_right_shift, self, other, other)
+
+    def __rlshift__(self, other):
+        return _binop(_misc().bitwise_left_shift, other, self, other)
+
+    def __rrshift__(self, other):
+        return _binop(_misc().bitwise_right_shift, other, self, other)
+
+    def __ilshift__(self, other):
+        return _inplace(self, _misc().bitwise_left_shift, other)
+
+    def __irshift__(self, other):
+        return _inplace(self, _misc().bitwise_right_shift, other)
+
     # -- operators (+ - * / ** and the reflected - / ** are in tensor.py) --------------------
     def __eq__(self, other):
         return _binop(_ops.elementwise.eq, self, other, other)
