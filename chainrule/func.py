@@ -466,9 +466,20 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
                 n = o.numel()
                 basis = np.eye(n, dtype=o._data.dtype).reshape((n,) + tuple(o.shape))
                 need = _needs_graph([o], fresh)
+                jac = []
+                if not need and n > 1 and o.requires_grad and all(map(_is_tensor, flat)):
+                    # All rows in one reverse pass with a batch of one-hot cotangents.
+                    cols = _F._batched_grad((o,), flat, (_cr().from_numpy(basis),),
+                                            retain_graph=True, create_graph=False,
+                                            allow_unused=True)
+                    for c, x in zip(cols, flat):
+                        shape = tuple(o.shape) + tuple(x.shape)
+                        jac.append(_cr().zeros(shape, dtype=x.dtype) if c is None
+                                   else c.reshape(shape))
+                    per_out.append(jac)
+                    continue
                 rows = [_grad_all([o], flat, [_cr().from_numpy(np.array(basis[k]))], need)
                         for k in range(n)]
-                jac = []
                 for j, x in enumerate(flat):
                     shape = tuple(o.shape) + tuple(x.shape)
                     col = [r[j] for r in rows]

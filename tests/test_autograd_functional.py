@@ -224,3 +224,60 @@ def test_is_grads_batched_shape_error():
     x = cr.tensor(X, requires_grad=True)
     with pytest.raises(RuntimeError, match="first dimension of each grad_output"):
         cr.autograd.grad(x * 2, x, cr.ones(4), is_grads_batched=True)
+
+
+@pytest.mark.torch
+def test_vectorized_jacobian_is_one_batched_backward_and_matches_torch(monkeypatch):
+    """jacobian(vectorize=True), jacrev and grad(is_grads_batched=True): one reverse pass
+    for all the one-hot cotangents (not one per row), with torch's values."""
+    import torch
+
+    import chainrule.autograd.functional as F
+
+    calls = []
+    orig = F._batched_backward
+
+    def counted(*args, **kwargs):
+        res = orig(*args, **kwargs)
+        calls.append(res is not None)
+        return res
+
+    monkeypatch.setattr(F, "_batched_backward", counted)
+    rng = np.random.default_rng(0)
+    W, b, x0 = rng.standard_normal((4, 3)), rng.standard_normal(4), rng.standard_normal((2, 3))
+
+    def make(L):
+        Wt, bt = L.tensor(W), L.tensor(b)
+        return lambda x: (L.tanh(x @ Wt.T + bt) * x.sum(1, keepdim=True)).softmax(-1)
+
+    ours = cr.autograd.functional.jacobian(make(cr), cr.tensor(x0), vectorize=True)
+    theirs = torch.autograd.functional.jacobian(make(torch), torch.tensor(x0), vectorize=True)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-14)
+    assert calls == [True]
+    rev = cr.func.jacrev(make(cr))(cr.tensor(x0))
+    np.testing.assert_allclose(rev.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-14)
+    assert calls == [True, True]
+
+
+def test_batched_backward_falls_back_to_rows_for_custom_functions_and_hooks():
+    class Cube(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 3 * g * x * x
+
+    x = cr.tensor([1.0, -2.0, 0.5], requires_grad=True)
+    y = Cube.apply(x) * 2
+    (jac,) = cr.autograd.grad(y, x, cr.eye(3), is_grads_batched=True)
+    np.testing.assert_allclose(jac.numpy(), np.diag(6 * x.detach().numpy() ** 2))
+    seen = []
+    z = x * 3
+    z.register_hook(lambda g: seen.append(tuple(g.shape)))
+    (jac,) = cr.autograd.grad(z.sin(), x, cr.eye(3), is_grads_batched=True)
+    np.testing.assert_allclose(jac.numpy(), np.diag(3 * np.cos(3 * x.detach().numpy())))
+    assert seen == [(3,)] * 3  # hooks take the row loop: the hook sees each row

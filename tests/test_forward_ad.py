@@ -537,3 +537,26 @@ def test_batched_jacobian_by_rules_vs_reverse_mode(name):
         for got, want in zip(row, _reverse_jacobian(o, wrt)):
             assert got.shape == want.shape
             np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9, err_msg=name)
+
+
+@pytest.mark.parametrize("name", BATCHED_IDS)
+def test_batched_backward_vs_one_backward_per_row(name):
+    """One reverse pass with a batch of one-hot cotangents (the vectorized Jacobian) gives
+    what one backward per cotangent gives, for every op of the table."""
+    from chainrule.autograd.functional import _batched_backward
+
+    fn, arrays = TABLE[name]
+    fl = _float_inputs(arrays)
+    xs = [cr.tensor(a, requires_grad=i in fl) for i, a in enumerate(arrays)]
+    outs = _diff_outputs(fn(cr, *xs))
+    wrt = [xs[i] for i in fl]
+    for o in outs:
+        n = o.numel()
+        basis = np.eye(n, dtype=o._data.dtype).reshape((n,) + tuple(o.shape))
+        got = _batched_backward([o], wrt, [basis], retain_graph=True)
+        assert got is not None, f"{name}: no batched pass"
+        for g, want, x in zip(got, _reverse_jacobian(o, wrt), wrt):
+            g = np.zeros((n,) + tuple(x.shape)) if g is None else \
+                np.broadcast_to(g, (n,) + tuple(x.shape))
+            np.testing.assert_allclose(g.reshape(want.shape), want, rtol=1e-7, atol=1e-9,
+                                       err_msg=name)

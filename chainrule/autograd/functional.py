@@ -8,11 +8,12 @@ per input element). The other forward-mode products (``jvp`` with create_graph o
 and a dummy cotangent ``u``, ``g(u) = J^T u`` is linear in ``u``, so ``d<g(u), v>/du = J v``. It needs ``create_graph=True`` on the first pass and
 costs two reverse passes.
 
-``_batched_grad`` (what ``autograd.grad(..., is_grads_batched=True)`` runs) loops over the
-batch of cotangents, one engine pass per row with the graph retained. Running each formula
-once on a leading batch dimension is not safe here: ``sum_to`` (every broadcasting binary
-op) would sum the batch dimension away and ``reshape``-based formulas would fold it into the
-data, so a looped pass is the one that is always right.
+``_batched_grad`` (what ``autograd.grad(..., is_grads_batched=True)`` and the vectorized
+reverse-mode Jacobians run) makes one reverse pass with a leading batch dimension on every
+gradient (``_batched_backward``): formulas known to hold for a batch run once on it (with
+the batch-aware ``sum_to`` for broadcasting operands), the others once per row. Under
+``create_graph``, or with hooks or custom Functions in the graph, it loops over the batch
+instead: one engine pass per row with the graph retained.
 """
 from __future__ import annotations
 
@@ -243,6 +244,180 @@ def _select(t, i):
 # ======================================================================================
 # Batched gradients (autograd.grad(..., is_grads_batched=True))
 # ======================================================================================
+# -- one reverse pass for the whole batch ----------------------------------------------
+# Every gradient carries a leading batch dimension (one row per cotangent). A node's
+# formula runs once on the batch where it is known to hold for it, otherwise once per row:
+# - ``jvp_batched`` node classes (elementwise ops, mm/bmm): the formula broadcasts. Operands
+#   that broadcast are summed back here, by ``_sum_to_batched``, with the formula's own
+#   reduction switched off (``shapes`` None while it runs), as ``_broadcast_jvp`` does.
+# - ``backward_batch(g, *saved)`` methods (matmul, dot), and ``_BACKWARD_BATCH_RULES``
+#   below for the shape and reduction ops whose formulas name absolute shapes or axes.
+def _sum_to_batched(g, shape):
+    """``sum_to`` for a (B, *s) gradient: (B, *shape), the batch dim kept."""
+    shape = tuple(shape)
+    gshape = g.shape[1:]
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(1, lead + 1)) + tuple(
+        lead + 1 + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1)
+    return g.sum(axis=axes, keepdims=True).reshape(g.shape[:1] + shape)
+
+
+def _view_back(node, g):
+    return (g.reshape(g.shape[:1] + tuple(node.in_shape)),)
+
+
+def _expand_back_batched(node, g):
+    return (_sum_to_batched(g, node.in_shape),)
+
+
+def _reduction_back(node, g, scale=None):
+    from ..ops.reduction import _keep_shape
+
+    if not node.keepdim:
+        g = g.reshape(g.shape[:1] + _keep_shape(node.in_shape, node.axes))
+    if scale is not None:
+        g = g * scale
+    return (np.broadcast_to(g, g.shape[:1] + tuple(node.in_shape)),)
+
+
+def _mean_back(node, g):
+    return _reduction_back(node, g, 1.0 / node.count)
+
+
+def _transpose_back(node, g):
+    d0, d1 = (d % (g.ndim - 1) + 1 for d in node.dims)
+    return (g.swapaxes(d0, d1),)
+
+
+def _backward_batch_rules():
+    from ..ops import reduction, shape
+
+    return {shape.ViewBackward0: _view_back, shape.ReshapeAliasBackward0: _view_back,
+            shape.UnsafeViewBackward0: _view_back, shape.SqueezeBackward0: _view_back,
+            shape.UnsqueezeBackward0: _view_back, shape.ExpandBackward0: _expand_back_batched,
+            shape.TransposeBackward0: _transpose_back,
+            reduction.SumBackward0: _reduction_back, reduction.SumBackward1: _reduction_back,
+            reduction.MeanBackward0: _mean_back, reduction.MeanBackward1: _mean_back}
+
+
+_BACKWARD_BATCH_RULES: dict = {}
+
+
+def _node_backward_batched(node, g, saved, batch):
+    """``node``'s gradients for its inputs, each with the leading batch dim of ``g``."""
+    if not _BACKWARD_BATCH_RULES:
+        _BACKWARD_BATCH_RULES.update(_backward_batch_rules())
+    rule = _BACKWARD_BATCH_RULES.get(type(node))
+    if rule is not None:
+        return rule(node, g)
+    own = getattr(node, "backward_batch", None)
+    res = own(g, *saved) if own is not None else None
+    if res is not None:
+        return res
+    if getattr(type(node), "jvp_batched", False) and node.num_outputs == 1:
+        shapes = getattr(node, "shapes", None)
+        if shapes is None:
+            return node.backward(g, *saved)
+        node.shapes = None  # the formula's own sum_to would sum the batch dim away
+        try:
+            grads = node.backward(g, *saved)
+        finally:
+            node.shapes = shapes
+        return tuple(None if gi is None else _sum_to_batched(gi, s)
+                     for gi, s in zip(grads, shapes))
+    rows = []
+    for b in range(batch):  # no batched form known: one row at a time
+        gb = [None if gi is None else gi[b] for gi in g] if node.num_outputs > 1 else g[b]
+        rows.append(node.backward(gb, *saved))
+    return tuple(None if rows[0][k] is None else np.stack([np.asarray(r[k]) for r in rows])
+                 for k in range(len(rows[0])))
+
+
+def _batched_backward(outputs, inputs, grads, retain_graph):
+    """The gradients of ``outputs`` w.r.t. ``inputs`` for a batch of cotangents ``grads``
+    (arrays (B, *output.shape)) in one reverse pass: arrays (B, *input.shape), or None
+    where an input is not reached. Returns None (the caller loops) when the graph has hooks
+    or nodes without a plain formula (custom Functions)."""
+    from .engine import _nodes_reaching
+    from .function import FREED, SECOND_BACKWARD_MSG, AccumulateGrad, array_versions, edge
+    from .function import unpack_saved
+
+    batch = grads[0].shape[0]
+    if batch == 0:
+        return [np.zeros((0,) + tuple(t.shape), t._data.dtype) for t in inputs]
+    roots = [(edge(o), g) for o, g in zip(outputs, grads)]
+    deps, stack = {}, []
+    for (node, _), _ in roots:
+        if node is not None and node not in deps:
+            deps[node] = 0
+            stack.append(node)
+    while stack:
+        node = stack.pop()
+        if node._has_hooks or node.__dict__.get("_hooks") or (
+                type(node) is not AccumulateGrad and not node.plain_formula):
+            return None
+        for child, _ in node.next_functions:
+            if child is not None:
+                if child in deps:
+                    deps[child] += 1
+                else:
+                    deps[child] = 1
+                    stack.append(child)
+    captures = {}
+    for i, t in enumerate(inputs):
+        node, nr = edge(t)
+        captures.setdefault(node, []).append((nr, i))
+    needed = _nodes_reaching(deps, roots, captures)
+    buffers = {}
+    for (node, nr), g in roots:
+        if node is not None:
+            _add_batched(buffers, node, nr, g)
+    ready = [node for (node, _), _ in roots if node is not None and deps[node] == 0]
+    ready = list(dict.fromkeys(ready))
+    results = [None] * len(inputs)
+    used = []
+    with np.errstate(all="ignore"):
+        while ready:
+            node = ready.pop()
+            g = buffers.pop(node, None)
+            for nr, i in captures.get(node, ()):
+                gi = g[nr] if node.num_outputs > 1 else g
+                results[i] = gi if results[i] is None or gi is None else results[i] + gi
+            if type(node) is AccumulateGrad or g is None or node not in needed:
+                continue
+            saved = node.saved
+            if saved is FREED:
+                raise RuntimeError(SECOND_BACKWARD_MSG)
+            if array_versions and saved:
+                saved = unpack_saved(node, saved)
+            out = _node_backward_batched(node, g, saved, batch)
+            used.append(node)
+            for (child, nr), gi in zip(node.next_functions, out):
+                if child is None:
+                    continue
+                if gi is not None:
+                    _add_batched(buffers, child, nr, np.asarray(gi))
+                deps[child] -= 1
+                if deps[child] == 0 and child in needed:
+                    ready.append(child)
+    if not retain_graph:
+        for node in used:
+            if node.saved:
+                node.saved = FREED
+    return results
+
+
+def _add_batched(buffers, node, nr, g):
+    if node.num_outputs == 1:
+        old = buffers.get(node)
+        buffers[node] = g if old is None else old + g
+    else:
+        slot = buffers.setdefault(node, [None] * node.num_outputs)
+        slot[nr] = g if slot[nr] is None else slot[nr] + g
+
+
 def _batched_grad(outputs, inputs, grads, retain_graph, create_graph, allow_unused):
     """``autograd.grad`` with a leading batch dimension on every grad_output.
 
@@ -271,6 +446,24 @@ def _batched_grad(outputs, inputs, grads, retain_graph, create_graph, allow_unus
                                "is_grads_batched=True")
     if retain_graph is None:
         retain_graph = create_graph
+    if not create_graph and not any(g.requires_grad for g in grads):
+        arrays = _batched_backward(outputs, inputs, [np.asarray(g._data) for g in grads],
+                                   retain_graph)
+        if arrays is not None:
+            cr = _cr()
+            result = []
+            for a, inp in zip(arrays, inputs):
+                if a is None:
+                    if not allow_unused:
+                        raise RuntimeError(
+                            "One of the differentiated Tensors appears to not have been used "
+                            "in the graph. Set allow_unused=True if this is the desired "
+                            "behavior.")
+                    result.append(None)
+                    continue
+                a = np.broadcast_to(a, (batch,) + tuple(inp.shape))
+                result.append(cr.from_numpy(np.array(a, dtype=inp._data.dtype)))
+            return tuple(result)
     rows = []
     for b in range(batch):
         last = b == batch - 1

@@ -402,6 +402,27 @@ class MatmulBackward0(Node):
     def jvp(self, tangents, a, b):
         return _bilinear_jvp(_matmul, *tangents, a, b)
 
+    def backward_batch(self, g, a, b):
+        """The formula for gradients with one leading batch dim (a batch of cotangents):
+        vector operands make outer products. None (the caller loops) for other mixes of
+        ranks, and where batch dims broadcast."""
+        if g.dtype.kind == "c" or (a.ndim > 2 or b.ndim > 2) and a.shape[:-2] != b.shape[:-2]:
+            return None
+        fa, fb = self.next_functions
+        if a.ndim >= 2 and b.ndim >= 2:
+            return (g @ b.swapaxes(-1, -2) if fa[0] is not None else None,
+                    a.swapaxes(-1, -2) @ g if fb[0] is not None else None)
+        if a.ndim == 2 and b.ndim == 1:  # out (m,): g (B, m)
+            return (g[:, :, None] * b if fa[0] is not None else None,
+                    g @ a if fb[0] is not None else None)
+        if a.ndim == 1 and b.ndim == 2:  # out (n,): g (B, n)
+            return (g @ b.T if fa[0] is not None else None,
+                    a[:, None] * g[:, None, :] if fb[0] is not None else None)
+        if a.ndim == 1 and b.ndim == 1:  # out (): g (B,)
+            return (g[:, None] * b if fa[0] is not None else None,
+                    g[:, None] * a if fb[0] is not None else None)
+        return None
+
     def jvp_batch(self, tangents, a, b):
         """The rule for tangents with one leading batch dim, where matmul's 1-D rules would
         misread it: a vector operand's batched tangent becomes a stack of column (or row)
@@ -440,6 +461,13 @@ class DotBackward0(Node):
 
     def jvp(self, tangents, a, b):
         return _bilinear_jvp(_matmul, *tangents, a, b)
+
+    def backward_batch(self, g, a, b):  # g (B,): outer products with the operands
+        if g.dtype.kind == "c":
+            return None
+        fa, fb = self.next_functions
+        return (g[:, None] * b if fa[0] is not None else None,
+                g[:, None] * a if fb[0] is not None else None)
 
     def jvp_batch(self, tangents, a, b):  # batched tangents (B, k): b @ t reads them right
         ta, tb = tangents
