@@ -487,7 +487,10 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
         raise RuntimeError("chainrule runs on the CPU only; CUDA is not available")
 
     def contiguous(self, memory_format=None) -> "Tensor":
-        return self
+        """``self`` when its data is C-contiguous, else a C-ordered copy (CloneBackward0)."""
+        if self._data.flags.c_contiguous:
+            return self
+        return _ew.clone(self)
 
     def pin_memory(self) -> "Tensor":
         return self

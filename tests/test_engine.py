@@ -607,3 +607,16 @@ def test_inplace_through_a_view_of_a_non_leaf(name):
 
     ours, theirs = _both(f)
     assert ours == theirs
+
+
+@pytest.mark.torch
+def test_contiguous_copies_only_non_contiguous_tensors_like_torch():
+    import torch
+
+    for L in (cr, torch):
+        m = L.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True) * 1
+        c = m.T.contiguous()
+        assert c.is_contiguous() and not m.T.is_contiguous()
+        assert c.grad_fn.name() == "CloneBackward0"
+        assert m.contiguous() is m
+        c.sum().backward()
