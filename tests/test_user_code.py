@@ -312,8 +312,6 @@ def test_transpose_properties():
     both(snippet)
 
 
-@xfail(strict=True, reason="tensor.py: contiguous() returns self, so "
-       "x.T.contiguous().is_contiguous() stays False (PyTorch copies: True)")
 def test_contiguous_makes_contiguous():
     def snippet(torch, nn, F, optim):
         m = torch.arange(6).reshape(2, 3)
