@@ -26,6 +26,15 @@ __all__ = ['all', 'amax', 'amin', 'aminmax', 'any', 'argmax', 'argmin', 'argsort
            'sort', 'std', 'std_mean', 'sum', 'topk', 'var', 'var_mean']
 
 _ndarray = np.ndarray
+
+
+def _axes(dim, ndim):
+    """The NumPy axes of a reduction over ``dim`` (checked like PyTorch's dims). A 0-d tensor
+    reduces over dim 0 or -1 as over all of it, which NumPy spells ``axis=None``."""
+    axes = canon_dims(dim, ndim)
+    return None if ndim == 0 else axes
+
+
 _builtin_all, _builtin_any, _builtin_max, _builtin_min = all, any, max, min
 
 
@@ -364,7 +373,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, **kwargs):  # noqa: A001 
     """Sum over ``dim`` (all elements when None)."""
     dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
     x = input._data
-    axes = canon_dims(dim, x.ndim)
+    axes = _axes(dim, x.ndim)
     if dtype is not None:
         x = x.astype(_dtype.to_np(dtype))
     elif x.dtype.kind in "biu":
@@ -402,7 +411,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {_dtype.from_numpy_dtype(x.dtype).name.capitalize()}")
-    axes = canon_dims(dim, x.ndim)
+    axes = _axes(dim, x.ndim)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.mean(x, axis=axes, keepdims=keepdim)
     res = unary(MeanBackward0 if dim is None else MeanBackward1, input, np.asarray(out, x.dtype),
@@ -432,7 +441,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
     """Sum over ``dim`` treating NaN as zero."""
     dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
     x = input._data
-    axes = canon_dims(dim, x.ndim)
+    axes = _axes(dim, x.ndim)
     if dtype is not None:
         x = x.astype(_dtype.to_np(dtype))
     elif x.dtype.kind in "biu":
@@ -455,7 +464,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
     if x.dtype.kind not in "fc":
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
                            f"but got {_scalar_name(x.dtype)}")
-    axes = canon_dims(dim, x.ndim)
+    axes = _axes(dim, x.ndim)
     count = np.sum(~np.isnan(x), axis=axes, keepdims=keepdim).astype(x.dtype)
     return nansum(input, dim, keepdim) / count
 
@@ -540,7 +549,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
                         "expected one of: (Tensor input, *, torch.dtype dtype = None) or (Tensor "
                         "input, int dim, bool keepdim = False, *, torch.dtype dtype = None)")
     x = input._data
-    axes = canon_dims(dim, x.ndim)
+    axes = _axes(dim, x.ndim)
     if dtype is not None:
         x = x.astype(_dtype.to_np(dtype))
     elif x.dtype.kind in "biu":
@@ -818,25 +827,32 @@ MedianBackward0 = _even_cls("MedianBackward0")
 NanmedianBackward0 = _even_cls("NanmedianBackward0")
 
 
-def _even_weights(x, out_keep, axes):
+def _even_weights(x, out_keep, axes, nan_at_nans=True):
     """mask / count in x's dtype: 1/k on each of the k elements equal to the (kept-dim)
-    result (NaN results: on the NaNs)."""
+    result. NaN results, as in PyTorch: the gradient goes to the NaNs (max, min, median:
+    ``evenly_distribute_backward``), or with ``nan_at_nans=False`` the whole slice gets NaN
+    (amax, amin, aminmax: ``scale_grad_by_count`` divides by a count of 0)."""
     mask = np.asarray(x == out_keep)
-    if x.dtype.kind in "fc" and np.isnan(out_keep).any():
+    nan_out = x.dtype.kind in "fc" and np.isnan(out_keep).any()
+    if nan_out and nan_at_nans:
         mask |= np.isnan(x) & np.isnan(out_keep)
     count = np.sum(mask, axis=axes, keepdims=True)
     w = mask.astype(x.dtype if x.dtype.kind in "fc" else np.float64)
+    if nan_out and not nan_at_nans:
+        with np.errstate(invalid="ignore"):
+            np.divide(w, count, out=w, casting="unsafe")  # 0 / 0 on the NaN slices only
+        return w
     np.divide(w, np.maximum(count, 1), out=w, casting="unsafe")
     return w
 
 
-def _even_reduce(node_cls, input, out, axes, keepdim):
+def _even_reduce(node_cls, input, out, axes, keepdim, nan_at_nans=True):
     """Wrap the reduction ``out`` (of input over ``axes``) with an even-split node."""
     x = input._data
     if not (input._requires_grad and grad_state.enabled and x.dtype.kind in "fc"):
         return _make(out, False, None)
     keep = out if keepdim else out.reshape(_keep_shape(x.shape, axes))
-    res = unary(node_cls, input, out, (_even_weights(x, keep, axes),))
+    res = unary(node_cls, input, out, (_even_weights(x, keep, axes, nan_at_nans),))
     _reduce_node(res, x.shape, axes, keepdim)
     return res
 
@@ -901,11 +917,11 @@ def min(input, dim=None, keepdim=False, *, out=None, other=None, **kwargs):  # n
 def _amax_amin(input, dim, keepdim, name, kwargs):
     dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
     x = input._data
-    axes = canon_dims(dim, x.ndim)
+    axes = _axes(dim, x.ndim)
     _check_nonempty(x, axes, name)
     out = np.asarray((np.max if name == "amax" else np.min)(x, axis=axes, keepdims=keepdim))
     return _even_reduce(AmaxBackward0 if name == "amax" else AminBackward0, input, out, axes,
-                        keepdim)
+                        keepdim, nan_at_nans=False)
 
 
 def amax(input, dim=(), keepdim=False, **kwargs):
@@ -950,8 +966,8 @@ def aminmax(input, *, dim=None, keepdim=False):
     if not (input._requires_grad and grad_state.enabled and x.dtype.kind in "fc"):
         return rt(_make(mn, False, None), _make(mx, False, None))
     kshape = _keep_shape(x.shape, axes)
-    saved = (_even_weights(x, mn.reshape(kshape), axes),
-             _even_weights(x, mx.reshape(kshape), axes))
+    saved = (_even_weights(x, mn.reshape(kshape), axes, nan_at_nans=False),
+             _even_weights(x, mx.reshape(kshape), axes, nan_at_nans=False))
     node, (a, b) = _multi_out(AminmaxBackward0, input, (mn, mx), saved)
     node.in_shape, node.axes, node.keepdim = x.shape, axes, keepdim
     return rt(a, b)
@@ -997,7 +1013,7 @@ def _var_args(input, dim, unbiased, keepdim, correction, kwargs):
     x = input._data
     if x.dtype.kind not in "fc":
         raise RuntimeError("std and var only support floating point and complex dtypes")
-    axes = canon_dims(dim, x.ndim)
+    axes = _axes(dim, x.ndim)
     n = _count(x.shape, axes)
     dof = n - correction
     if dof <= 0:
@@ -1195,7 +1211,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, **kwargs):
     if x.dtype.kind not in "fc":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {_scalar_name(x.dtype)}")
-    axes = canon_dims(dim, x.ndim)
+    axes = _axes(dim, x.ndim)
     p = float(p)
     inf = float("inf")
     absx = np.abs(x)
@@ -1268,7 +1284,7 @@ def logsumexp(input, dim, keepdim=False, **kwargs):
     """
     dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
     x = _float(input._data)
-    axes = canon_dims(dim, x.ndim)
+    axes = _axes(dim, x.ndim)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         if x.size:
             m = np.max(x, axis=axes, keepdims=True)
@@ -1298,7 +1314,7 @@ def logsumexp(input, dim, keepdim=False, **kwargs):
 def _logical(input, dim, keepdim, fn, kwargs):
     dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
     x = input._data
-    axes = canon_dims(dim, x.ndim)
+    axes = _axes(dim, x.ndim)
     out = np.asarray(fn(x, axis=axes, keepdims=keepdim))
     if x.dtype == np.uint8:
         out = out.astype(np.uint8)
@@ -1318,7 +1334,7 @@ def any(input, dim=None, keepdim=False, **kwargs):  # noqa: A001 - torch.any
 def count_nonzero(input, dim=None):
     """Number of nonzero elements over ``dim`` (int64)."""
     x = input._data
-    axes = canon_dims(dim, x.ndim)
+    axes = _axes(dim, x.ndim)
     return _make(np.asarray(np.count_nonzero(x, axis=axes), np.int64), False, None)
 
 
