@@ -2116,3 +2116,112 @@ def test_chain_and_stack_datasets():
         stacked = data.StackDataset(torch.arange(3), torch.arange(3) * 2)
         return chained, stacked[1], len(stacked)
     both(snippet)
+
+
+def test_autograd_function_styles_and_hooks():
+    def snippet(torch, nn, F, optim):
+        from importlib import import_module
+        ag = import_module(torch.__name__ + ".autograd")
+        Variable = ag.Variable
+        v = Variable(torch.ones(2), requires_grad=True)
+
+        class MyReLU(torch.autograd.Function):
+            @staticmethod
+            def forward(input):
+                return input.clamp(min=0)
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                input, = inputs
+                ctx.save_for_backward(input)
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                input, = ctx.saved_tensors
+                grad_input = grad_output.clone()
+                grad_input[input < 0] = 0
+                return grad_input
+
+        class Split(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                idx = torch.argmax(x)
+                ctx.mark_non_differentiable(idx)
+                ctx.save_for_backward(x)
+                return x * 2, idx
+
+            @staticmethod
+            @ag.function.once_differentiable
+            def backward(ctx, g, g_idx):
+                x, = ctx.saved_tensors
+                return g * 2 if ctx.needs_input_grad[0] else None
+
+        x = torch.tensor([-1.0, 2.0, 3.0], requires_grad=True)
+        y = MyReLU.apply(x)
+        y2, idx = Split.apply(x)
+        (y.sum() + y2.sum()).backward()
+        torch.autograd.backward([(v * 3).sum()], [torch.tensor(2.0)])
+        lin = nn.Linear(3, 2)
+        _init_linear(torch, lin)
+        seen = []
+        h = lin.register_full_backward_hook(lambda m, gi, go: seen.append((gi[0], go[0])))
+        pre = lin.register_forward_pre_hook(lambda m, inp: (inp[0] * 2,))
+        inp = torch.ones(1, 3, requires_grad=True)
+        lin(inp).sum().backward()
+        h.remove()
+        pre.remove()
+        ok = torch.autograd.gradcheck(lambda t: (t ** 2).sum(),
+                                      (torch.ones(3, dtype=torch.float64, requires_grad=True),))
+        return (y, x.grad, idx, idx.requires_grad, v.grad, seen, inp.grad, ok,
+                y.grad_fn.name() if False else type(y.grad_fn).__name__)
+    both(snippet)
+
+
+def test_anomaly_detection_raises_on_nan():
+    def snippet(torch, nn, F, optim):
+        import warnings
+        x = torch.tensor([0.0, 1.0], requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with torch.autograd.detect_anomaly():
+                y = torch.sqrt(x) * 0
+                y = (x / x).sum()
+                err = raised(y.backward)
+        return err, x.grad
+    both(snippet)
+
+
+def test_parameter_surgery():
+    def snippet(torch, nn, F, optim):
+        lin = nn.Linear(3, 2)
+        _init_linear(torch, lin)
+        with torch.no_grad():
+            lin.weight[0] = 0.5
+            lin.bias.zero_()
+        lin.weight.data[1, 0] = -1.0
+        lin.bias.data = torch.tensor([1.0, 2.0])
+        lin.weight.data.copy_(lin.weight.data * 2)
+        err = raised(setattr, lin, "weight", torch.ones(2, 3))
+        lin.weight = nn.Parameter(lin.weight.detach() + 1)
+        lin.extra = nn.Parameter(torch.zeros(1))
+        names = [n for n, _ in lin.named_parameters()]
+        out = lin(torch.ones(1, 3)).sum()
+        out.backward()
+        lin.weight.grad.data.clamp_(-0.5, 0.5)
+        x = torch.ones(2, requires_grad=True)
+        y = x * 2
+        import warnings
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            g = y.grad
+        def closure():
+            opt.zero_grad()
+            loss = ((p - 3) ** 2).sum()
+            loss.backward()
+            return loss
+        p = nn.Parameter(torch.tensor([0.0, 1.0]))
+        opt = optim.LBFGS([p], lr=1, max_iter=20)
+        first = opt.step(closure)
+        return (lin.weight, lin.bias, err, names, lin.weight.grad, g, len(w) > 0, p, first,
+                raised(lambda: torch.nn.Parameter(torch.tensor([1, 2]))))
+    both(snippet, rtol=1e-4, atol=1e-5)
