@@ -2225,3 +2225,48 @@ def test_parameter_surgery():
         return (lin.weight, lin.bias, err, names, lin.weight.grad, g, len(w) > 0, p, first,
                 raised(lambda: torch.nn.Parameter(torch.tensor([1, 2]))))
     both(snippet, rtol=1e-4, atol=1e-5)
+
+
+def test_jit_and_distributed_guards():
+    def snippet(torch, nn, F, optim):
+        def gelu_like(x):
+            return x * torch.sigmoid(1.702 * x)
+
+        class Block(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = nn.Linear(2, 2)
+
+            @torch.jit.ignore
+            def debug(self):
+                return "debug"
+
+            def forward(self, x):
+                if torch.jit.is_scripting() or torch.jit.is_tracing():
+                    return x
+                return gelu_like(self.lin(x))
+
+        b = Block()
+        _init_linear(torch, b)
+        rank = 0
+        if torch.distributed.is_initialized():
+            rank = torch.distributed.get_rank()
+        return (b(torch.ones(1, 2)), b.debug(), torch.jit.unused(gelu_like) is gelu_like,
+                torch.jit.export(gelu_like) is gelu_like, rank,
+                raised(torch.distributed.get_rank), raised(torch.distributed.get_world_size),
+                torch.distributed.is_initialized())
+    both(snippet)
+
+
+@xfail(strict=True, reason="backends/__init__.py: torch.backends.cuda (matmul.allow_tf32, "
+       "is_built()) is missing; modern training scripts set allow_tf32 at the top")
+def test_backends_cuda_tf32_switches():
+    def snippet(torch, nn, F, optim):
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
+        flags = (torch.backends.cuda.is_built(), torch.backends.cudnn.benchmark)
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.benchmark = False
+        return flags
+    both(snippet)
