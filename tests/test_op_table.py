@@ -223,7 +223,10 @@ def test_entries_call_the_op_they_name():
             return real(*a, **k)
 
         arrays = arrays_for(entry, entry.dtypes[0])
-        entry.op(Lib(cr, {path(entry.name): spy}), *tensors(cr, arrays, False))
+        try:
+            entry.op(Lib(cr, {path(entry.name): spy}), *tensors(cr, arrays, False))
+        except (RuntimeError, IndexError):  # entries that check torch's errors
+            pass
         if not calls:
             silent.append(entry.id)
     assert not silent, f"entries that never call the op they name: {silent}"
