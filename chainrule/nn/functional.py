@@ -1341,6 +1341,142 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
 
 
 # ======================================================================================
+# Spatial transformers: affine_grid builds sampling grids, grid_sample reads the input at
+# them. Compositions of ops: each coordinate is the grid times a constant slope plus a
+# constant offset (padding modes clip and reflect it), and bilinear weights multiply the
+# gathered corners, so gradients reach both the input and the grid.
+# ======================================================================================
+def _base_coords(n: int, align_corners: bool) -> np.ndarray:
+    if n <= 1:
+        return np.zeros(n)
+    c = np.linspace(-1.0, 1.0, n)
+    return c if align_corners else c * (n - 1) / n
+
+
+def affine_grid(theta, size, align_corners=None):
+    """Sampling grid (N, H, W, 2) or (N, D, H, W, 3) of the affine maps ``theta``.
+
+    >>> grid = affine_grid(chainrule.eye(2, 3)[None], (1, 1, 4, 4), align_corners=False)
+    """
+    if align_corners is None:
+        align_corners = False
+    size = tuple(int(s) for s in size)
+    if not theta.dtype.is_floating_point:
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    nd = len(size) - 2
+    if nd not in (2, 3):
+        raise NotImplementedError(
+            f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+            f"respectively. Got size {size}.")
+    if theta.dim() != 3 or tuple(theta.shape[1:]) != (nd, nd + 1):
+        raise ValueError(
+            f"Expected a batch of {nd}D affine matrices of shape Nx{nd}x{nd + 1} for size "
+            f"{size}. Got {tuple(theta.shape)}.")
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    sp = size[2:]
+    axes = [_base_coords(n, align_corners) for n in reversed(sp)]  # x (W), y (H), z (D)
+    mesh = np.meshgrid(*reversed(axes), indexing="ij")  # each of shape sp
+    base = np.stack([m for m in reversed(mesh)] + [np.ones(sp)], -1).reshape(-1, nd + 1)
+    base = _const(base.astype(theta._data.dtype))
+    grid = base.matmul(theta.transpose(1, 2))  # (N, prod(sp), nd)
+    return grid.reshape((size[0],) + sp + (nd,))
+
+
+def _unnormalize(c: Tensor, n: int, align_corners: bool) -> Tensor:
+    if align_corners:
+        return (c + 1) * ((n - 1) / 2)
+    return ((c + 1) * n - 1) / 2
+
+
+def _reflect_np(x: np.ndarray, twice_low: int, twice_high: int):
+    """Reflect ``x`` into [low, high]: the reflected value and its slope (+1 or -1)."""
+    if twice_low == twice_high:
+        return np.zeros_like(x), np.zeros_like(x)
+    low, span = twice_low / 2, (twice_high - twice_low) / 2
+    slope = np.where(x < low, -1.0, 1.0)
+    d = np.abs(x - low)
+    flips = np.floor(d / span)
+    extra = np.fmod(d, span)
+    odd = (flips % 2) == 1
+    return np.where(odd, span - extra + low, extra + low), np.where(odd, -slope, slope)
+
+
+def _source_coord(c: Tensor, n: int, padding_mode: str, align_corners: bool) -> Tensor:
+    """The grid coordinate ``c`` in [-1, 1] as a pixel position, padded like torch."""
+    x = _unnormalize(c, n, align_corners)
+    if padding_mode == "zeros":
+        return x
+    xd = x._data
+    slope = np.ones_like(xd)
+    if padding_mode == "reflection":
+        twice = (0, 2 * (n - 1)) if align_corners else (-1, 2 * n - 1)
+        xd, slope = _reflect_np(xd, *twice)
+    inside = (xd > 0) & (xd < n - 1)  # clipped positions have no gradient, as in torch
+    clipped = np.clip(xd, 0, n - 1)
+    slope = np.where(inside, slope, 0.0).astype(xd.dtype)
+    # x * slope + offset has the padded value and the padded slope
+    return x * _const(slope) + _const(clipped - x._data * slope)
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """Sample ``input`` (N, C, H, W) or (N, C, D, H, W) at ``grid`` (N, ..., 2 or 3) in [-1, 1].
+
+    >>> out = grid_sample(x, affine_grid(theta, x.shape, False), align_corners=False)
+    """
+    if mode not in ("bilinear", "nearest"):
+        if mode == "bicubic":
+            raise NotImplementedError("grid_sample: mode='bicubic' is not supported yet")
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
+                         f"'nearest' or 'bicubic', but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
+                         f"'border', or 'reflection', but got: '{padding_mode}'")
+    if align_corners is None:
+        align_corners = False
+    nd = input.dim() - 2
+    if nd not in (2, 3) or grid.dim() != input.dim() or grid.shape[-1] != nd \
+            or grid.shape[0] != input.shape[0]:
+        raise RuntimeError(
+            f"grid_sampler(): expected grid to have size {nd} in last dimension and the same "
+            f"batch size and rank as input, but got input with sizes "
+            f"{shape_str(input.shape)} and grid with sizes {shape_str(grid.shape)}")
+    n, ch, *sp = input.shape
+    out_sp = tuple(grid.shape[1:-1])
+    q = math.prod(out_sp)
+    g = grid.reshape(n, q, nd)
+    # spatial dim i (D, H, W order) is read from grid component nd - 1 - i (x is W)
+    coords = [_source_coord(g[:, :, nd - 1 - i], sp[i], padding_mode, align_corners)
+              for i in range(nd)]
+    flat_in = input.reshape(n, ch, -1)
+    strides = [math.prod(sp[i + 1:]) for i in range(nd)]
+
+    def corner(idx, weight):
+        ok = np.logical_and.reduce([(k >= 0) & (k < sp[i]) for i, k in enumerate(idx)])
+        flat = sum(np.where(ok, k, 0) * strides[i] for i, k in enumerate(idx))
+        vals = flat_in.gather(2, _const(np.broadcast_to(flat[:, None, :], (n, ch, q))))
+        w = weight * _const(ok.astype(input._data.dtype))
+        return vals * w.unsqueeze(1)
+
+    if mode == "nearest":
+        idx = [np.rint(c._data).astype(np.int64) for c in coords]  # half to even, as torch
+        out = corner(idx, sum(c * 0 for c in coords) + 1)  # the grid's gradient is zero
+    else:
+        lo = [np.floor(c._data) for c in coords]
+        frac = [c - _const(f) for c, f in zip(coords, lo)]
+        out = None
+        for bits in np.ndindex(*(2,) * nd):
+            idx = [f.astype(np.int64) + b for f, b in zip(lo, bits)]
+            w = None
+            for fr, b in zip(frac, bits):
+                wi = fr if b else 1 - fr
+                w = wi if w is None else w * wi
+            term = corner(idx, w)
+            out = term if out is None else out + term
+    return out.reshape((n, ch) + out_sp)
+
+
+# ======================================================================================
 # Losses
 # ======================================================================================
 def _reduction_arg(reduction, size_average=None, reduce=None):

@@ -1,0 +1,86 @@
+"""Spatial transformers, unpooling, distances and odd losses, and the modules around them,
+compared with PyTorch 2.13 in float64 (values and gradients) and with central differences."""
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn as cnn
+import chainrule.nn.functional as CF
+from conftest import check_grad
+
+torch = pytest.importorskip("torch")
+import torch.nn as tnn  # noqa: E402
+import torch.nn.functional as TF  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+
+def _run(lib, fn, arrays, grad=True):
+    """fn(*tensors) with lib's tensors; returns the output and each input's gradient."""
+    ts = [lib.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
+    out = fn(*ts)
+    outs = out if isinstance(out, tuple) else (out,)
+    res = [o.detach().numpy() for o in outs]
+    if grad:
+        r = np.random.default_rng(1).standard_normal(outs[0].shape)
+        (outs[0] * lib.tensor(r)).sum().backward()
+        res += [t.grad.numpy() if t.grad is not None else None for t in ts]
+    return res
+
+
+def _same(cfn, tfn, *arrays, grad=True, atol=1e-10):
+    ours = _run(cr, cfn, arrays, grad)
+    theirs = _run(torch, tfn, arrays, grad)
+    assert len(ours) == len(theirs)
+    for o, t in zip(ours, theirs):
+        if t is None:
+            assert o is None or not np.any(o)
+            continue
+        assert o is not None and o.shape == t.shape
+        np.testing.assert_allclose(o, t, atol=atol, rtol=1e-9)
+
+
+# -- affine_grid and grid_sample ---------------------------------------------------------
+@pytest.mark.parametrize("nd", [2, 3])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_affine_grid_grid_sample(nd, mode, padding_mode, align_corners):
+    rng = np.random.default_rng(nd)
+    sp, out_sp = ((4, 5), (3, 4)) if nd == 2 else ((3, 4, 3), (2, 3, 2))
+    x = rng.standard_normal((2, 3) + sp)
+    theta = rng.standard_normal((2, nd, nd + 1)) * 1.3  # reaches well outside [-1, 1]
+
+    def fn(F):
+        def f(x, theta):
+            grid = F.affine_grid(theta, (2, 3) + out_sp, align_corners=align_corners)
+            return F.grid_sample(x, grid * 1.2, mode=mode, padding_mode=padding_mode,
+                                 align_corners=align_corners)
+        return f
+    _same(fn(CF), fn(TF), x, theta)
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+def test_grid_sample_numerical_grad(padding_mode):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 2, 3, 4))
+    grid = rng.uniform(-1.4, 1.4, (1, 2, 3, 2))
+    check_grad(lambda a, g: CF.grid_sample(a, g, padding_mode=padding_mode,
+                                           align_corners=False), x, grid)
+    check_grad(lambda t: CF.affine_grid(t, (1, 1, 2, 3), align_corners=True),
+               rng.standard_normal((1, 2, 3)))
+
+
+def test_grid_sample_second_order():
+    rng = np.random.default_rng(4)
+    x = cr.tensor(rng.standard_normal((1, 1, 3, 3)), requires_grad=True)
+    g = cr.tensor(rng.uniform(-0.9, 0.9, (1, 2, 2, 2)), requires_grad=True)
+    tx = torch.tensor(x.detach().numpy(), requires_grad=True)
+    tg = torch.tensor(g.detach().numpy(), requires_grad=True)
+    res = []
+    for lib, F, a, b in ((cr, CF, x, g), (torch, TF, tx, tg)):
+        out = F.grid_sample(a, b, align_corners=True).pow(2).sum()
+        (gg,) = lib.autograd.grad(out, b, create_graph=True)
+        (h,) = lib.autograd.grad(gg.sum(), a)
+        res.append(h.numpy())
+    np.testing.assert_allclose(res[0], res[1], atol=1e-10)
