@@ -33,6 +33,8 @@ def sum_to(g, shape):
         if axes:
             g = np.add.reduce(g, axis=axes, keepdims=True)
         return g.reshape(shape)
+    if axes and axes[-1] < lead:  # only new leading dims (a bias): one SumBackward1 node
+        return g.sum(dim=axes)
     if axes:
         g = g.sum(dim=axes, keepdim=True)
     return g.reshape(shape)

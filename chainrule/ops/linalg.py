@@ -111,6 +111,8 @@ def _mH(x):
         return np.conj(x).swapaxes(-1, -2) if x.dtype.kind == "c" else x.swapaxes(-1, -2)
     if x._data.dtype.kind == "c":
         return x.conj().swapaxes(-1, -2)
+    if not x._requires_grad:  # a constant (create_graph over data): nothing to record
+        return _const(x._data.swapaxes(-1, -2))
     return x.swapaxes(-1, -2)
 
 
