@@ -262,6 +262,7 @@ WORKLOAD_MODULES = {
     "W8": "w8_mlp_nn",
     "W9": "w9_cnn_nn",
     "W10": "w10_rnn_nn",
+    "D1": "d1_digits_epoch",
 }
 
 
