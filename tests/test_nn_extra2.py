@@ -84,3 +84,36 @@ def test_grid_sample_second_order():
         (h,) = lib.autograd.grad(gg.sum(), a)
         res.append(h.numpy())
     np.testing.assert_allclose(res[0], res[1], atol=1e-10)
+
+
+# -- max_unpool ----------------------------------------------------------------------------
+@pytest.mark.parametrize("nd,kw", [(1, {}), (2, {}), (3, {}), (1, {"stride": 1, "padding": 1}),
+                                   (2, {"stride": (1, 2), "padding": (1, 0)}),
+                                   (2, {"output_size": (5, 6)}),
+                                   (3, {"output_size": (1, 1, 5, 5, 5)})])
+def test_max_unpool(nd, kw):
+    rng = np.random.default_rng(nd)
+    sp = (5, 6) if nd < 3 else (5, 5, 5) if "output_size" in kw else (4, 4, 4)
+    x = rng.standard_normal((2, 3) + sp[:nd])
+    pool_kw = {k: v for k, v in kw.items() if k != "output_size"}
+
+    def fn(F):
+        def f(a):
+            pooled, idx = getattr(F, f"max_pool{nd}d")(a, 2, return_indices=True, **pool_kw)
+            return getattr(F, f"max_unpool{nd}d")(pooled * 2, idx, 2, **kw)
+        return f
+    _same(fn(CF), fn(TF), x)
+
+
+def test_max_unpool_module_and_errors():
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    for lib, nn_ in ((cr, cnn), (torch, tnn)):
+        pooled, idx = nn_.MaxPool2d(2, return_indices=True)(lib.tensor(x))
+        out = nn_.MaxUnpool2d(2)(pooled, idx, output_size=(5, 5))
+        np.testing.assert_array_equal(out.numpy(), TF.max_unpool2d(
+            *TF.max_pool2d(torch.tensor(x), 2, return_indices=True), 2, output_size=(5, 5)))
+        with pytest.raises(ValueError, match="invalid output_size"):
+            nn_.MaxUnpool2d(2)(pooled, idx, output_size=(9, 9))
+    assert str(cnn.MaxUnpool3d(2, padding=1)) == str(tnn.MaxUnpool3d(2, padding=1))
+    check_grad(lambda a: CF.max_unpool2d(a, cr.tensor([[[[0, 3], [9, 14]]]]), 2),
+               np.ones((1, 1, 2, 2)))

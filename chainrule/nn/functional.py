@@ -2829,3 +2829,83 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     onehot = np.zeros(x.shape, x.dtype)
     np.put_along_axis(onehot, np.expand_dims(idx, d), 1, axis=d)
     return _const(onehot) - y.detach() + y  # straight-through: the soft gradient
+
+
+# ======================================================================================
+# Unpooling: the values of max_pool go back to the positions its indices name (zeros
+# elsewhere); a linear op whose adjoint gathers the gradient at those positions
+# ======================================================================================
+def _unpool_output_size(in_sp, k, s, p, output_size):
+    default = [(in_sp[d] - 1) * s[d] + k[d] - 2 * p[d] for d in range(len(k))]
+    if output_size is None:
+        return tuple(default)
+    output_size = tuple(int(v) for v in output_size)
+    if len(output_size) == len(k) + 2:
+        output_size = output_size[2:]
+    if len(output_size) != len(k):
+        raise ValueError(f"output_size should be a sequence containing {len(k)} or "
+                         f"{len(k) + 2} elements, but it has a length of '{len(output_size)}'")
+    for d in range(len(k)):
+        lo, hi = default[d] - s[d], default[d] + s[d]
+        if not lo < output_size[d] < hi:
+            raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between '
+                             f'{lo} and {hi})')
+    return output_size
+
+
+MaxUnpool2DBackward0 = _conv._linear_node("MaxUnpool2DBackward0")
+MaxUnpool3DBackward0 = _conv._linear_node("MaxUnpool3DBackward0")
+
+
+def _max_unpool(nd, input, indices, kernel_size, stride, padding, output_size):
+    k = _conv._tuple(kernel_size, nd)
+    s = _conv._tuple(stride if stride is not None else kernel_size, nd)
+    p = _conv._tuple(padding, nd)
+    xd = input._data
+    if indices.shape != input.shape:
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor "
+                           f"({shape_str(input.shape)}) but got indices tensor with shape: "
+                           f"{shape_str(indices.shape)}")
+    out_sp = _unpool_output_size(xd.shape[xd.ndim - nd:], k, s, p, output_size)
+    lead = xd.shape[:xd.ndim - nd]
+    rows, plane = math.prod(lead), math.prod(out_sp)
+    idx = indices._data.reshape(rows, -1).astype(np.int64)
+    bad = (idx < 0) | (idx >= plane)
+    if bad.any():
+        raise RuntimeError(f"Found an invalid max index: {int(idx[bad][0])} (output volumes "
+                           f"are of size {'x'.join(map(str, out_sp))}")
+
+    def scatter(a):
+        out = np.zeros((rows, plane), a.dtype)
+        np.put_along_axis(out, idx, a.reshape(rows, -1), 1)  # the last write wins, like torch
+        return out.reshape(lead + out_sp)
+
+    def gather(g):
+        return np.take_along_axis(g.reshape(rows, plane), idx, 1).reshape(xd.shape)
+
+    node = MaxUnpool3DBackward0 if nd == 3 else MaxUnpool2DBackward0
+    return _conv._linear(input, scatter, gather, node)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of ``max_pool1d``: values back at their indices, zeros elsewhere."""
+    k = _conv._tuple(kernel_size, 1)
+    s = _conv._tuple(stride if stride is not None else kernel_size, 1)
+    p = _conv._tuple(padding, 1)
+    out = _unpool_output_size(input.shape[-1:], k, s, p, output_size)
+    # as torch: through the 2-D kernel with a trailing unit dim
+    return _max_unpool(2, input.unsqueeze(-1), indices.unsqueeze(-1), k + (1,), s + (1,),
+                       p + (0,), out + (1,)).squeeze(-1)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of ``max_pool2d``.
+
+    >>> pooled, idx = max_pool2d(x, 2, return_indices=True); y = max_unpool2d(pooled, idx, 2)
+    """
+    return _max_unpool(2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of ``max_pool3d``."""
+    return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size)

@@ -10,6 +10,7 @@ __all__ = [
     "AdaptiveAvgPool3d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
     "AvgPool1d",
     "AvgPool2d",
     "AvgPool3d",
@@ -18,6 +19,9 @@ __all__ = [
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "MaxUnpool3d",
 ]
 
 
@@ -151,6 +155,10 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPool):
     _fn = "adaptive_max_pool2d"
 
 
+class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+    _fn = "adaptive_max_pool3d"
+
+
 class LPPool1d(Module):
     _fn = "lp_pool1d"
 
@@ -170,3 +178,45 @@ class LPPool1d(Module):
 
 class LPPool2d(LPPool1d):
     _fn = "lp_pool2d"
+
+
+def _ntuple(x, n: int) -> tuple:
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,) * n
+
+
+class _MaxUnpoolNd(Module):
+    _nd = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        n = self._nd
+        self.kernel_size = _ntuple(kernel_size, n)
+        self.stride = _ntuple(stride if stride is not None else kernel_size, n)
+        self.padding = _ntuple(padding, n)
+
+    def forward(self, input, indices, output_size=None):
+        return getattr(F, f"max_unpool{self._nd}d")(input, indices, self.kernel_size,
+                                                    self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    _nd = 1
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """Puts pooled values back where ``MaxPool2d(..., return_indices=True)`` found them.
+
+    >>> import chainrule as torch
+    >>> pool, unpool = torch.nn.MaxPool2d(2, return_indices=True), torch.nn.MaxUnpool2d(2)
+    >>> unpool(*pool(torch.arange(16.).reshape(1, 1, 4, 4))).shape
+    torch.Size([1, 1, 4, 4])
+    """
+
+    _nd = 2
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    _nd = 3
