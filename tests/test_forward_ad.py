@@ -560,3 +560,28 @@ def test_batched_backward_vs_one_backward_per_row(name):
                 np.broadcast_to(g, (n,) + tuple(x.shape))
             np.testing.assert_allclose(g.reshape(want.shape), want, rtol=1e-7, atol=1e-9,
                                        err_msg=name)
+
+
+@pytest.mark.torch
+def test_eig_jvp_vs_torch():
+    """Forward mode through linalg.eig (complex results of a real input) agrees with torch,
+    eigenpairs matched by eigenvalue (the two libraries may order them differently)."""
+    import torch.autograd.forward_ad as tfw
+
+    rng = np.random.default_rng(0)
+    A, T = rng.standard_normal((4, 4)), rng.standard_normal((4, 4))
+    res = []
+    for L, fw in ((cr, fwAD), (torch, tfw)):
+        with fw.dual_level():
+            lam, v = L.linalg.eig(fw.make_dual(L.tensor(A), L.tensor(T)))
+            res.append([np.asarray(fw.unpack_dual(t).primal.detach().numpy()) for t in (lam, v)]
+                       + [fw.unpack_dual(t).tangent.numpy() for t in (lam, v)])
+    (l0, v0, dl0, dv0), (l1, v1, dl1, dv1) = res
+    perm = [int(np.argmin(np.abs(l1 - x))) for x in l0]
+    np.testing.assert_allclose(l0, l1[perm], atol=1e-10)
+    np.testing.assert_allclose(dl0, dl1[perm], atol=1e-10)
+    # eigenvectors are defined up to a unit phase: compare after aligning it
+    phase = np.sum(np.conj(v1[:, perm]) * v0, axis=0)
+    phase = phase / np.abs(phase)
+    np.testing.assert_allclose(v0, v1[:, perm] * phase, atol=1e-10)
+    np.testing.assert_allclose(dv0, dv1[:, perm] * phase, atol=1e-10)

@@ -2381,6 +2381,22 @@ class LinalgEigBackward0(_MultiOutputNode):
         ga = np.linalg.solve(vh, inner @ vh)
         return (np.real(ga) if self.real_input else ga,)
 
+    def jvp(self, tangents, lam, v):
+        """dL = diag(V^-1 dA V);  dV = V ((V^-1 dA V) / E off the diagonal), E_ij = L_j - L_i,
+        minus V Re(diag(V^H dV)) (the eigenvectors stay of unit norm)."""
+        (ta,) = tangents
+        lam, v = _arr(lam), _arr(v)
+        if not _is_arr(ta):
+            return NotImplemented
+        n = lam.shape[-1]
+        eye = np.eye(n)
+        p = np.linalg.solve(v, ta.astype(v.dtype) @ v)
+        dl = np.diagonal(p, 0, -2, -1).copy()
+        off = p * (1 - eye) / (lam[..., None, :] - lam[..., :, None] + eye)
+        dv = v @ off
+        dv = dv - v * np.real(np.sum(np.conj(v) * dv, axis=-2))[..., None, :]
+        return [dl, dv]
+
 
 _Eig = namedtuple("eig", ["eigenvalues", "eigenvectors"])
 
