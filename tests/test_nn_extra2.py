@@ -117,3 +117,62 @@ def test_max_unpool_module_and_errors():
     assert str(cnn.MaxUnpool3d(2, padding=1)) == str(tnn.MaxUnpool3d(2, padding=1))
     check_grad(lambda a: CF.max_unpool2d(a, cr.tensor([[[[0, 3], [9, 14]]]]), 2),
                np.ones((1, 1, 2, 2)))
+
+
+# -- pdist, channel_shuffle, multilabel margin, triplet with distance ------------------------
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.0, float("inf")])
+def test_pdist(p):
+    x = np.random.default_rng(5).standard_normal((5, 3))
+    _same(lambda a: CF.pdist(a, p), lambda a: TF.pdist(a, p), x)
+    check_grad(lambda a: CF.pdist(a, p), x)
+
+
+def test_pdist_zero_distance_and_errors():
+    x = np.array([[1.0, 2.0], [1.0, 2.0], [0.0, 1.0]])
+    _same(CF.pdist, TF.pdist, x)  # equal rows: distance 0 and a zero gradient, as torch
+    with pytest.raises(RuntimeError, match="pdist only supports 2D tensors, got: 3D"):
+        CF.pdist(cr.zeros(2, 2, 2))
+
+
+def test_channel_shuffle():
+    x = np.random.default_rng(6).standard_normal((2, 6, 3, 2))
+    _same(lambda a: CF.channel_shuffle(a, 3), lambda a: TF.channel_shuffle(a, 3), x)
+    _same(lambda a: cnn.ChannelShuffle(2)(a), lambda a: tnn.ChannelShuffle(2)(a), x)
+    assert str(cnn.ChannelShuffle(2)) == str(tnn.ChannelShuffle(2))
+    with pytest.raises(RuntimeError, match="Number of channels must be divisible by groups"):
+        CF.channel_shuffle(cr.zeros(1, 5, 2), 2)
+    check_grad(lambda a: CF.channel_shuffle(a, 2) * cr.arange(6.0).reshape(1, 6, 1, 1),
+               x[:1, :, :1])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_multilabel_margin_loss(reduction):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((5, 4))
+    t = np.array([[3, 0, -1, 1], [0, 0, -1, 2], [1, 2, 3, 0], [-1, 1, 1, 1], [2, -1, -1, -1]])
+    _same(lambda a, b: CF.multilabel_margin_loss(a, b, reduction=reduction),
+          lambda a, b: TF.multilabel_margin_loss(a, b, reduction=reduction), x, t)
+    _same(lambda a, b: cnn.MultiLabelMarginLoss(reduction=reduction)(a, b),
+          lambda a, b: tnn.MultiLabelMarginLoss(reduction=reduction)(a, b), x[0], t[0])
+    check_grad(lambda a: CF.multilabel_margin_loss(a, cr.tensor(t), reduction=reduction), x)
+
+
+@pytest.mark.parametrize("swap", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_triplet_margin_with_distance_loss(swap, reduction):
+    rng = np.random.default_rng(8)
+    a, p, n = (rng.standard_normal((4, 3)) for _ in range(3))
+
+    def l1(x, y):
+        return (x - y).abs().sum(-1)
+    for dist in (None, l1):
+        _same(lambda *t: CF.triplet_margin_with_distance_loss(
+                  *t, distance_function=dist, margin=1.5, swap=swap, reduction=reduction),
+              lambda *t: TF.triplet_margin_with_distance_loss(
+                  *t, distance_function=dist, margin=1.5, swap=swap, reduction=reduction),
+              a, p, n)
+    _same(lambda *t: cnn.TripletMarginWithDistanceLoss(swap=swap, reduction=reduction)(*t),
+          lambda *t: tnn.TripletMarginWithDistanceLoss(swap=swap, reduction=reduction)(*t),
+          a, p, n)
+    assert str(cnn.TripletMarginWithDistanceLoss()) == str(tnn.TripletMarginWithDistanceLoss())
+    check_grad(lambda *t: CF.triplet_margin_with_distance_loss(*t, swap=swap), a, p, n)

@@ -1940,6 +1940,73 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     return _reduce_t(_relu_t(d_pos - d_neg + margin), reduction)
 
 
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """sum over targets j and non-targets i of max(0, 1 - (x[j] - x[i])), divided by C.
+
+    ``target`` holds class indices per sample, ended by the first -1.
+
+    >>> multilabel_margin_loss(x, chainrule.tensor([[3, 0, -1, 1]]))
+    """
+    reduction = _reduction_arg(reduction, size_average, reduce)
+    if input.ndim > 2 or tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError(f"inconsistent target size: {shape_str(target.shape)} for input of "
+                           f"size: {shape_str(input.shape)}")
+    x = input.reshape(1, -1) if input.ndim < 2 else input
+    n, c = x._data.shape
+    t = np.asarray(target._data, np.int64).reshape(n, c)
+    if ((t < -1) | (t >= c)).any():
+        raise RuntimeError(f"multilabel_margin_loss: target values must lie in [-1, {c - 1}]")
+    valid = np.cumprod(t >= 0, axis=1).astype(bool)  # entries before the first -1
+    counts = np.zeros((n, c))
+    np.add.at(counts, (np.nonzero(valid)[0], t[valid]), 1)  # a repeated target counts twice
+    pairs = counts[:, :, None] * (counts == 0)[:, None, :]  # [sample, target j, other i]
+    diff = 1 - x.unsqueeze(2) + x.unsqueeze(1)
+    loss = (_relu_t(diff) * _const(pairs.astype(x._data.dtype))).sum((1, 2)) / c
+    if input.ndim < 2:
+        loss = loss.reshape(())
+    return _reduce_t(loss, reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin=1.0, swap=False, reduction="mean"):
+    """max(d(a, p) - d(a, n) + margin, 0) for any distance ``d`` (pairwise_distance by default).
+
+    >>> triplet_margin_with_distance_loss(a, p, n, distance_function=lambda x, y: (x - y).abs())
+    """
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_with_distance_loss: expected margin to be greater "
+                         f"than 0, got {margin} instead")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    nd = (anchor.ndim, positive.ndim, negative.ndim)
+    if not nd[0] == nd[1] == nd[2]:
+        raise RuntimeError("The anchor, positive, and negative tensors are expected to have the "
+                           f"same number of dimensions, but got: anchor {nd[0]}D, positive "
+                           f"{nd[1]}D, and negative {nd[2]}D inputs")
+    dist = distance_function if distance_function is not None else pairwise_distance
+    d_pos = dist(anchor, positive)
+    d_neg = dist(anchor, negative)
+    if swap:
+        d_swap = dist(positive, negative)
+        use = _const(d_swap._data < d_neg._data)
+        d_neg = d_neg + (d_swap - d_neg) * use
+    return _reduce_t(_relu_t(d_pos - d_neg + margin), reduction)
+
+
+def pdist(input, p=2.0):
+    """p-norm distances between the rows of ``input`` (N, M): the N (N - 1) / 2 pairs i < j.
+
+    >>> pdist(chainrule.tensor([[0.0, 0.0], [3.0, 4.0], [0.0, 4.0]])).tolist()
+    [5.0, 4.0, 3.0]
+    """
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    i, j = np.triu_indices(input.shape[0], 1)
+    return _pnorm(input[_const(i)] - input[_const(j)], p, -1, False)
+
+
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
                       reduce=None, reduction="mean"):
     """sum_{i != y} max(0, margin - x[y] + x[i])^p / C per sample."""
@@ -2909,3 +2976,37 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Partial inverse of ``max_pool3d``."""
     return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size)
+
+
+# ======================================================================================
+# Channel shuffle: (N, g * c, ...) -> (N, c * g, ...), a permutation of channels
+# ======================================================================================
+ChannelShuffleBackward0 = _conv._linear_node("ChannelShuffleBackward0")
+
+
+def channel_shuffle(input, groups):
+    """Interleave ``groups`` blocks of channels (ShuffleNet).
+
+    >>> channel_shuffle(chainrule.arange(4.0).reshape(1, 4, 1), 2).flatten().tolist()
+    [0.0, 2.0, 1.0, 3.0]
+    """
+    shape = tuple(input.shape)
+    if len(shape) <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with "
+                           f"sizes {list(shape)}")
+    g = int(groups)
+    if g <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{g}")
+    n, c, rest = shape[0], shape[1], shape[2:]
+    if c % g:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels "
+                           f"and {g} groups.")
+
+    def swap(a, first):
+        return a.reshape((n, first, c // first) + rest).swapaxes(1, 2).reshape(shape)
+    return _conv._linear(input, lambda a: swap(a, g), lambda a: swap(a, c // g),
+                         ChannelShuffleBackward0)
+
+
+native_channel_shuffle = channel_shuffle

@@ -1,9 +1,6 @@
 """Loss modules: each stores its options and calls the matching ``F.*_loss``."""
 from __future__ import annotations
 
-import numpy as np
-
-from ...tensor import _make
 from .. import functional as F
 from .module import Module
 
@@ -189,33 +186,10 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
 
 
 class MultiLabelMarginLoss(_Loss):
-    """sum over targets j and non-targets i of max(0, 1 - (x[j] - x[i])), divided by C.
-
-    ``target`` lists class indices per sample, ended by the first -1. Uses
-    ``F.multilabel_margin_loss`` when it exists, otherwise composes it from ops.
-    """
+    """sum over targets j and non-targets i of max(0, 1 - (x[j] - x[i])), divided by C."""
 
     def forward(self, input, target):
-        fn = getattr(F, "multilabel_margin_loss", None)
-        if fn is not None:
-            return fn(input, target, reduction=self.reduction)
-        unbatched = input.dim() == 1
-        x = input.unsqueeze(0) if unbatched else input
-        t = np.asarray(target._data, dtype=np.int64).reshape(x.shape)
-        n, c = x.shape
-        counts = np.zeros((n, c))
-        for b in range(n):
-            for j in t[b]:
-                if j < 0:
-                    break
-                counts[b, j] += 1
-        pairs = counts[:, :, None] * (counts == 0)[:, None, :]       # [b, target j, other i]
-        dt = x._data.dtype
-        diff = 1 - x.unsqueeze(2) + x.unsqueeze(1)
-        loss = (F.relu(diff) * _make(pairs.astype(dt), False, None)).sum((1, 2)) / c
-        if unbatched:
-            loss = loss.squeeze(0)
-        return _reduce(loss, self.reduction)
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
 
 
 class MultiMarginLoss(_WeightedLoss):
@@ -246,22 +220,24 @@ class TripletMarginLoss(_Loss):
 
 
 class TripletMarginWithDistanceLoss(_Loss):
+    """Triplet loss for any distance function (a ``PairwiseDistance`` by default)."""
+
     def __init__(self, *, distance_function=None, margin: float = 1.0, swap: bool = False,
                  reduction: str = "mean"):
         super().__init__(reduction=reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater "
+                             f"than 0, got {margin} instead")
+        if distance_function is None:
+            from .misc import PairwiseDistance
+
+            distance_function = PairwiseDistance()
         self.distance_function, self.margin, self.swap = distance_function, margin, swap
 
     def forward(self, anchor, positive, negative):
-        fn = getattr(F, "triplet_margin_with_distance_loss", None)
-        if fn is not None:
-            return fn(anchor, positive, negative, distance_function=self.distance_function,
-                      margin=self.margin, swap=self.swap, reduction=self.reduction)
-        dist = self.distance_function or F.pairwise_distance
-        d_pos = dist(anchor, positive)
-        d_neg = dist(anchor, negative)
-        if self.swap:
-            d_neg = _cr().minimum(d_neg, dist(positive, negative))
-        return _reduce(F.relu(d_pos - d_neg + self.margin), self.reduction)
+        return F.triplet_margin_with_distance_loss(
+            anchor, positive, negative, distance_function=self.distance_function,
+            margin=self.margin, swap=self.swap, reduction=self.reduction)
 
 
 class PoissonNLLLoss(_Loss):
@@ -295,17 +271,3 @@ class CTCLoss(_Loss):
     def forward(self, log_probs, targets, input_lengths, target_lengths):
         return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
                           self.reduction, self.zero_infinity)
-
-
-def _reduce(loss, reduction: str):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
-
-
-def _cr():
-    import chainrule
-
-    return chainrule

@@ -85,11 +85,7 @@ class ChannelShuffle(Module):
         self.groups = groups
 
     def forward(self, input):
-        n, c = input.shape[0], input.shape[1]
-        rest = list(input.shape[2:])
-        g = self.groups
-        x = input.reshape([n, g, c // g] + rest).transpose(1, 2)
-        return x.reshape([n, c] + rest)
+        return F.channel_shuffle(input, self.groups)
 
     def extra_repr(self) -> str:
         return f"groups={self.groups}"
