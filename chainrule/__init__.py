@@ -4,7 +4,7 @@ Public names only: each op module lists its public functions in ``__all__``.
 """
 # ruff: noqa: F401 - this module only re-exports
 from . import _dtype
-from ._dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16,
+from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16,
                      float32, float64, get_default_dtype, half, int, int8, int16, int32, int64,
                      long, set_default_dtype, short, uint8)
 from ._dtype import set_default_tensor_type

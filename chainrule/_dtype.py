@@ -50,6 +50,25 @@ float64 = dtype("float64", np.float64, _FLOAT)
 complex64 = dtype("complex64", np.complex64, _COMPLEX)
 complex128 = dtype("complex128", np.complex128, _COMPLEX)
 
+
+
+class _NoNumpyDtype(dtype):
+    """A PyTorch dtype NumPy cannot store (bfloat16): it exists, so code may name it (as an
+    autocast dtype, in ``x if cond else torch.bfloat16``), but making a tensor of it raises."""
+
+    __slots__ = ()
+
+    def __init__(self, name: str, itemsize: int):
+        self.name = name
+        self.np = None
+        self.is_floating_point = True
+        self.is_complex = False
+        self.is_signed = True
+        self.itemsize = itemsize
+
+
+bfloat16 = _NoNumpyDtype("bfloat16", 2)
+
 # PyTorch's aliases.
 half, float, double = float16, float32, float64  # shadow builtins, as torch does
 short, int, long = int16, int32, int64
@@ -100,6 +119,9 @@ def to_dtype(d) -> dtype:
     """Accept a chainrule dtype, a NumPy dtype or a Python type (float, int, bool, complex)."""
     if type(d) is dtype:
         return d
+    if isinstance(d, _NoNumpyDtype):
+        raise TypeError(f"chainrule has no {d!r} tensors (NumPy has no {d.name}); use "
+                        f"torch.float32 or torch.float16")
     if d is _py_float:
         return float64
     if d is _py_int:

@@ -15,6 +15,11 @@ class finfo:
     """
 
     def __init__(self, type=None):  # noqa: A002 - torch's parameter name
+        if type is _dtype.bfloat16:  # no NumPy type to ask: PyTorch's values
+            self.dtype, self.bits, self.eps, self.resolution = "bfloat16", 16, 0.0078125, 0.01
+            self.max, self.min = 3.3895313892515355e38, -3.3895313892515355e38
+            self.tiny = self.smallest_normal = 1.1754943508222875e-38
+            return
         d = _dtype.get_default_dtype() if type is None else _dtype.to_dtype(type)
         if not (d.is_floating_point or d.is_complex):
             raise TypeError(f"torch.finfo() requires a floating point input type. Use "

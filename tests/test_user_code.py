@@ -2270,3 +2270,98 @@ def test_backends_cuda_tf32_switches():
         torch.backends.cudnn.benchmark = False
         return flags
     both(snippet)
+
+
+def test_dataloader_variants():
+    def snippet(torch, nn, F, optim):
+        from importlib import import_module
+        data = import_module(torch.__name__ + ".utils.data")
+
+        class Dicts(data.Dataset):
+            def __len__(self):
+                return 6
+
+            def __getitem__(self, i):
+                return {"x": torch.full((2,), float(i)), "y": i % 2, "name": f"s{i}"}
+
+        def collate(batch):
+            xs, ys = zip(*batch)
+            return torch.stack(xs), torch.tensor(ys)
+
+        ds = data.TensorDataset(torch.arange(10.0).unsqueeze(1), torch.arange(10))
+        out = []
+        out.append([b["x"].shape for b in data.DataLoader(Dicts(), batch_size=4)])
+        out.append(next(iter(data.DataLoader(Dicts(), batch_size=3)))["name"])
+        out.append(next(iter(data.DataLoader(Dicts(), batch_size=3)))["y"])
+        out.append([yb.tolist() for _, yb in data.DataLoader(ds, batch_size=4, num_workers=0,
+                                                             pin_memory=True, collate_fn=collate)])
+        sub = data.Subset(ds, [1, 3, 5])
+        out.append([yb.tolist() for _, yb in data.DataLoader(sub, batch_size=2)])
+        cat = data.ConcatDataset([sub, sub])
+        out.append((len(cat), cat[4][1]))
+        g = torch.Generator().manual_seed(0)
+        sampler = data.SubsetRandomSampler([0, 2, 4], generator=g)
+        out.append(sorted(int(y) for _, yb in data.DataLoader(ds, sampler=sampler, batch_size=2)
+                          for y in yb))
+        wrs = data.WeightedRandomSampler([0.0, 1.0, 0.0], num_samples=5, replacement=True)
+        out.append(list(wrs))
+        bs = data.BatchSampler(data.SequentialSampler(range(5)), batch_size=2, drop_last=False)
+        out.append(list(bs))
+        out.append([len(b) for b in data.DataLoader(ds, batch_sampler=bs)])
+        out.append(data.default_collate([(1, 2.0), (3, 4.0)]))
+        out.append(len(data.DataLoader(ds, batch_size=3, drop_last=True)))
+        return out
+    both(snippet)
+
+
+def test_optimizer_details():
+    def snippet(torch, nn, F, optim):
+        model = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 1))
+        _init_linear(torch, model)
+        X = torch.tensor(_rng(80).standard_normal((8, 3)), dtype=torch.float32)
+        Y = torch.tensor(_rng(81).standard_normal((8, 1)), dtype=torch.float32)
+        results = []
+        makers = [
+            lambda ps: optim.SGD([{"params": model[0].parameters()},
+                                  {"params": model[2].parameters(), "lr": 1e-3}],
+                                 lr=1e-2, momentum=0.9, weight_decay=1e-4, nesterov=True),
+            lambda ps: optim.Adam(ps, lr=1e-2, amsgrad=True, foreach=False),
+            lambda ps: optim.AdamW(ps, lr=1e-2, betas=(0.9, 0.95), eps=1e-6),
+            lambda ps: optim.RMSprop(ps, lr=1e-3, alpha=0.9, centered=True),
+            lambda ps: optim.Adagrad(ps, lr=0.1, lr_decay=0.01),
+            lambda ps: optim.SGD(ps, lr=0.1, maximize=True),
+            lambda ps: optim.NAdam(ps, lr=1e-2),
+            lambda ps: optim.RAdam(ps, lr=1e-2),
+            lambda ps: optim.Adamax(ps, lr=1e-2),
+            lambda ps: optim.Adadelta(ps),
+            lambda ps: optim.Rprop(ps),
+        ]
+        init = {k: v.clone() for k, v in model.state_dict().items()}
+        for make in makers:
+            model.load_state_dict(init)
+            opt = make(model.parameters())
+            for epoch in range(3):
+                opt.zero_grad()
+                F.mse_loss(model(X), Y).backward()
+                opt.step()
+                for g in opt.param_groups:
+                    g["lr"] = g["lr"] * 0.5
+            st = opt.state[model[0].weight]
+            results.append((model[0].weight.detach().clone(), sorted(st.keys()),
+                            [g["lr"] for g in opt.param_groups]))
+        return results
+    both(snippet, rtol=1e-4, atol=1e-5)
+
+
+def test_bfloat16_can_be_named():
+    # Scripts name torch.bfloat16 (autocast dtype, "bf16 if supported else fp16"); chainrule
+    # has no bfloat16 storage, so only the naming is compared with torch here.
+    def snippet(torch, nn, F, optim):
+        amp_dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float16
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=False):
+            y = torch.ones(2, 2) @ torch.ones(2, 2)
+        fi = torch.finfo(torch.bfloat16)
+        return (repr(torch.bfloat16), isinstance(torch.bfloat16, torch.dtype), amp_dtype, y,
+                torch.bfloat16.is_floating_point, torch.bfloat16.itemsize, fi.eps, fi.max,
+                fi.tiny, fi.bits, repr(fi), torch.bfloat16 == torch.float32)
+    both(snippet)
