@@ -51,23 +51,11 @@ def _root_grads(tensors, grad_tensors, create_graph):
     return roots
 
 
-def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
-                 allow_unused=False, accumulate=True, materialize_grads=False):
-    """Shared core of ``Tensor.backward``, ``autograd.backward`` and ``autograd.grad``.
-
-    ``inputs`` given with ``accumulate=False`` (autograd.grad): return their gradients
-    instead of touching ``.grad``. With ``accumulate=True`` only they get ``.grad``.
-    """
-    _make = _tensor_mod._make
-
-    if retain_graph is None:
-        retain_graph = create_graph
-    roots = _root_grads(tensors, grad_tensors, create_graph)
-
-    # -- 1. count dependencies -------------------------------------------------------
+def count_dependencies(roots) -> dict:
+    """For every node reachable from the ``roots`` nodes: how many edges point into it."""
     deps = {}
     stack = []
-    for (node, _), _ in roots:
+    for node in roots:
         if node is not None and node not in deps:
             deps[node] = 0
             stack.append(node)
@@ -87,6 +75,24 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         else:
                             push(child)
             node = first_new
+    return deps
+
+
+def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
+                 allow_unused=False, accumulate=True, materialize_grads=False):
+    """Shared core of ``Tensor.backward``, ``autograd.backward`` and ``autograd.grad``.
+
+    ``inputs`` given with ``accumulate=False`` (autograd.grad): return their gradients
+    instead of touching ``.grad``. With ``accumulate=True`` only they get ``.grad``.
+    """
+    _make = _tensor_mod._make
+
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = _root_grads(tensors, grad_tensors, create_graph)
+
+    # -- 1. count dependencies -------------------------------------------------------
+    deps = count_dependencies(node for (node, _), _ in roots)
 
     # -- targets (autograd.grad / backward(inputs=...)) -------------------------------
     captures = None

@@ -330,6 +330,18 @@ def _tangent_of(d):
     return d if t is None else t
 
 
+def _input_tangents(node, tan):
+    """The tangents flowing into ``node`` (one per edge, None where none flows), from
+    ``tan`` (node -> its outputs' tangents); None when no edge carries one."""
+    tin, anything = [], False
+    for child, nr in node.next_functions:
+        ct = tan.get(child) if child is not None else None
+        t = ct[nr] if ct is not None else None
+        anything = anything or t is not None
+        tin.append(t)
+    return tin if anything else None
+
+
 def _tangent_by_rules(tensor, lv, duals=None, arrays_only=False):
     """``tensor``'s tangent from the jvp rules; None when no dual is reached; ``_NO_RULE``
     when some node on the way has no rule. ``duals`` (default: the level's dual tensors)
@@ -387,13 +399,8 @@ def _tangent_by_rules(tensor, lv, duals=None, arrays_only=False):
             if hit is not None and hit[0] == tensor_mode:
                 tan[node] = hit[1]
                 continue
-            tin, anything = [], False
-            for child, nr in node.next_functions:
-                ct = tan.get(child) if child is not None else None
-                t = ct[nr] if ct is not None else None
-                anything = anything or t is not None
-                tin.append(t)
-            if not anything:
+            tin = _input_tangents(node, tan)
+            if tin is None:
                 tan[node] = None
                 continue
             saved = node.saved
@@ -574,13 +581,8 @@ def _jacobian_by_rules(outputs, inputs):
                             outs[nr] = basis
                     tan[node] = outs
                     continue
-                tin, anything = [], False
-                for child, nr in node.next_functions:
-                    ct = tan.get(child) if child is not None else None
-                    t = ct[nr] if ct is not None else None
-                    anything = anything or t is not None
-                    tin.append(t)
-                if not anything or n == 0:
+                tin = _input_tangents(node, tan)
+                if tin is None or n == 0:
                     tan[node] = None
                     continue
                 res = _jvp_batched(node, tin, saved_of[node], n)

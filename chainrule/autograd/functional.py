@@ -340,7 +340,7 @@ def _batched_backward(outputs, inputs, grads, retain_graph):
     (arrays (B, *output.shape)) in one reverse pass: arrays (B, *input.shape), or None
     where an input is not reached. Returns None (the caller loops) when the graph has hooks
     or nodes without a plain formula (custom Functions)."""
-    from .engine import _nodes_reaching
+    from .engine import _nodes_reaching, count_dependencies
     from .function import FREED, SECOND_BACKWARD_MSG, AccumulateGrad, array_versions, edge
     from .function import unpack_saved
 
@@ -348,23 +348,10 @@ def _batched_backward(outputs, inputs, grads, retain_graph):
     if batch == 0:
         return [np.zeros((0,) + tuple(t.shape), t._data.dtype) for t in inputs]
     roots = [(edge(o), g) for o, g in zip(outputs, grads)]
-    deps, stack = {}, []
-    for (node, _), _ in roots:
-        if node is not None and node not in deps:
-            deps[node] = 0
-            stack.append(node)
-    while stack:
-        node = stack.pop()
-        if node._has_hooks or node.__dict__.get("_hooks") or (
-                type(node) is not AccumulateGrad and not node.plain_formula):
-            return None
-        for child, _ in node.next_functions:
-            if child is not None:
-                if child in deps:
-                    deps[child] += 1
-                else:
-                    deps[child] = 1
-                    stack.append(child)
+    deps = count_dependencies(node for (node, _), _ in roots)
+    if any(node._has_hooks or node.__dict__.get("_hooks") or (
+            type(node) is not AccumulateGrad and not node.plain_formula) for node in deps):
+        return None
     captures = {}
     for i, t in enumerate(inputs):
         node, nr = edge(t)
