@@ -481,8 +481,6 @@ def test_type_strings():
     both(snippet)
 
 
-@xfail(strict=True, reason="tensor.py: Tensor.type('torch.DoubleTensor') (a type string) is "
-       "read as a device and raises RuntimeError")
 def test_type_with_type_string():
     def snippet(torch, nn, F, optim):
         x = torch.ones(2)
@@ -724,8 +722,6 @@ def test_inference_mode_results_are_inference_tensors():
     both(snippet)
 
 
-@xfail(strict=True, reason="tensor.py: f'{t}' (empty format spec) on a 0-d tensor gives "
-       "repr 'tensor(0.1235)'; PyTorch formats t.item() ('0.12345600128173828')")
 def test_format_0d_tensor_without_spec():
     def snippet(torch, nn, F, optim):
         loss = torch.tensor(0.123456)
@@ -1083,8 +1079,6 @@ def test_compile_is_identity_here():
     assert torch.equal(f(x), x * 2) and torch.equal(g(x), x + 1)
 
 
-@xfail(strict=True, reason="tensor.py: Tensor.is_cpu and Tensor.get_device() are missing "
-       "(PyTorch: True and -1 on the CPU)")
 def test_is_cpu_get_device():
     def snippet(torch, nn, F, optim):
         x = torch.ones(2)
@@ -1148,8 +1142,6 @@ def test_shape_manipulation():
     both(snippet)
 
 
-@xfail(strict=True, reason="tensor.py: slicing a Size (x.shape[1:], x.size()[:-1]) gives a "
-       "plain tuple; PyTorch gives torch.Size (users print it and call .numel() on it)")
 def test_size_slices_are_sizes():
     def snippet(torch, nn, F, optim):
         x = torch.ones(2, 3, 4)
@@ -1362,9 +1354,6 @@ def test_data_pipeline():
     both(snippet)
 
 
-@xfail(strict=True, reason="tensor.py: float()/int() of a multi-element tensor raise "
-       "RuntimeError; PyTorch 2.13 raises ValueError ('only one element tensors can be "
-       "converted to Python scalars'), .item() stays RuntimeError")
 def test_scalar_conversion_error_types():
     def snippet(torch, nn, F, optim):
         x = torch.ones(2)
@@ -1577,8 +1566,6 @@ def test_window_functions():
     both(snippet, atol=2e-6)
 
 
-@xfail(strict=True, reason="ops/shape.py+tensor.py: Tensor.unfold(dim, size, step) (sliding "
-       "windows, used to frame signals and make patches) is missing")
 def test_tensor_unfold_frames():
     def snippet(torch, nn, F, optim):
         audio = torch.tensor(_rng(40).standard_normal(64), dtype=torch.float32,
@@ -2010,8 +1997,6 @@ def test_shifts_fill_diagonal_memory_formats():
     both(snippet)
 
 
-@xfail(strict=True, reason="_methods/shape.py+tensor.py: in-place shape methods squeeze_(), "
-       "unsqueeze_(), t_(), transpose_(), resize_(), and the legacy x.new(...) are missing")
 def test_inplace_shape_methods():
     def snippet(torch, nn, F, optim):
         a = torch.zeros(1, 3)
@@ -2028,8 +2013,6 @@ def test_inplace_shape_methods():
     both(snippet)
 
 
-@xfail(strict=True, reason="tensor.py: Tensor.layout is the string 'strided' (PyTorch: "
-       "torch.strided, printed 'torch.strided')")
 def test_layout_attribute():
     def snippet(torch, nn, F, optim):
         return str(torch.ones(2).layout), torch.ones(2).layout is torch.strided
@@ -2038,8 +2021,6 @@ def test_layout_attribute():
 
 # -- gaps in files owned elsewhere (each xfail names the file) ------------------------------
 
-@xfail(strict=True, reason="nn/functional.py: F.affine_grid and F.grid_sample are missing "
-       "(the spatial-transformer tutorial's core)")
 def test_spatial_transformer_affine_grid_sample():
     def snippet(torch, nn, F, optim):
         x = torch.arange(32.0).reshape(2, 1, 4, 4)
@@ -2051,8 +2032,6 @@ def test_spatial_transformer_affine_grid_sample():
     both(snippet, rtol=1e-4, atol=1e-5)
 
 
-@xfail(strict=True, reason="nn/functional.py+nn/modules: F.max_unpool1d/2d/3d and "
-       "nn.MaxUnpool2d are missing (pooling autoencoders)")
 def test_max_unpool():
     def snippet(torch, nn, F, optim):
         x = torch.arange(16.0).reshape(1, 1, 4, 4)
@@ -2061,8 +2040,6 @@ def test_max_unpool():
     both(snippet)
 
 
-@xfail(strict=True, reason="nn/functional.py: F.pdist, F.channel_shuffle, "
-       "F.multilabel_margin_loss, F.triplet_margin_with_distance_loss are missing")
 def test_functional_odds_and_ends():
     def snippet(torch, nn, F, optim):
         x = torch.tensor(_rng(70).standard_normal((4, 3)))
@@ -2073,8 +2050,6 @@ def test_functional_odds_and_ends():
     both(snippet)
 
 
-@xfail(strict=True, reason="nn/modules: nn.FeatureAlphaDropout, nn.AdaptiveMaxPool3d, "
-       "nn.LazyBatchNorm*d/LazyInstanceNorm*d, nn.SyncBatchNorm are missing")
 def test_missing_modules():
     def snippet(torch, nn, F, optim):
         mods = [nn.FeatureAlphaDropout(0.2), nn.AdaptiveMaxPool3d(1), nn.LazyBatchNorm1d(),
