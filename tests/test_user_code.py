@@ -2340,3 +2340,31 @@ def test_bfloat16_can_be_named():
                 torch.bfloat16.is_floating_point, torch.bfloat16.itemsize, fi.eps, fi.max,
                 fi.tiny, fi.bits, repr(fi), torch.bfloat16 == torch.float32)
     both(snippet)
+
+
+@xfail(strict=True, reason="ops/shape.py, ops/reduction.py, _methods/shape.py: NumPy-style and "
+       "keyword spellings torch.stack(axis=), torch.argmax(axis=), x.permute(dims=), "
+       "x.reshape(shape=) raise TypeError")
+def test_keyword_spellings():
+    def snippet(torch, nn, F, optim):
+        x = torch.arange(6.0).reshape(2, 3)
+        return (torch.stack([x, x], axis=0).shape, torch.argmax(x, axis=1),
+                x.permute(dims=(1, 0)).shape, x.reshape(shape=(3, 2)).shape)
+    both(snippet)
+
+
+def test_utils_misc_imports():
+    def snippet(torch, nn, F, optim):
+        from importlib import import_module
+        data = import_module(torch.__name__ + ".utils.data")
+        ckpt = import_module(torch.__name__ + ".utils.checkpoint")
+        lin = nn.Linear(3, 3)
+        _init_linear(torch, lin)
+        x = torch.ones(2, 3, requires_grad=True)
+        y = ckpt.checkpoint(lambda t: torch.relu(lin(t)), x, use_reentrant=False)
+        y.sum().backward()
+        seq = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 1))
+        _init_linear(torch, seq)
+        z = ckpt.checkpoint_sequential(seq, 2, x, use_reentrant=False)
+        return y, x.grad, z, data.get_worker_info()
+    both(snippet)
