@@ -2368,3 +2368,46 @@ def test_utils_misc_imports():
         z = ckpt.checkpoint_sequential(seq, 2, x, use_reentrant=False)
         return y, x.grad, z, data.get_worker_info()
     both(snippet)
+
+
+def test_more_schedulers_and_swa():
+    def snippet(torch, nn, F, optim):
+        def run(make, steps=8, opt_kw=None):
+            p = nn.Parameter(torch.ones(2))
+            o = optim.SGD([p], lr=0.1, momentum=0.9, **(opt_kw or {}))
+            s = make(o)
+            lrs = []
+            for _ in range(steps):
+                o.step()
+                s.step()
+                lrs.append(round(s.get_last_lr()[0], 10))
+            return lrs
+        L = optim.lr_scheduler
+        out = [run(lambda o: L.SequentialLR(o, [L.LinearLR(o, 0.1, total_iters=3),
+                                                L.ExponentialLR(o, 0.9)], milestones=[3])),
+               run(lambda o: L.ChainedScheduler([L.ConstantLR(o, 0.5, total_iters=2),
+                                                 L.ExponentialLR(o, 0.9)])),
+               run(lambda o: L.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2, eta_min=1e-3)),
+               run(lambda o: L.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=2)),
+               run(lambda o: L.PolynomialLR(o, total_iters=5, power=2.0)),
+               run(lambda o: L.MultiplicativeLR(o, lambda e: 0.9)),
+               run(lambda o: L.OneCycleLR(o, max_lr=0.5, epochs=2, steps_per_epoch=4,
+                                          anneal_strategy="linear"))]
+        from importlib import import_module
+        swa_utils = import_module(torch.__name__ + ".optim.swa_utils")
+        model = nn.Linear(2, 1)
+        _init_linear(torch, model)
+        swa = swa_utils.AveragedModel(model)
+        o = optim.SGD(model.parameters(), lr=0.1)
+        sched = swa_utils.SWALR(o, swa_lr=0.05, anneal_epochs=2)
+        for _ in range(3):
+            o.zero_grad()
+            model(torch.ones(4, 2)).pow(2).mean().backward()
+            o.step()
+            swa.update_parameters(model)
+            sched.step()
+        ema = swa_utils.AveragedModel(model, multi_avg_fn=swa_utils.get_ema_multi_avg_fn(0.9))
+        ema.update_parameters(model)
+        return (out, swa.module.weight, swa.n_averaged, o.param_groups[0]["lr"],
+                ema.module.bias)
+    both(snippet)
