@@ -12,6 +12,10 @@ from .. import _dtype
 from ..tensor import Tensor, _make
 
 # -- random state -----------------------------------------------------------------
+# Seeding is reproducible within chainrule (same seed, same numbers), but the numbers are
+# not PyTorch's: chainrule draws from NumPy's PCG64, PyTorch from its own Mersenne Twister
+# (CPU) generator. Shapes, dtypes, ranges and distributions match; values do not, so code
+# that compares samples against numbers printed by PyTorch will differ.
 
 __all__ = ['Generator', 'arange', 'as_tensor', 'asarray', 'bernoulli', 'default_generator', 'empty', 'empty_like', 'empty_strided', 'eye', 'from_numpy', 'frombuffer', 'full', 'full_like', 'get_rng_state', 'hamming_window', 'hann_window', 'blackman_window', 'bartlett_window', 'kaiser_window', 'initial_seed', 'linspace', 'logspace', 'manual_seed', 'multinomial', 'normal', 'ones', 'ones_like', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'scalar_tensor', 'seed', 'set_rng_state', 'tensor', 'zeros', 'zeros_like']  # extend as ops are added
 
