@@ -211,10 +211,9 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) ->
         raise RuntimeError("diff expects input to be at least one-dimensional")
     if prepend is not None or append is not None:
         parts = [_as_tensor(p) for p in (prepend, input, append) if p is not None]
-        parts = [p.expand(*input.shape[:dim % input.dim()], *([1] if p.dim() == 0 else
-                                                              [p.shape[dim]]),
-                          *input.shape[dim % input.dim() + 1:]) if p.dim() < input.dim()
-                 else p for p in parts]
+        if any(p.dim() != input.dim() for p in parts):
+            raise RuntimeError("diff expects prepend or append to be the same dimension as "
+                               "input")
         input = cr.cat(parts, dim=dim)
     d = canon_dim(dim, input.dim())
     for _ in range(n):

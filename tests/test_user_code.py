@@ -985,7 +985,11 @@ def test_diff_trapezoid_angles():
                 torch.diff(t).grad_fn.name(), torch.deg2rad(t).grad_fn.name(),
                 torch.sinc(t).grad_fn.name(), t.diff(dim=0), t.deg2rad(), t.sinc(),
                 torch.trapezoid(torch.tensor([1.0, 2.0, 3.0])),
-                torch.cumulative_trapezoid(torch.tensor([1.0, 2.0, 3.0]), dx=2.0))
+                torch.cumulative_trapezoid(torch.tensor([1.0, 2.0, 3.0]), dx=2.0),
+                raised(torch.diff, torch.tensor([1, 2, 4]), prepend=torch.tensor(0)),
+                raised(torch.diff, torch.tensor(3)), torch.diff(torch.tensor([1, 2]), n=5),
+                torch.diff(torch.arange(6).reshape(2, 3), dim=1,
+                           prepend=torch.tensor([[0], [0]])))
     both(snippet)
 
 
@@ -2410,4 +2414,37 @@ def test_more_schedulers_and_swa():
         ema.update_parameters(model)
         return (out, swa.module.weight, swa.n_averaged, o.param_groups[0]["lr"],
                 ema.module.bias)
+    both(snippet)
+
+
+def test_grad_mode_function_forms():
+    def snippet(torch, nn, F, optim):
+        x = torch.ones(2, requires_grad=True)
+        torch.set_grad_enabled(False)
+        try:
+            a = x * 2
+            state_off = torch.is_grad_enabled()
+        finally:
+            torch.set_grad_enabled(True)
+        torch.autograd.set_grad_enabled(False)
+        b = x * 2
+        torch.autograd.set_grad_enabled(True)
+
+        @torch.enable_grad()
+        def with_grad(t):
+            return t * 2
+
+        with torch.no_grad():
+            c = with_grad(x)
+        with torch.inference_mode(mode=False):
+            d = x * 2
+        with torch.no_grad():
+            with torch.set_grad_enabled(True):
+                e = x * 2
+        ng = torch.no_grad()
+        ng.__enter__()
+        f = x * 2
+        ng.__exit__(None, None, None)
+        return (a.requires_grad, state_off, b.requires_grad, c.requires_grad, d.requires_grad,
+                e.requires_grad, f.requires_grad, torch.is_grad_enabled())
     both(snippet)
