@@ -176,3 +176,66 @@ def test_triplet_margin_with_distance_loss(swap, reduction):
           a, p, n)
     assert str(cnn.TripletMarginWithDistanceLoss()) == str(tnn.TripletMarginWithDistanceLoss())
     check_grad(lambda *t: CF.triplet_margin_with_distance_loss(*t, swap=swap), a, p, n)
+
+
+# -- modules: FeatureAlphaDropout, AdaptiveMaxPool3d, lazy norms, SyncBatchNorm ------------
+def test_module_reprs():
+    for make in (lambda nn: nn.FeatureAlphaDropout(0.2), lambda nn: nn.AdaptiveMaxPool3d(1),
+                 lambda nn: nn.AdaptiveMaxPool3d((1, 2, 3), return_indices=True),
+                 lambda nn: nn.LazyBatchNorm1d(), lambda nn: nn.LazyInstanceNorm3d(affine=False),
+                 lambda nn: nn.SyncBatchNorm(3, momentum=None)):
+        assert str(make(cnn)) == str(make(tnn))
+
+
+def test_feature_alpha_dropout_and_adaptive_max_pool3d():
+    x = np.random.default_rng(9).standard_normal((2, 3, 4, 5, 3))
+    m = cnn.FeatureAlphaDropout(0.5)
+    y = m(cr.tensor(x)).numpy()
+    assert y.shape == x.shape
+    per_channel = y.reshape(6, -1)
+    # a dropped channel is one constant value (alpha' a + b) everywhere, as torch's
+    dropped = np.ptp(per_channel, axis=1) == 0
+    assert dropped.any() and not dropped.all()
+    m.eval()
+    np.testing.assert_array_equal(m(cr.tensor(x)).numpy(), x)
+    _same(lambda a: cnn.AdaptiveMaxPool3d((2, 3, 1))(a),
+          lambda a: tnn.AdaptiveMaxPool3d((2, 3, 1))(a), x)
+
+
+@pytest.mark.parametrize("name,shape", [("BatchNorm1d", (4, 3)), ("BatchNorm1d", (4, 3, 5)),
+                                        ("BatchNorm2d", (2, 3, 4, 2)),
+                                        ("BatchNorm3d", (2, 3, 2, 2, 2)),
+                                        ("InstanceNorm1d", (2, 3, 5)),
+                                        ("InstanceNorm2d", (2, 3, 4, 2)),
+                                        ("InstanceNorm3d", (2, 3, 2, 2, 3))])
+def test_lazy_norms(name, shape):
+    x = np.random.default_rng(10).standard_normal(shape)
+    mods = []
+    for lib, nn_ in ((cr, cnn), (torch, tnn)):
+        m = getattr(nn_, "Lazy" + name)(dtype=lib.float64)
+        assert m.has_uninitialized_params()
+        xt = lib.tensor(x, requires_grad=True)
+        m(xt).pow(3).sum().backward()
+        m(xt * 2)
+        m.eval()
+        out = m(xt).detach().numpy()
+        mods.append((type(m).__name__, str(m), list(m.state_dict()), out, xt.grad.numpy(),
+                     m.running_mean.numpy(), m.weight.grad.numpy()))
+    for o, t in zip(*mods):
+        if isinstance(t, np.ndarray):
+            np.testing.assert_allclose(o, t, rtol=1e-9, atol=1e-12)
+        else:
+            assert o == t
+
+
+def test_sync_batch_norm_is_batch_norm_in_one_process():
+    x = np.random.default_rng(11).standard_normal((4, 3, 5))
+    _same(lambda a: cnn.SyncBatchNorm(3, dtype=cr.float64)(a),
+          lambda a: tnn.SyncBatchNorm(3, dtype=torch.float64)(a), x)
+    with pytest.raises(ValueError, match="expected at least 2D input"):
+        cnn.SyncBatchNorm(3)(cr.ones(3))
+    for nn_ in (cnn, tnn):
+        net = nn_.SyncBatchNorm.convert_sync_batchnorm(
+            nn_.Sequential(nn_.Linear(2, 3), nn_.Sequential(nn_.BatchNorm1d(3))))
+        assert type(net[1][0]).__name__ == "SyncBatchNorm"
+    assert str(net) == str(nn_.SyncBatchNorm.convert_sync_batchnorm(net))

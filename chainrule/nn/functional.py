@@ -893,7 +893,7 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     return _feature_dropout(input, p, training, inplace, 3)
 
 
-def alpha_dropout(input, p=0.5, training=False, inplace=False):
+def alpha_dropout(input, p=0.5, training=False, inplace=False, _feature=False):
     """Dropout that keeps SELU's self-normalizing mean and variance."""
     _check_p(p)
     if not training or p == 0.0:
@@ -905,7 +905,12 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
         return input * 0
     alpha = -_SELU_ALPHA * _SELU_SCALE * -1  # 1.7580993408...: the negative saturation of SELU
     a = 1 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
-    keep = (rng().random(x.shape) >= p).astype(x.dtype)
+    shape = x.shape
+    if _feature:  # one draw per (sample, channel), as torch's feature noise
+        if x.ndim < 2:
+            raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+        shape = x.shape[:2] + (1,) * (x.ndim - 2)
+    keep = (rng().random(shape) >= p).astype(x.dtype)
     mul = _const(keep * np.asarray(a, x.dtype))
     add = _const(((keep - 1) * (alpha * a) + alpha * a * p).astype(x.dtype))
     fn = lambda t: t * mul + add
@@ -913,7 +918,8 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
 
 
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
-    return alpha_dropout(input, p, training, inplace)
+    """Alpha dropout of whole channels: one keep/drop draw per (sample, channel)."""
+    return alpha_dropout(input, p, training, inplace, _feature=True)
 
 
 # ======================================================================================

@@ -16,10 +16,40 @@ from __future__ import annotations
 
 import itertools
 
-from ...autograd.grad_mode import no_grad
-from ..parameter import is_lazy
+import numpy as np
 
-__all__ = ["LazyModuleMixin"]
+from ...autograd.grad_mode import no_grad
+from ...tensor import Tensor
+from ..parameter import _default_np, _NoData, _to_np, is_lazy
+
+__all__ = ["LazyModuleMixin", "UninitializedBuffer"]
+
+
+class UninitializedBuffer(Tensor):
+    """A buffer of a lazy module (the running statistics of ``LazyBatchNorm1d``) whose shape
+    is not known yet; :meth:`materialize` gives it one and turns it into a plain Tensor."""
+
+    cls_to_become = Tensor
+
+    def __init__(self, requires_grad: bool = False, device=None, dtype=None):
+        np_dtype = _default_np() if dtype is None else _to_np(dtype)
+        super().__init__()
+        self._data = np.empty(0, dtype=np_dtype).view(_NoData)
+        self._requires_grad = requires_grad
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        """Give the buffer a zero array of ``shape``; it becomes a plain Tensor."""
+        np_dtype = self._data.dtype if dtype is None else _to_np(dtype)
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        self._data = np.zeros(shape, dtype=np_dtype)
+        self.__class__ = self.cls_to_become
+
+    def __repr__(self) -> str:
+        return "<UninitializedBuffer>"
+
+
+def _uninitialized(t) -> bool:
+    return is_lazy(t) or isinstance(t, UninitializedBuffer)
 
 
 class LazyModuleMixin:
@@ -35,8 +65,8 @@ class LazyModuleMixin:
 
     def has_uninitialized_params(self) -> bool:
         """Whether any of this module's own parameters is still uninitialized."""
-        return any(is_lazy(t) for t in itertools.chain(self._parameters.values(),
-                                                        self._buffers.values()))
+        return any(_uninitialized(t) for t in itertools.chain(self._parameters.values(),
+                                                               self._buffers.values()))
 
     def initialize_parameters(self, *args, **kwargs) -> None:
         raise NotImplementedError(
@@ -48,7 +78,8 @@ class LazyModuleMixin:
         a load hook: hooks capture the module, and would follow it into deep copies."""
         for name, t in itertools.chain(self._parameters.items(), self._buffers.items()):
             key = prefix + name
-            if is_lazy(t) and key in state_dict and not is_lazy(state_dict[key]):
+            if _uninitialized(t) and key in state_dict \
+                    and not _uninitialized(state_dict[key]):
                 with no_grad():
                     t.materialize(tuple(state_dict[key]._data.shape))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
