@@ -7,6 +7,7 @@ import weakref
 import numpy as np
 
 from . import _dtype
+from ._memory_format import strided
 from ._methods.elementwise import ElementwiseMethods
 from ._methods.indexing import IndexingMethods
 from ._methods.linalg import LinalgMethods
@@ -14,7 +15,7 @@ from ._methods.reduction import ReductionMethods
 from ._methods.shape import ShapeMethods
 from .autograd.function import (array_version, array_versions, bump_version, inference_arrays,
                                 mark_inference, stamp_versions)
-from .autograd.grad_mode import grad_state
+from .autograd.grad_mode import grad_state, inference_depth
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -33,6 +34,22 @@ class Size(tuple):
         for s in self:
             n *= s
         return n
+
+    # tuple's slicing, + and * give plain tuples; PyTorch's give a Size (``x.shape[1:]``).
+    def __getitem__(self, key):
+        r = tuple.__getitem__(self, key)
+        return Size(r) if type(key) is slice else r
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        return Size(tuple.__add__(tuple(other), self))
+
+    def __mul__(self, n):
+        return Size(tuple.__mul__(self, n))
+
+    __rmul__ = __mul__
 
 
 def _shape_str(shape) -> str:
@@ -75,6 +92,17 @@ class device:
 _CPU = device("cpu")
 
 
+def _no_cuda():
+    """What CPU-only PyTorch raises when CUDA is asked for (scripts catch AssertionError)."""
+    return AssertionError("Torch not compiled with CUDA enabled")
+
+
+def _is_cuda_arg(a) -> bool:
+    if isinstance(a, str):
+        return a.split(":")[0] == "cuda"
+    return isinstance(a, device) and a.type == "cuda"
+
+
 def _make(data, requires_grad, grad_fn, output_nr=0):
     """Build a Tensor around an ndarray without validation (the hot path of every op)."""
     t = _new(Tensor)
@@ -85,7 +113,7 @@ def _make(data, requires_grad, grad_fn, output_nr=0):
     if output_nr:
         t._output_nr = output_nr
     if grad_fn is None:
-        if grad_state.inference:
+        if inference_depth[0] and grad_state.inference:
             mark_inference(t._data)
     elif array_versions and output_nr == 0:
         stamp_versions(grad_fn)  # some array was modified in place: remember versions
@@ -298,8 +326,19 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
         return False
 
     @property
-    def layout(self) -> str:
-        return "strided"
+    def is_cpu(self) -> bool:
+        return True
+
+    is_meta = is_sparse = is_quantized = is_mkldnn = is_mps = is_xpu = property(
+        lambda self: False)
+
+    def get_device(self) -> int:
+        """The CUDA device index, -1 for a CPU tensor (always, here)."""
+        return -1
+
+    @property
+    def layout(self):
+        return strided
 
     @property
     def ndim(self) -> int:
@@ -382,14 +421,21 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
                 "Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._data)
 
+    # float(t)/int(t)/complex(t) raise ValueError where .item() raises RuntimeError (PyTorch).
     def __float__(self) -> float:
-        return float(self.item())
+        if self._data.size != 1:
+            raise ValueError(_ONE_ELEMENT)
+        return float(self._data.item())
 
     def __int__(self) -> int:
-        return int(self.item())
+        if self._data.size != 1:
+            raise ValueError(_ONE_ELEMENT)
+        return int(self._data.item())
 
     def __complex__(self) -> complex:
-        return complex(self.item())
+        if self._data.size != 1:
+            raise ValueError(_ONE_ELEMENT)
+        return complex(self._data.item())
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -410,9 +456,12 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
         return tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and spec:
+        # A 0-d tensor formats its Python number (f"{loss}" prints 0.12345600128173828).
+        if self._data.ndim == 0:
             return self._data.item().__format__(spec)
-        return object.__format__(self, spec) if spec else repr(self)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
     def __reduce_ex__(self, protocol):
         return (_rebuild, (self._data, self._requires_grad))
@@ -440,14 +489,27 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
     def to(self, *args, **kwargs) -> "Tensor":
         from .ops.creation import _parse_to
 
+        if any(_is_cuda_arg(a) for a in args) or _is_cuda_arg(kwargs.get("device")):
+            raise _no_cuda()
         dt, copy = _parse_to(args, kwargs)
         if dt is None or dt.np == self._data.dtype:
             return self.clone() if copy else self
         return _ops().shape.cast(self, dt)
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """The type string (``'torch.FloatTensor'``) or a cast to a dtype, a legacy type
+        (``torch.DoubleTensor``) or its name (``'torch.DoubleTensor'``)."""
         if dtype is None:
             return "torch." + _TYPE_NAMES[self._data.dtype.name] + "Tensor"
+        if isinstance(dtype, str):
+            name = dtype
+            if name.startswith("torch.cuda."):
+                raise _no_cuda()
+            dtype = _TYPE_BY_NAME.get(name)
+            if dtype is None:
+                raise ValueError(f"invalid type: '{name}'")
+        elif isinstance(getattr(dtype, "dtype", None), _dtype.dtype):
+            dtype = dtype.dtype  # a legacy type class: torch.DoubleTensor
         return self.to(dtype)
 
     def type_as(self, other: "Tensor") -> "Tensor":
@@ -484,7 +546,7 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
         return self
 
     def cuda(self, *args, **kwargs):
-        raise RuntimeError("chainrule runs on the CPU only; CUDA is not available")
+        raise _no_cuda()
 
     def contiguous(self, memory_format=None) -> "Tensor":
         """``self`` when its data is C-contiguous, else a C-ordered copy (CloneBackward0)."""
@@ -670,6 +732,13 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
         return tensor(data, dtype=self.dtype if dtype is None else dtype,
                       requires_grad=requires_grad)
 
+    def new(self, *args, device=None):
+        """Legacy ``x.new(2, 3)`` / ``x.new(data)``: like ``torch.FloatTensor(...)`` with
+        ``x``'s dtype."""
+        from ._legacy_types import _new as legacy_new
+
+        return legacy_new(_DtypeOf(self), args, device)
+
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         return self._new_filled(size, 0, dtype, requires_grad)
 
@@ -704,6 +773,17 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
 _TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
                "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+_TYPE_BY_NAME = {f"torch.{v}Tensor": _dtype.to_dtype(np.dtype(k)) for k, v in _TYPE_NAMES.items()}
+_ONE_ELEMENT = "only one element tensors can be converted to Python scalars"
+
+
+class _DtypeOf:
+    """Stands in for a legacy type class (only its ``dtype`` is read)."""
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, t):
+        self.dtype = t.dtype
 
 
 def _rebuild(data, requires_grad):

@@ -10,6 +10,19 @@ def _inplace(t, op, *args):
     return inplace(t, op, *args)
 
 
+def _restride(t, r):
+    """Give ``t`` the shape of ``r``, a view of it (``squeeze_``, ``t_``, ...): PyTorch
+    changes the metadata in place, bumps the version and records the view op's node."""
+    from ..tensor import _check_inplace
+
+    _check_inplace(t)
+    t._data = r._data
+    t._bump()
+    if r.grad_fn is not None:
+        t.grad_fn = r.grad_fn
+    return t
+
+
 class ShapeMethods:
     """Mixed into Tensor; every method forwards to ``chainrule.ops.shape``."""
 
@@ -51,6 +64,9 @@ class ShapeMethods:
 
     def tensor_split(self, indices_or_sections, dim=0):
         return _ops.shape.tensor_split(self, indices_or_sections, dim)
+
+    def unfold(self, dimension, size, step):
+        return _ops.shape.unfold(self, dimension, size, step)
 
     def narrow(self, dim, start, length):
         return _ops.shape.narrow(self, dim, start, length)
@@ -104,3 +120,42 @@ class ShapeMethods:
 
     def diagflat(self, offset=0):
         return _ops.shape.diagflat(self, offset)
+
+    # -- in-place shape changes (the tensor now views its memory differently) ------------
+    def squeeze_(self, dim=None):
+        return _restride(self, _ops.shape.squeeze(self, dim))
+
+    def unsqueeze_(self, dim):
+        return _restride(self, _ops.shape.unsqueeze(self, dim))
+
+    def t_(self):
+        return _restride(self, _ops.shape.t(self))
+
+    def transpose_(self, dim0, dim1):
+        return _restride(self, _ops.shape.transpose(self, dim0, dim1))
+
+    swapaxes_ = swapdims_ = transpose_
+
+    def resize_(self, *sizes, memory_format=None):
+        """Keep the first elements (in memory order) under the new shape; new ones are 0."""
+        import numpy as np
+
+        from ..ops.creation import _size
+
+        if self._requires_grad:
+            raise RuntimeError("cannot resize variables that require grad")
+        shape = _size(sizes, "resize_")
+        n = int(np.prod(shape, dtype=np.int64))
+        flat = self._data.reshape(-1)
+        if n <= flat.size and self._data.flags.c_contiguous:
+            self._data = flat[:n].reshape(shape)  # same memory, as PyTorch
+        else:
+            new = np.zeros(n, self._data.dtype)
+            k = min(n, flat.size)
+            new[:k] = flat[:k]
+            self._data = new.reshape(shape)
+        self._bump()
+        return self
+
+    def resize_as_(self, other, memory_format=None):
+        return self.resize_(other.shape)

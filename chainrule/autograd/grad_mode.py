@@ -15,6 +15,11 @@ class _GradState(threading.local):
 
 grad_state = _GradState()
 
+# How many inference_mode blocks are open, in any thread. Ops that make a tensor without a
+# node test this plain list first (much cheaper than reading the thread-local flag), and
+# only while it is non-zero ask grad_state.inference whether to mark the result.
+inference_depth = [0]
+
 
 def is_grad_enabled() -> bool:
     """True when operations on tensors that require grad are being recorded."""
@@ -148,9 +153,12 @@ class inference_mode(_DecoratorContextManager):
         if self.mode:
             grad_state.enabled = False
             grad_state.inference = True
+            inference_depth[0] += 1
 
     def __exit__(self, *exc):
         grad_state.enabled, grad_state.inference = self.prev
+        if self.mode:
+            inference_depth[0] -= 1
         return False
 
     def clone(self):

@@ -14,8 +14,8 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd.function import (CONST, NO_EDGE, OUTPUT, Node, array_versions, edge,
-                                 stamp_versions)
-from ..autograd.grad_mode import grad_state
+                                 mark_inference, stamp_versions)
+from ..autograd.grad_mode import grad_state, inference_depth
 from ..tensor import Tensor, _make, inplace
 
 _new = object.__new__
@@ -170,6 +170,8 @@ def _arith_op(node_cls, ufunc, save_inputs, number_cls):
                     else:
                         t._requires_grad = False
                         t.grad_fn = None
+                        if inference_depth[0] and grad_state.inference:
+                            mark_inference(out)  # as _make does
                     return t
             elif tb is Tensor:
                 bd = b._data
@@ -207,6 +209,8 @@ def _arith_op(node_cls, ufunc, save_inputs, number_cls):
                     else:
                         t._requires_grad = False
                         t.grad_fn = None
+                        if inference_depth[0] and grad_state.inference:
+                            mark_inference(out)  # as _make does
                     return t
         ad = _operand(a)
         bd = _operand(b)

@@ -1144,6 +1144,99 @@ def narrow(input, dim, start, length):
     return res
 
 
+class UnfoldBackward0(Node):
+    """out = x.unfold(dim, size, step):  dx = each window of g added back at its place"""
+
+    __slots__ = ("dim", "size", "step", "in_shape")
+    saved_spec = ()
+
+    def backward(self, g):
+        return (_unfold_backward(g, self.in_shape, self.dim, self.size, self.step),)
+
+    def jvp(self, tangents):
+        return _unfold(tangents[0], self.dim, self.size, self.step)
+
+
+class UnfoldBackwardBackward0(Node):
+    """out = unfold_backward(x, shape, dim, size, step):  dx = g.unfold(dim, size, step)"""
+
+    __slots__ = ("dim", "size", "step")
+    saved_spec = ()
+
+    def backward(self, g):
+        return (_unfold(g, self.dim, self.size, self.step),)
+
+    jvp_needs_out_shape = True
+
+    def jvp(self, tangents):
+        return _unfold_backward(tangents[0], self._out_shape, self.dim, self.size, self.step)
+
+
+def _unfold_data(x, d, size, step):
+    """The windows of ``x`` along ``d`` as a strided view, windows last (read-only: they
+    overlap)."""
+    if x.ndim == 0:
+        # size <= 1 here, so the stride never moves past the one element
+        return np.lib.stride_tricks.as_strided(x, (size,), (x.itemsize,), writeable=False)
+    n = (x.shape[d] - size) // step + 1
+    st = x.strides
+    shape = x.shape[:d] + (n,) + x.shape[d + 1:] + (size,)
+    strides = st[:d] + (st[d] * step,) + st[d + 1:] + (st[d],)
+    return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
+
+
+def _unfold(x, d, size, step):
+    if _isarr(x):
+        return _unfold_data(x, d, size, step)
+    return unfold(x, d, size, step)
+
+
+def _unfold_backward(g, in_shape, d, size, step):
+    """Sum the windows ``g`` back into a tensor of ``in_shape`` (one pass per window offset)."""
+    gd = g if _isarr(g) else g._data
+    if len(in_shape) == 0:
+        z = np.asarray(gd.sum(), gd.dtype)  # size <= 1: at most one element
+    else:
+        z = np.zeros(in_shape, gd.dtype)
+        n = gd.shape[d]
+        for k in range(size):
+            z[(slice(None),) * d + (slice(k, k + step * (n - 1) + 1, step),)] += gd[..., k]
+    if _isarr(g):
+        return z
+    res = unary(UnfoldBackwardBackward0, g, z, ())
+    if res.grad_fn is not None:
+        res.grad_fn.dim, res.grad_fn.size, res.grad_fn.step = d, size, step
+    return res
+
+
+def unfold(input, dimension, size, step):
+    """A view of every ``size``-long window along ``dimension``, ``step`` apart; the windows
+    become the last dim (``Tensor.unfold``).
+
+    >>> import chainrule as torch
+    >>> torch.arange(5.).unfold(0, 2, 2)
+    tensor([[0., 1.],
+            [2., 3.]])
+    """
+    x = input._data
+    d = canon_dim(dimension, x.ndim)
+    size, step = int(size), int(step)
+    length = x.shape[d] if x.ndim else 1
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if size > length:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {length} but size is "
+                           f"{size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    res = unary(UnfoldBackward0, input, _unfold_data(x, d, size, step), ())
+    node = res.grad_fn
+    if node is not None:
+        node.dim, node.size, node.step, node.in_shape = d, size, step, x.shape
+    _as_view(res, input, lambda a: _unfold_data(a, d, size, step))
+    return res
+
+
 def tensor_split(input, indices_or_sections, dim=0):
     """Split into ``n`` near-equal parts, or at the given indices, along ``dim``."""
     x = input._data

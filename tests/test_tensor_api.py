@@ -1,0 +1,229 @@
+"""Tensor API details compared with PyTorch: type strings, Size, formatting, layout,
+device queries, in-place shape methods, unfold, inference tensors, complex gradients."""
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+torch = pytest.importorskip("torch")
+
+pytestmark = pytest.mark.torch
+
+
+def _err(fn, *args, **kwargs):
+    """(exception class name, message) raised by ``fn``, or None."""
+    try:
+        fn(*args, **kwargs)
+    except Exception as e:  # noqa: BLE001 - compared with torch's
+        return type(e).__name__, str(e)
+    return None
+
+
+def _close(ours, theirs, rtol=1e-6, atol=1e-7):
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert str(ours.dtype) == str(theirs.dtype)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=rtol,
+                               atol=atol)
+
+
+# -- type strings ---------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["torch.DoubleTensor", "torch.LongTensor", "torch.IntTensor",
+                                  "torch.FloatTensor", "torch.BoolTensor", "torch.HalfTensor",
+                                  "torch.ByteTensor"])
+def test_type_with_type_string(name):
+    data = [0.0, 1.5, -2.0]
+    ours, theirs = cr.tensor(data).type(name), torch.tensor(data).type(name)
+    assert ours.type() == theirs.type()
+    _close(ours, theirs)
+
+
+def test_type_with_dtype_and_legacy_class_and_errors():
+    assert cr.ones(2).type(cr.float64).type() == torch.ones(2).type(torch.float64).type()
+    assert cr.ones(2).type(cr.DoubleTensor).dtype == cr.float64
+    assert cr.ones(2, dtype=cr.int64).type() == torch.ones(2, dtype=torch.int64).type()
+    assert _err(cr.ones(2).type, "foo") == _err(torch.ones(2).type, "foo")
+    assert _err(cr.ones(2).type, "torch.float64") == _err(torch.ones(2).type, "torch.float64")
+
+
+# -- Size --------------------------------------------------------------------------------
+def test_size_slices_and_concatenation_stay_sizes():
+    ours, theirs = cr.ones(2, 3, 4).shape, torch.ones(2, 3, 4).shape
+    for f in (lambda s: s[1:], lambda s: s[:-1], lambda s: s[::2], lambda s: s + (5,),
+              lambda s: (5,) + s, lambda s: s * 2):
+        o, t = f(ours), f(theirs)
+        assert type(o).__name__ == type(t).__name__ == "Size"
+        assert repr(o) == repr(t) and o.numel() == t.numel()
+    assert type(ours[0]) is type(theirs[0]) is int
+
+
+# -- formatting --------------------------------------------------------------------------
+@pytest.mark.parametrize("spec", ["", ".4f", ">8", "e"])
+def test_format_0d_tensor(spec):
+    for v in (0.123456, 3, 2.5):
+        assert format(cr.tensor(v), spec) == format(torch.tensor(v), spec)
+
+
+def test_format_nd_tensor():
+    assert f"{cr.ones(2)}" == f"{torch.ones(2)}"
+    assert _err(format, cr.ones(2), ".2f")[0] == _err(format, torch.ones(2), ".2f")[0]
+
+
+# -- scalar conversion errors ------------------------------------------------------------
+def test_scalar_conversion_errors():
+    for f in (float, int, complex, bool, lambda t: t.item()):
+        assert _err(f, cr.ones(2)) == _err(f, torch.ones(2))
+    assert float(cr.tensor([2.5])) == float(torch.tensor([2.5]))
+    assert int(cr.tensor([[7]])) == int(torch.tensor([[7]]))
+
+
+# -- device and layout queries -----------------------------------------------------------
+def test_device_queries_and_layout():
+    o, t = cr.ones(2), torch.ones(2)
+    assert (o.is_cpu, o.is_cuda, o.get_device(), o.is_meta, o.is_sparse) == \
+        (t.is_cpu, t.is_cuda, t.get_device(), t.is_meta, t.is_sparse)
+    assert str(o.layout) == str(t.layout) and o.layout is cr.strided
+
+
+def test_cuda_requests_raise_assertion_error():
+    for f in (lambda L: L.ones(2).cuda(), lambda L: L.ones(2).to("cuda"),
+              lambda L: L.ones(2).to("cuda:0"), lambda L: L.ones(2).to(device="cuda"),
+              lambda L: L.ones(2).type("torch.cuda.FloatTensor")):
+        ours = _err(f, cr)
+        assert ours is not None and ours[0] == "AssertionError"
+        assert ours[0] == _err(f, torch)[0] or "CUDA" in _err(f, torch)[1]
+
+
+# -- in-place shape methods and new() ----------------------------------------------------
+@pytest.mark.parametrize("name,args", [("squeeze_", ()), ("squeeze_", (0,)),
+                                       ("unsqueeze_", (1,)), ("t_", ()),
+                                       ("transpose_", (0, 1)), ("resize_", (3, 2)),
+                                       ("resize_", (2,)), ("resize_", ((2, 5),))])
+def test_inplace_shape_methods(name, args):
+    data = np.arange(6.0).reshape(1, 6) if name.startswith("squeeze") else \
+        np.arange(6.0).reshape(2, 3)
+    o, t = cr.tensor(data), torch.tensor(data)
+    ro, rt = getattr(o, name)(*args), getattr(t, name)(*args)
+    assert ro is o and rt is t
+    assert tuple(o.shape) == tuple(t.shape)
+    n = min(t.numel(), data.size)  # resize_ leaves new elements uninitialised in torch
+    np.testing.assert_array_equal(o.numpy().reshape(-1)[:n], t.numpy().reshape(-1)[:n])
+
+
+@pytest.mark.parametrize("name,args", [("squeeze_", ()), ("unsqueeze_", (0,)), ("t_", ()),
+                                       ("transpose_", (1, 0))])
+def test_inplace_shape_methods_gradient(name, args):
+    data = np.arange(1.0, 7.0).reshape(1, 6) if name == "squeeze_" else \
+        np.arange(1.0, 7.0).reshape(2, 3)
+    w = np.arange(6.0).reshape(-1)
+
+    def run(L):
+        x = L.tensor(data, requires_grad=True)
+        y = x * 2
+        getattr(y, name)(*args)
+        (y.reshape(-1) * L.tensor(w)).sum().backward()
+        return y, x.grad
+
+    (yo, go), (yt, gt) = run(cr), run(torch)
+    _close(yo, yt)
+    _close(go, gt)
+    assert _err(getattr(cr.ones(1, 2, requires_grad=True), name), *args)[0] == \
+        _err(getattr(torch.ones(1, 2, requires_grad=True), name), *args)[0]
+
+
+def test_resize_refuses_tensors_requiring_grad():
+    assert _err(cr.ones(2, requires_grad=True).clone().resize_, 3) == \
+        _err(torch.ones(2, requires_grad=True).clone().resize_, 3)
+
+
+def test_legacy_new():
+    for L in (cr, torch):
+        x = L.ones(2, 3, dtype=L.float64)
+        assert str(x.new(2, 3).dtype) == "torch.float64" and tuple(x.new(2, 3).shape) == (2, 3)
+        assert tuple(x.new().shape) == (0,)
+        assert tuple(x.new(L.Size([4])).shape) == (4,)
+    _close(cr.ones(1, dtype=cr.int32).new([1, 2]), torch.ones(1, dtype=torch.int32).new([1, 2]))
+
+
+# -- unfold ------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape,dim,size,step", [((10,), 0, 3, 2), ((10,), 0, 4, 4),
+                                                 ((3, 7, 2), 1, 3, 1), ((3, 7, 2), -1, 2, 1),
+                                                 ((4, 5), 0, 4, 3), ((6,), 0, 0, 1),
+                                                 ((), 0, 1, 1)])
+def test_unfold_values_and_gradients(shape, dim, size, step):
+    data = np.random.default_rng(0).standard_normal(shape)
+
+    def run(L):
+        x = L.tensor(data, requires_grad=True)
+        y = x.unfold(dim, size, step)
+        w = L.tensor(np.arange(y.numel(), dtype=np.float64).reshape(tuple(y.shape)))
+        loss = (y * y * w).sum()
+        (g,) = L.autograd.grad(loss, x, create_graph=True)
+        (g * g).sum().backward()  # second order: through unfold's backward
+        return y, g, x.grad, type(y.grad_fn).__name__
+
+    (yo, go, ggo, no), (yt, gt, ggt, nt) = run(cr), run(torch)
+    assert no == nt
+    _close(yo, yt)
+    _close(go, gt)
+    _close(ggo, ggt)
+    assert cr.tensor(data).unfold(dim, size, step).stride() == \
+        torch.tensor(data).unfold(dim, size, step).stride()
+
+
+def test_unfold_patches_and_errors():
+    img = np.arange(36.0).reshape(1, 6, 6)
+    _close(cr.tensor(img).unfold(1, 3, 3).unfold(2, 3, 3),
+           torch.tensor(img).unfold(1, 3, 3).unfold(2, 3, 3))
+    for args in ((0, 11, 1), (0, 3, 0), (1, 3, 1), (0, -1, 1)):
+        assert _err(cr.arange(10.0).unfold, *args) == _err(torch.arange(10.0).unfold, *args)
+
+
+def test_unfold_forward_mode():
+    data = np.arange(8.0)
+    tangent = np.linspace(-1, 1, 8)
+
+    def run(L):
+        import importlib
+        fwAD = importlib.import_module(L.__name__ + ".autograd.forward_ad")
+        with fwAD.dual_level():
+            x = fwAD.make_dual(L.tensor(data), L.tensor(tangent))
+            return fwAD.unpack_dual(x.unfold(0, 3, 2) * 2).tangent
+
+    _close(run(cr), run(torch))
+
+
+# -- inference tensors -------------------------------------------------------------------
+def test_results_of_ops_under_inference_mode_are_inference_tensors():
+    def run(L):
+        F = L.nn.functional
+        x = L.ones(2, requires_grad=True)
+        y = L.ones(2)
+        with L.inference_mode():
+            made = [x * 2, y * y, 2.0 * y, y + y, y / 3, F.relu(x), y.exp(), L.ones(2),
+                    x.sum(), y - 1.5]
+            with L.inference_mode(False):
+                plain = y * 2
+        after = y * 2
+        return ([t.is_inference() for t in made], plain.is_inference(), after.is_inference(),
+                x.is_inference(), _err(made[1].add_, 1) is not None)
+
+    assert run(cr) == run(torch)
+
+
+def test_inference_mode_nested_and_threads():
+    import threading
+
+    seen = {}
+    with cr.inference_mode():
+        with cr.inference_mode():
+            a = cr.ones(2) * 2
+        b = cr.ones(2) * 2
+
+        def other():  # another thread is not in inference mode
+            seen["c"] = (cr.ones(2) * 2).is_inference()
+
+        th = threading.Thread(target=other)
+        th.start()
+        th.join()
+    assert (a.is_inference(), b.is_inference(), seen["c"],
+            (cr.ones(2) * 2).is_inference()) == (True, True, False, False)
