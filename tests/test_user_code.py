@@ -2448,3 +2448,22 @@ def test_grad_mode_function_forms():
         return (a.requires_grad, state_off, b.requires_grad, c.requires_grad, d.requires_grad,
                 e.requires_grad, f.requires_grad, torch.is_grad_enabled())
     both(snippet)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch's forward_ad internals
+def test_new_nodes_higher_order_and_forward_mode():
+    def snippet(torch, nn, F, optim):
+        from importlib import import_module
+        fwAD = import_module(torch.__name__ + ".autograd.forward_ad")
+        # (no x = 0: PyTorch's second derivative of sinc there is NaN, chainrule's the limit 0)
+        x = torch.tensor([0.7, 0.3, -1.2, 2.5], dtype=torch.float64, requires_grad=True)
+        out = []
+        for f in (torch.sinc, torch.deg2rad, torch.rad2deg):
+            g, = torch.autograd.grad(f(x).sum(), x, create_graph=True)
+            gg = torch.autograd.grad((g * g).sum(), x)[0] if g.requires_grad else None
+            with fwAD.dual_level():
+                d = fwAD.make_dual(x.detach(), torch.ones_like(x))
+                tangent = fwAD.unpack_dual(f(d)).tangent
+            out.append((g, gg, tangent))
+        return out
+    both(snippet)
