@@ -154,6 +154,9 @@ class inference_mode(_DecoratorContextManager):
             grad_state.enabled = False
             grad_state.inference = True
             inference_depth[0] += 1
+        else:  # PyTorch: inference_mode(False) turns inference off and grad on
+            grad_state.enabled = True
+            grad_state.inference = False
 
     def __exit__(self, *exc):
         grad_state.enabled, grad_state.inference = self.prev
