@@ -1,0 +1,71 @@
+"""ASGD, Adafactor and the schedulers' state_dicts against PyTorch 2.13 (float64 trajectories
+over 20 steps at rtol 1e-10, like tests/test_optim.py)."""
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import optim
+
+torch = pytest.importorskip("torch")
+
+pytestmark = pytest.mark.torch
+
+OPTIMIZERS = [
+    ("ASGD", {}),
+    ("ASGD", {"lr": 0.05, "lambd": 0.01, "alpha": 0.6, "t0": 5, "weight_decay": 0.1}),
+    ("ASGD", {"lr": 0.05, "t0": 3, "maximize": True}),
+    ("Adafactor", {}),
+    ("Adafactor", {"lr": 0.05, "beta2_decay": -0.5, "eps": (1e-20, 1e-2), "d": 1.5,
+                   "weight_decay": 0.1}),
+    ("Adafactor", {"lr": 0.5, "maximize": True}),
+]
+
+
+def _loss_grads(ws):
+    """A fixed non-quadratic objective: gradient arrays for each of the weights."""
+    a, b, c = ws
+    return [np.sin(3 * a) + 0.5 * a * np.tanh(b.sum()), np.cos(b) * a.mean() + 0.1 * b,
+            c * c.mean(-1, keepdims=True) - np.cos(c)]
+
+
+@pytest.mark.parametrize("name,kw", OPTIMIZERS, ids=[f"{n}-{i}" for i, (n, _) in
+                                                     enumerate(OPTIMIZERS)])
+def test_optimizer_matches_torch(name, kw):
+    rng = np.random.default_rng(0)
+    init = [rng.standard_normal((3, 4)), rng.standard_normal(5), rng.standard_normal((2, 3, 4))]
+    cps = [cr.nn.Parameter(cr.tensor(a.copy())) for a in init]
+    tps = [torch.nn.Parameter(torch.tensor(a.copy())) for a in init]
+    copt = getattr(optim, name)(cps, **kw)
+    topt = getattr(torch.optim, name)(tps, **kw)
+    for _ in range(20):
+        for p, g in zip(cps, _loss_grads([p._data for p in cps])):
+            p.grad = cr.tensor(g)
+        for p, g in zip(tps, _loss_grads([p.detach().numpy() for p in tps])):
+            p.grad = torch.tensor(g)
+        copt.step()
+        topt.step()
+        for c, t in zip(cps, tps):
+            np.testing.assert_allclose(c._data, t.detach().numpy(), rtol=1e-10, atol=1e-12)
+    cs, ts = copt.state_dict(), topt.state_dict()
+    assert list(cs["param_groups"][0]) == list(ts["param_groups"][0])
+    assert cs["param_groups"][0] == ts["param_groups"][0]
+    for k in ts["state"]:
+        assert list(cs["state"][k]) == list(ts["state"][k])
+        for key, tv in ts["state"][k].items():
+            cv = cs["state"][k][key]
+            assert str(cv.dtype) == str(tv.dtype) and tuple(cv.shape) == tuple(tv.shape)
+            np.testing.assert_allclose(cv.numpy(), tv.numpy(), rtol=1e-10, atol=1e-12)
+    assert repr(copt) == repr(topt)
+
+
+@pytest.mark.parametrize("name,kw,match", [
+    ("ASGD", {"lr": -1}, "Invalid learning rate"),
+    ("Adafactor", {"beta2_decay": 0.5}, "beta2_decay should be <= 0"),
+    ("Adafactor", {"d": 0.5}, "Clipping threshold d should be >= 1"),
+])
+def test_optimizer_argument_errors(name, kw, match):
+    p = cr.nn.Parameter(cr.ones(2))
+    with pytest.raises(ValueError, match=match):
+        getattr(optim, name)([p], **kw)
+    with pytest.raises(ValueError, match=match):
+        getattr(torch.optim, name)([torch.nn.Parameter(torch.ones(2))], **kw)
