@@ -2467,3 +2467,17 @@ def test_new_nodes_higher_order_and_forward_mode():
             out.append((g, gg, tangent))
         return out
     both(snippet)
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_environment_report_and_cpu_namespace():
+    def snippet(torch, nn, F, optim):
+        lines = [f"CUDA: {torch.version.cuda}", f"cuda available: {torch.cuda.is_available()}",
+                 f"debug: {torch.version.debug}", f"hip: {torch.version.hip}"]
+        with torch.cpu.amp.autocast(enabled=False):
+            y = torch.ones(2) * 2
+        scaler = torch.GradScaler("cpu")
+        vm = torch.vmap(lambda r: r.sum())(torch.arange(6.0).reshape(2, 3))
+        return (lines, torch.cpu.is_available(), torch.cpu.device_count(), y, scaler.get_scale(),
+                vm, torch.cpu.synchronize())
+    both(snippet)
