@@ -2481,3 +2481,116 @@ def test_environment_report_and_cpu_namespace():
         return (lines, torch.cpu.is_available(), torch.cpu.device_count(), y, scaler.get_scale(),
                 vm, torch.cpu.synchronize())
     both(snippet)
+
+
+def test_text_classification_embedding_bag():
+    def snippet(torch, nn, F, optim):
+        class TextClassificationModel(nn.Module):
+            def __init__(self, vocab_size, embed_dim, num_class):
+                super().__init__()
+                self.embedding = nn.EmbeddingBag(vocab_size, embed_dim, sparse=False)
+                self.fc = nn.Linear(embed_dim, num_class)
+                self.init_weights()
+
+            def init_weights(self):
+                initrange = 0.5
+                self.embedding.weight.data.uniform_(-initrange, initrange)
+                self.fc.weight.data.uniform_(-initrange, initrange)
+                self.fc.bias.data.zero_()
+
+            def forward(self, text, offsets):
+                return self.fc(self.embedding(text, offsets))
+
+        def collate_batch(batch):
+            label_list, text_list, offsets = [], [], [0]
+            for _label, _text in batch:
+                label_list.append(_label)
+                processed_text = torch.tensor(_text, dtype=torch.int64)
+                text_list.append(processed_text)
+                offsets.append(processed_text.size(0))
+            label_list = torch.tensor(label_list, dtype=torch.int64)
+            offsets = torch.tensor(offsets[:-1]).cumsum(dim=0)
+            text_list = torch.cat(text_list)
+            return label_list, text_list, offsets
+
+        model = TextClassificationModel(20, 4, 3)
+        _init_linear(torch, model)
+        raw = [(0, [1, 2, 3]), (1, [4, 5]), (2, [6, 7, 8, 9]), (1, [5, 4, 3]), (0, [1, 1])]
+        criterion = torch.nn.CrossEntropyLoss()
+        optimizer = torch.optim.SGD(model.parameters(), lr=5)
+        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 1.0, gamma=0.1)
+        log = []
+        for epoch in range(3):
+            model.train()
+            total_acc, total_count = 0, 0
+            for i in range(0, len(raw), 2):
+                label, text, offsets = collate_batch(raw[i:i + 2])
+                optimizer.zero_grad()
+                predicted_label = model(text, offsets)
+                loss = criterion(predicted_label, label)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 0.1)
+                optimizer.step()
+                total_acc += (predicted_label.argmax(1) == label).sum().item()
+                total_count += label.size(0)
+            scheduler.step()
+            log.append(f"| epoch {epoch:3d} | accuracy {total_acc / total_count:8.3f}")
+        return log, model.fc.weight, model.embedding.weight, collate_batch(raw[:2])
+    both(snippet, rtol=1e-4, atol=1e-5)
+
+
+def test_seq2seq_attention_decoder_step():
+    def snippet(torch, nn, F, optim):
+        class BahdanauAttention(nn.Module):
+            def __init__(self, hidden_size):
+                super().__init__()
+                self.Wa = nn.Linear(hidden_size, hidden_size)
+                self.Ua = nn.Linear(hidden_size, hidden_size)
+                self.Va = nn.Linear(hidden_size, 1)
+
+            def forward(self, query, keys):
+                scores = self.Va(torch.tanh(self.Wa(query) + self.Ua(keys)))
+                scores = scores.squeeze(2).unsqueeze(1)
+                weights = F.softmax(scores, dim=-1)
+                context = torch.bmm(weights, keys)
+                return context, weights
+
+        class AttnDecoderRNN(nn.Module):
+            def __init__(self, hidden_size, output_size):
+                super().__init__()
+                self.embedding = nn.Embedding(output_size, hidden_size)
+                self.attention = BahdanauAttention(hidden_size)
+                self.gru = nn.GRU(2 * hidden_size, hidden_size, batch_first=True)
+                self.out = nn.Linear(hidden_size, output_size)
+
+            def forward(self, encoder_outputs, encoder_hidden, max_len=4, sos=0):
+                batch_size = encoder_outputs.size(0)
+                decoder_input = torch.empty(batch_size, 1, dtype=torch.long).fill_(sos)
+                decoder_hidden = encoder_hidden
+                outputs, attentions = [], []
+                for i in range(max_len):
+                    embedded = self.embedding(decoder_input)
+                    query = decoder_hidden.permute(1, 0, 2)
+                    context, attn = self.attention(query, encoder_outputs)
+                    output, decoder_hidden = self.gru(torch.cat((embedded, context), dim=2),
+                                                      decoder_hidden)
+                    outputs.append(self.out(output))
+                    attentions.append(attn)
+                    _, topi = outputs[-1].topk(1)
+                    decoder_input = topi.squeeze(-1).detach()
+                decoder_outputs = F.log_softmax(torch.cat(outputs, dim=1), dim=-1)
+                return decoder_outputs, decoder_hidden, torch.cat(attentions, dim=1)
+
+        hidden, vocab = 6, 7
+        encoder = nn.GRU(hidden, hidden, batch_first=True)
+        decoder = AttnDecoderRNN(hidden, vocab)
+        _init_linear(torch, encoder)
+        _init_linear(torch, decoder)
+        src = torch.tensor(_rng(90).standard_normal((2, 5, hidden)), dtype=torch.float32)
+        target = torch.tensor([[1, 2, 3, 4], [4, 3, 2, 1]])
+        enc_out, enc_hidden = encoder(src)
+        dec_out, dec_hidden, attn = decoder(enc_out, enc_hidden)
+        loss = nn.NLLLoss()(dec_out.view(-1, dec_out.size(-1)), target.view(-1))
+        loss.backward()
+        return dec_out, attn, loss, decoder.attention.Va.weight.grad, encoder.weight_hh_l0.grad
+    both(snippet, rtol=1e-4, atol=1e-5)
