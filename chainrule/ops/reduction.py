@@ -28,6 +28,12 @@ __all__ = ['all', 'amax', 'amin', 'aminmax', 'any', 'argmax', 'argmin', 'argsort
 _ndarray = np.ndarray
 
 
+def _with_dtype(input, dtype):
+    """``input`` converted to a reduction's ``dtype=`` argument, as a recorded cast: its
+    backward casts the gradient back to the input's dtype (PyTorch's engine does that)."""
+    return input if dtype is None else input.to(dtype)
+
+
 def _axes(dim, ndim):
     """The NumPy axes of a reduction over ``dim`` (checked like PyTorch's dims). A 0-d tensor
     reduces over dim 0 or -1 as over all of it, which NumPy spells ``axis=None``."""
@@ -372,11 +378,10 @@ SumBackward1 = type("SumBackward1", (SumBackward0,), {"__slots__": ()})
 def sum(input, dim=None, keepdim=False, *, dtype=None, **kwargs):  # noqa: A001 - torch.sum
     """Sum over ``dim`` (all elements when None)."""
     dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
+    input = _with_dtype(input, dtype)
     x = input._data
     axes = _axes(dim, x.ndim)
-    if dtype is not None:
-        x = x.astype(_dtype.to_np(dtype))
-    elif x.dtype.kind in "biu":
+    if x.dtype.kind in "biu":
         x = x.astype(np.int64)  # PyTorch sums integers and bools in int64
     out = np.add.reduce(x, axis=axes, keepdims=keepdim)  # np.sum minus its Python wrapper
     res = unary(SumBackward0 if dim is None else SumBackward1, input, out, ())
@@ -404,9 +409,8 @@ MeanBackward1 = type("MeanBackward1", (MeanBackward0,), {"__slots__": ()})
 def mean(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
     """Mean over ``dim`` (all elements when None); needs a floating dtype, like PyTorch."""
     dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
+    input = _with_dtype(input, dtype)
     x = input._data
-    if dtype is not None:
-        x = x.astype(_dtype.to_np(dtype))
     if x.dtype.kind not in "fc":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
@@ -440,11 +444,10 @@ class NansumBackward0(_ReductionNode):
 def nansum(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
     """Sum over ``dim`` treating NaN as zero."""
     dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
+    input = _with_dtype(input, dtype)
     x = input._data
     axes = _axes(dim, x.ndim)
-    if dtype is not None:
-        x = x.astype(_dtype.to_np(dtype))
-    elif x.dtype.kind in "biu":
+    if x.dtype.kind in "biu":
         x = x.astype(np.int64)
     out = np.asarray(np.nansum(x, axis=axes, keepdims=keepdim), x.dtype)
     if not (input._requires_grad and grad_state.enabled and x.dtype.kind in "fc"):
@@ -457,10 +460,8 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
 def nanmean(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
     """Mean over the non-NaN elements (``nansum / count``, as PyTorch composes it)."""
     dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
+    input = _with_dtype(input, dtype)
     x = input._data
-    if dtype is not None:
-        input = input.to(dtype)
-        x = input._data
     if x.dtype.kind not in "fc":
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
                            f"but got {_scalar_name(x.dtype)}")
@@ -548,11 +549,10 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
         raise TypeError("prod() received an invalid combination of arguments - got (tuple), but "
                         "expected one of: (Tensor input, *, torch.dtype dtype = None) or (Tensor "
                         "input, int dim, bool keepdim = False, *, torch.dtype dtype = None)")
+    input = _with_dtype(input, dtype)
     x = input._data
     axes = _axes(dim, x.ndim)
-    if dtype is not None:
-        x = x.astype(_dtype.to_np(dtype))
-    elif x.dtype.kind in "biu":
+    if x.dtype.kind in "biu":
         x = x.astype(np.int64)
     out = np.asarray(np.prod(x, axis=axes, keepdims=keepdim), x.dtype)
     res = unary(ProdBackward0 if dim is None else ProdBackward1, input, out, (x, out))
@@ -579,18 +579,17 @@ class CumsumBackward0(Node):
 
 
 def _scan_input(input, dim, dtype):
+    input = _with_dtype(input, dtype)
     x = input._data
     d = canon_dim(dim, x.ndim)
-    if dtype is not None:
-        x = x.astype(_dtype.to_np(dtype))
-    elif x.dtype.kind in "biu":
+    if x.dtype.kind in "biu":
         x = x.astype(np.int64)
-    return x, d
+    return input, x, d
 
 
 def cumsum(input, dim, *, dtype=None, **kwargs):
     """Cumulative sum along ``dim``."""
-    x, d = _scan_input(input, _dim_arg(dim, kwargs), dtype)
+    input, x, d = _scan_input(input, _dim_arg(dim, kwargs), dtype)
     out = np.cumsum(x, d) if x.ndim else x.copy()
     res = unary(CumsumBackward0, input, out, ())
     if res.grad_fn is not None:
@@ -644,7 +643,7 @@ def _cumprod(x, d):
 
 def cumprod(input, dim, *, dtype=None, **kwargs):
     """Cumulative product along ``dim``."""
-    x, d = _scan_input(input, _dim_arg(dim, kwargs), dtype)
+    input, x, d = _scan_input(input, _dim_arg(dim, kwargs), dtype)
     out = np.cumprod(x, d) if x.ndim else x.copy()
     res = unary(CumprodBackward0, input, out, (x, out))
     node = res.grad_fn
