@@ -149,10 +149,9 @@ def _grad_outputs(out, lib):
     return [o for o in leaves(out) if isinstance(o, lib.Tensor) and o.requires_grad]
 
 
-@pytest.mark.torch
-@pytest.mark.parametrize("entry", _params(VS_TORCH, "gradients"))
-def test_gradients(entry):
-    arrays = arrays_for(entry)
+def _vs_torch_grads(entry, dtype="float64"):
+    """chainrule's and torch's gradients of a random weighted sum of the outputs."""
+    arrays = arrays_for(entry, dtype)
     ct, tt = tensors(cr, arrays, True), tensors(torch, arrays, True)
     co, to = _grad_outputs(entry.op(cr, *ct), cr), _grad_outputs(entry.op(torch, *tt), torch)
     assert to, "torch returns no differentiable output: mark the entry differentiable=False"
@@ -165,11 +164,38 @@ def test_gradients(entry):
     tin = [x for x in tt if x.requires_grad]
     gc = cr.autograd.grad(lc, cin, allow_unused=True)
     gt = torch.autograd.grad(lt, tin, allow_unused=True)
+    return gc, gt, cin
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("entry", _params(VS_TORCH, "gradients"))
+def test_gradients(entry):
+    gc, gt, cin = _vs_torch_grads(entry)
     for i, (a, b, x) in enumerate(zip(gc, gt, cin)):
         a = np.zeros(tuple(x.shape)) if a is None else a.numpy()
         b = np.zeros(tuple(x.shape)) if b is None else b.numpy(force=True)  # ZeroTensor
         np.testing.assert_allclose(a, b, rtol=entry.rtol, atol=entry.atol,
                                    err_msg=f"gradient of input {i}")
+
+
+_PRIMARY = {id(e) for e in OPS}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("entry", _params([e for e in VS_TORCH if "float32" in e.dtypes
+                                           and id(e) in _PRIMARY], "gradients32"))
+def test_gradients_float32(entry):
+    """float32 inputs get float32 gradients (torch casts each gradient to its input's dtype)."""
+    gc, gt, cin = _vs_torch_grads(entry, "float32")
+    for i, (a, b, x) in enumerate(zip(gc, gt, cin)):
+        if a is None or b is None:
+            continue
+        assert _dtype_name(a.dtype) == _dtype_name(b.dtype), \
+            f"gradient of input {i}: dtype {a.dtype} vs {b.dtype}"
+        bn = b.numpy(force=True)
+        scale = 1 + (np.nanmax(np.abs(bn), initial=0) if bn.size else 0)
+        np.testing.assert_allclose(a.numpy(), bn, rtol=1e-3, atol=1e-3 * scale,
+                                   err_msg=f"float32 gradient of input {i}")
 
 
 # --------------------------------------------------------------------------------------
@@ -183,9 +209,6 @@ def _diff_fn(entry):
 
 # derived spellings (aliases, methods, in-place) run the entry's function: their gradients are
 # compared with torch above, central differences run once per entry
-_PRIMARY = {id(e) for e in OPS}
-
-
 @pytest.mark.parametrize("entry", _params([e for e in DIFF if e.gradcheck and id(e) in _PRIMARY],
                                           "gradcheck"))
 def test_gradcheck(entry):
