@@ -709,8 +709,6 @@ def test_grad_mode_contexts():
     both(snippet)
 
 
-@xfail(strict=True, reason="autograd/grad_mode.py+tensor.py: results of ops computed under "
-       "inference_mode report is_inference() False (only factories are tracked)")
 def test_inference_mode_results_are_inference_tensors():
     def snippet(torch, nn, F, optim):
         x = torch.ones(2, requires_grad=True)
@@ -1909,8 +1907,6 @@ def test_nn_utils_fusion_and_norms():
     both(snippet, rtol=1e-4, atol=1e-5)
 
 
-@xfail(strict=True, reason="ops/elementwise.py: the gradient of a real tensor multiplied by a "
-       "complex one is wrong (x * c backward gives Re(g*c), PyTorch Re(g*conj(c)))")
 def test_real_times_complex_gradient():
     def snippet(torch, nn, F, optim):
         x = torch.tensor([1.0, 2.0], requires_grad=True)
@@ -1960,8 +1956,6 @@ def test_dtype_promotion_users_hit():
     both(snippet)
 
 
-@xfail(strict=True, reason="optim/lr_scheduler.py: scheduler.state_dict() lacks PyTorch's "
-       "'_get_lr_called_within_step' key (printed/compared checkpoints differ)")
 def test_scheduler_state_dict_keys():
     def snippet(torch, nn, F, optim):
         p = nn.Parameter(torch.ones(1))
@@ -2062,7 +2056,6 @@ def test_missing_modules():
     both(snippet)
 
 
-@xfail(strict=True, reason="optim/: optim.ASGD and optim.Adafactor are missing")
 def test_missing_optimizers():
     def snippet(torch, nn, F, optim):
         p = nn.Parameter(torch.tensor([1.0, -2.0]))
