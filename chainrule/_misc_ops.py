@@ -23,11 +23,12 @@ from .ops.reduction import _return_type
 from .tensor import Tensor, _make
 
 __all__ = ["are_deterministic_algorithms_enabled", "bitwise_left_shift", "bitwise_right_shift",
-           "compile", "corrcoef", "cov", "cumulative_trapezoid", "deg2rad", "diff",
-           "gcd", "get_default_device", "get_float32_matmul_precision",
-           "get_num_interop_threads", "get_num_threads", "heaviside", "histc",
-           "histogram", "is_nonzero", "is_same_size", "is_signed", "lcm", "ldexp",
-           "nanquantile", "positive", "quantile", "rad2deg", "set_default_device",
+           "compile", "conj", "conj_physical", "corrcoef", "cov",
+           "cumulative_trapezoid", "deg2rad", "diff", "gcd", "get_default_device",
+           "get_float32_matmul_precision", "get_num_interop_threads", "get_num_threads",
+           "heaviside", "histc", "histogram", "imag", "is_nonzero", "is_same_size",
+           "is_signed", "lcm", "ldexp", "nanquantile", "positive", "quantile",
+           "rad2deg", "real", "resolve_conj", "resolve_neg", "set_default_device",
            "set_float32_matmul_precision", "set_num_interop_threads", "set_num_threads",
            "sinc", "trapezoid", "trapz", "typename", "unravel_index",
            "use_deterministic_algorithms"]
@@ -188,6 +189,81 @@ def _filled_diagonal(input: Tensor, fill_value, wrap: bool = False) -> Tensor:
         idx = np.arange(shape[0])
         mask[(idx,) * len(shape)] = True
     return input.masked_fill(_make(mask, False, None), fill_value)
+
+
+# ======================================================================================
+# Complex parts: real, imag, conj (PyTorch's convention: grad = dL/dRe + i dL/dIm)
+# ======================================================================================
+class RealBackward0(Node):
+    """out = Re z:  dz = g (as a complex number)"""
+
+    __slots__ = ()
+    saved_spec = ()
+
+    def backward(self, g):
+        return (g * (1 + 0j),)
+
+    def jvp(self, tangents):
+        return real(tangents[0]) if isinstance(tangents[0], Tensor) else np.real(tangents[0])
+
+
+class ImagBackward0(Node):
+    """out = Im z:  dz = i g"""
+
+    __slots__ = ()
+    saved_spec = ()
+
+    def backward(self, g):
+        return (g * 1j,)
+
+    def jvp(self, tangents):
+        return imag(tangents[0]) if isinstance(tangents[0], Tensor) else np.imag(tangents[0])
+
+
+class ConjBackward0(Node):
+    """out = conj(z):  dz = conj(g)"""
+
+    __slots__ = ()
+    saved_spec = ()
+
+    def backward(self, g):
+        return (conj(g) if isinstance(g, Tensor) else np.conj(g),)
+
+    def jvp(self, tangents):
+        t = tangents[0]
+        return conj(t) if isinstance(t, Tensor) else np.conj(t)
+
+
+def real(input: Tensor) -> Tensor:
+    """The real part (a real tensor is returned as it is)."""
+    if not input.is_complex():
+        return input
+    return unary(RealBackward0, input, np.ascontiguousarray(input._data.real), ())
+
+
+def imag(input: Tensor) -> Tensor:
+    """The imaginary part of a complex tensor."""
+    if not input.is_complex():
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return unary(ImagBackward0, input, np.ascontiguousarray(input._data.imag), ())
+
+
+def conj(input: Tensor) -> Tensor:
+    """The complex conjugate (a real tensor is returned as it is)."""
+    if not input.is_complex():
+        return input
+    return unary(ConjBackward0, input, np.conj(input._data), ())
+
+
+conj_physical = conj
+
+
+def resolve_conj(input: Tensor) -> Tensor:
+    return input  # conjugation is never lazy here
+
+
+def resolve_neg(input: Tensor) -> Tensor:
+    return input  # negation is never lazy here
 
 
 def positive(input: Tensor) -> Tensor:
@@ -372,8 +448,8 @@ def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> 
     else:
         norm = max(norm, 0)
     xm = x - avg.unsqueeze(1)
-    xt = xm.transpose(0, 1)
-    c = (xm if w is None else xm * w) @ (_cr().conj(xt) if xt.is_complex() else xt)
+    xt = conj(xm.transpose(0, 1))
+    c = (xm if w is None else xm * w) @ xt
     return (c / norm).squeeze()
 
 
