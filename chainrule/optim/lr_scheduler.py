@@ -14,6 +14,7 @@ The recursive ("chainable") forms are used, as in PyTorch, so schedulers can be 
 from __future__ import annotations
 
 import math
+import types
 import warnings
 from bisect import bisect_right
 from collections import Counter
@@ -81,13 +82,17 @@ class LRScheduler:
         self._update_lr(epoch)
 
     def _update_lr(self, epoch=None) -> None:
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            self.last_epoch = epoch
-            closed = getattr(self, "_get_closed_form_lr", None)
-            values = closed() if closed is not None else self.get_lr()
+        self._get_lr_called_within_step = True  # torch's flag, part of its state_dict
+        try:
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:
+                self.last_epoch = epoch
+                closed = getattr(self, "_get_closed_form_lr", None)
+                values = closed() if closed is not None else self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = _lrs(self.optimizer)
@@ -114,7 +119,23 @@ class LambdaLR(LRScheduler):
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+        """As torch: plain functions are not saved (None); callable objects save their
+        ``__dict__``."""
+        d = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+        d["lr_lambdas"] = [_fn_state(fn) for fn in self.lr_lambdas]
+        return d
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state_dict = dict(state_dict)
+        saved = state_dict.pop("lr_lambdas", None) or []
+        self.__dict__.update(state_dict)
+        for fn, d in zip(self.lr_lambdas, saved):
+            if d is not None:
+                fn.__dict__.update(d)
+
+
+def _fn_state(fn):
+    return None if fn is None or isinstance(fn, types.FunctionType) else fn.__dict__.copy()
 
 
 class MultiplicativeLR(LambdaLR):
@@ -333,6 +354,9 @@ class ChainedScheduler(LRScheduler):
             s.step()
         self._last_lr = _lrs(self.optimizer)
 
+    state_dict = SequentialLR.state_dict
+    load_state_dict = SequentialLR.load_state_dict
+
 
 class ReduceLROnPlateau(LRScheduler):
     """Multiply the lr by ``factor`` when a metric stops improving for ``patience`` epochs."""
@@ -359,8 +383,8 @@ class ReduceLROnPlateau(LRScheduler):
             raise ValueError("mode " + mode + " is unknown!")
         if threshold_mode not in {"rel", "abs"}:
             raise ValueError("threshold mode " + threshold_mode + " is unknown!")
-        self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
         self.mode_worse = math.inf if mode == "min" else -math.inf
+        self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
         self._reset()
 
     def _reset(self) -> None:
@@ -402,6 +426,12 @@ class ReduceLROnPlateau(LRScheduler):
         self._last_lr = _lrs(self.optimizer)
 
 
+def _phase(end_step, start_lr, end_lr, start_momentum, end_momentum) -> dict:
+    """One phase of OneCycleLR (a dict, as in torch's state_dict)."""
+    return {"end_step": end_step, "start_lr": start_lr, "end_lr": end_lr,
+            "start_momentum": start_momentum, "end_momentum": end_momentum}
+
+
 class OneCycleLR(LRScheduler):
     """1cycle policy: warm up to ``max_lr`` then anneal far below the start (Smith 2018)."""
 
@@ -430,16 +460,16 @@ class OneCycleLR(LRScheduler):
         n = self.total_steps
         if three_phase:
             self._schedule_phases = [
-                (float(pct_start * n) - 1, "initial_lr", "max_lr", "max_momentum",
-                 "base_momentum"),
-                (float(2 * pct_start * n) - 2, "max_lr", "initial_lr", "base_momentum",
-                 "max_momentum"),
-                (n - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
+                _phase(float(pct_start * n) - 1, "initial_lr", "max_lr", "max_momentum",
+                       "base_momentum"),
+                _phase(float(2 * pct_start * n) - 2, "max_lr", "initial_lr", "base_momentum",
+                       "max_momentum"),
+                _phase(n - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
         else:
             self._schedule_phases = [
-                (float(pct_start * n) - 1, "initial_lr", "max_lr", "max_momentum",
-                 "base_momentum"),
-                (n - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+                _phase(float(pct_start * n) - 1, "initial_lr", "max_lr", "max_momentum",
+                       "base_momentum"),
+                _phase(n - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
         if pct_start < 0 or pct_start > 1 or not isinstance(pct_start, float):
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
         if anneal_strategy not in ("cos", "linear"):
@@ -490,7 +520,8 @@ class OneCycleLR(LRScheduler):
         lrs = []
         for group in self.optimizer.param_groups:
             start = 0.0
-            for i, (end, lr0, lr1, m0, m1) in enumerate(self._schedule_phases):
+            for i, phase in enumerate(self._schedule_phases):
+                end, lr0, lr1, m0, m1 = phase.values()
                 if step <= end or i == len(self._schedule_phases) - 1:
                     pct = (step - start) / (end - start)
                     lr = self._anneal(group[lr0], group[lr1], pct)
@@ -529,7 +560,6 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 for b in self.base_lrs]
 
     def step(self, epoch=None) -> None:
-        self._step_count = getattr(self, "_step_count", 0) + 1
         if epoch is None and self.last_epoch < 0:
             epoch = 0
         if epoch is None:
@@ -551,7 +581,12 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             else:
                 self.T_i, self.T_cur = self.T_0, epoch
         self.last_epoch = math.floor(epoch)
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        self._get_lr_called_within_step = True
+        try:
+            values = self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
+        for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = _lrs(self.optimizer)
 
@@ -599,6 +634,18 @@ class CyclicLR(LRScheduler):
                     group["max_momentum"], group["base_momentum"] = mx, bs
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
+
+    def state_dict(self) -> dict:
+        d = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_scale_fn_custom")}
+        d["_scale_fn_custom"] = _fn_state(self._scale_fn_custom)
+        return d
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state_dict = dict(state_dict)
+        saved = state_dict.pop("_scale_fn_custom", None)
+        self.__dict__.update(state_dict)
+        if saved is not None and self._scale_fn_custom is not None:
+            self._scale_fn_custom.__dict__.update(saved)
 
     def scale_fn(self, x) -> float:
         if self._scale_fn_custom is not None:
