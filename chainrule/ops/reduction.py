@@ -85,9 +85,7 @@ def _expand_back(g, in_shape, axes, keepdim):
         for a in axes:
             shape[a] = 1
         g = g.reshape(tuple(shape))
-    elif axes is None and not keepdim:
-        g = g.reshape((1,) * len(in_shape))
-    return broadcast_to(g, in_shape)
+    return broadcast_to(g, in_shape)  # a full reduction's 0-d g broadcasts as it is
 
 
 def _count(shape, axes) -> int:
