@@ -23,12 +23,11 @@ from .ops.reduction import _return_type
 from .tensor import Tensor, _make
 
 __all__ = ["are_deterministic_algorithms_enabled", "bitwise_left_shift", "bitwise_right_shift",
-           "compile", "conj", "conj_physical", "corrcoef", "cov",
-           "cumulative_trapezoid", "deg2rad", "diff", "gcd", "get_default_device",
-           "get_float32_matmul_precision", "get_num_interop_threads", "get_num_threads",
-           "heaviside", "histc", "histogram", "imag", "is_nonzero", "is_same_size",
-           "is_signed", "lcm", "ldexp", "nanquantile", "positive", "quantile",
-           "rad2deg", "real", "resolve_conj", "resolve_neg", "set_default_device",
+           "compile", "corrcoef", "cov", "cumulative_trapezoid", "deg2rad", "diff",
+           "gcd", "get_default_device", "get_float32_matmul_precision",
+           "get_num_interop_threads", "get_num_threads", "heaviside", "histc",
+           "histogram", "is_nonzero", "is_same_size", "is_signed", "lcm", "ldexp",
+           "nanquantile", "positive", "quantile", "rad2deg", "set_default_device",
            "set_float32_matmul_precision", "set_num_interop_threads", "set_num_threads",
            "sinc", "trapezoid", "trapz", "typename", "unravel_index",
            "use_deterministic_algorithms"]
@@ -192,7 +191,9 @@ def _filled_diagonal(input: Tensor, fill_value, wrap: bool = False) -> Tensor:
 
 
 # ======================================================================================
-# Complex parts: real, imag, conj (PyTorch's convention: grad = dL/dRe + i dL/dIm)
+# Complex parts for fft.py's formulas: real, imag, conj (PyTorch's convention: grad =
+# dL/dRe + i dL/dIm). Not exported: the public torch.real/imag/conj live in
+# ops/elementwise.py.
 # ======================================================================================
 class RealBackward0(Node):
     """out = Re z:  dz = g (as a complex number)"""
@@ -253,17 +254,6 @@ def conj(input: Tensor) -> Tensor:
     if not input.is_complex():
         return input
     return unary(ConjBackward0, input, np.conj(input._data), ())
-
-
-conj_physical = conj
-
-
-def resolve_conj(input: Tensor) -> Tensor:
-    return input  # conjugation is never lazy here
-
-
-def resolve_neg(input: Tensor) -> Tensor:
-    return input  # negation is never lazy here
 
 
 def positive(input: Tensor) -> Tensor:
