@@ -1,5 +1,6 @@
 """Spatial transformers, unpooling, distances and odd losses, and the modules around them,
-compared with PyTorch 2.13 in float64 (values and gradients) and with central differences."""
+compared with PyTorch 2.13 in float64 (values and gradients) and with central differences;
+also ChainDataset/StackDataset from utils.data against torch's."""
 import numpy as np
 import pytest
 
@@ -239,3 +240,54 @@ def test_sync_batch_norm_is_batch_norm_in_one_process():
             nn_.Sequential(nn_.Linear(2, 3), nn_.Sequential(nn_.BatchNorm1d(3))))
         assert type(net[1][0]).__name__ == "SyncBatchNorm"
     assert str(net) == str(nn_.SyncBatchNorm.convert_sync_batchnorm(net))
+
+
+# -- utils.data: ChainDataset, StackDataset ------------------------------------------------
+def _data_api(lib):
+    from importlib import import_module
+    return import_module(lib.__name__ + ".utils.data")
+
+
+def _stream_class(data):
+    class Stream(data.IterableDataset):
+        def __init__(self, n, start=0):
+            self.n, self.start = n, start
+
+        def __iter__(self):
+            return iter(range(self.start, self.start + self.n))
+
+        def __len__(self):
+            return self.n
+    return Stream
+
+
+def test_chain_dataset():
+    res = []
+    for lib in (cr, torch):
+        data = _data_api(lib)
+        Stream = _stream_class(data)
+        chained = data.ChainDataset([Stream(2), Stream(3, 10)])
+        added = Stream(1, 5) + Stream(2, 7)
+        loader = data.DataLoader(chained, batch_size=2)
+        res.append((list(chained), len(chained), type(added).__name__, list(added),
+                    [b.tolist() for b in loader]))
+        with pytest.raises(AssertionError, match="ChainDataset only supports IterableDataset"):
+            list(data.ChainDataset([Stream(1), data.TensorDataset(lib.ones(2))]))
+    assert res[0] == res[1]
+
+
+def test_stack_dataset():
+    res = []
+    for lib in (cr, torch):
+        data = _data_api(lib)
+        a, b = lib.arange(4.0), lib.arange(4) * 2
+        tup, named = data.StackDataset(a, b), data.StackDataset(x=a, y=data.TensorDataset(b))
+        batch = next(iter(data.DataLoader(named, batch_size=3)))
+        res.append((len(tup), [float(v) for v in tup[1]], sorted(named[2]),
+                    int(named[2]["y"][0]), tup.__getitems__([0, 3])[1][1].item(),
+                    batch["x"].tolist(), batch["y"][0].tolist()))
+        for args, kwargs, msg in (((a, b[:2]), {}, "Size mismatch"), ((), {}, "At least one"),
+                                  ((a,), {"y": b}, "both types are given")):
+            with pytest.raises(ValueError, match=msg):
+                data.StackDataset(*args, **kwargs)
+    assert res[0] == res[1]
