@@ -2071,7 +2071,6 @@ def test_missing_optimizers():
     both(snippet)
 
 
-@xfail(strict=True, reason="utils/data.py: ChainDataset and StackDataset are missing")
 def test_chain_and_stack_datasets():
     def snippet(torch, nn, F, optim):
         from importlib import import_module
