@@ -76,6 +76,7 @@ __all__ = [
 ]
 
 _ndarray = np.ndarray
+_new = object.__new__
 
 
 class LinAlgError(RuntimeError):
@@ -538,6 +539,24 @@ def _check_dtypes(a, b):
 
 def matmul(input, other, *, out=None):
     """Matrix product with PyTorch's rules for 1-D, 2-D and batched operands."""
+    if type(input) is Tensor and type(other) is Tensor:
+        # The hot case (layers, RNN steps): two float matrices of one dtype that fit.
+        a, b = input._data, other._data
+        if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and \
+                a.dtype is b.dtype and a.dtype.kind == "f":
+            res = a @ b
+            ta, tb = input._requires_grad, other._requires_grad
+            if (ta or tb) and grad_state.enabled:
+                node = _new(MmBackward0)
+                fa, fb = input.grad_fn, other.grad_fn
+                node.next_functions = (
+                    ((fa, input._output_nr) if fa is not None else edge(input)) if ta
+                    else NO_EDGE,
+                    ((fb, other._output_nr) if fb is not None else edge(other)) if tb
+                    else NO_EDGE)
+                node.saved = (a, b)
+                return _make(res, True, node)
+            return _make(res, False, None)
     if type(other) is not Tensor:
         other = _tensor(other)
     if type(input) is not Tensor:
