@@ -2663,3 +2663,39 @@ def test_complex_part_properties():
         z = torch.fft.fft(torch.tensor([1.0, 2.0, 0.5]))
         return z.real, z.imag, z.conj(), z.angle()
     both(snippet)
+
+
+def test_loss_variants_users_pick():
+    def snippet(torch, nn, F, optim):
+        logits = torch.tensor(_rng(95).standard_normal((4, 3)), requires_grad=True)
+        seg = torch.tensor(_rng(96).standard_normal((2, 3, 4, 4)), requires_grad=True)
+        target = torch.tensor([0, 2, 1, 2])
+        seg_t = torch.tensor(_rng(97).integers(0, 3, (2, 4, 4)))
+        seg_t[0, 0, 0] = -100
+        soft = F.softmax(torch.tensor(_rng(98).standard_normal((4, 3))), dim=1)
+        w = torch.tensor([1.0, 2.0, 0.5], dtype=torch.float64)
+        losses = [F.cross_entropy(logits, target, weight=w),
+                  F.cross_entropy(logits, target, ignore_index=2),
+                  F.cross_entropy(logits, target, weight=w, label_smoothing=0.2),
+                  F.cross_entropy(logits, soft), F.cross_entropy(logits, soft, label_smoothing=0.1),
+                  F.cross_entropy(seg, seg_t), F.cross_entropy(seg, seg_t, reduction="none").sum(),
+                  nn.CrossEntropyLoss(weight=w, reduction="sum")(logits, target),
+                  F.nll_loss(F.log_softmax(seg, 1), seg_t, reduction="mean"),
+                  F.binary_cross_entropy_with_logits(logits, (logits > 0).double(),
+                                                     weight=torch.ones(3, dtype=torch.float64),
+                                                     reduction="sum"),
+                  F.kl_div(F.log_softmax(logits, 1), soft, reduction="batchmean"),
+                  F.kl_div(F.log_softmax(logits, 1), soft.log(), log_target=True,
+                           reduction="sum"),
+                  F.margin_ranking_loss(logits[:, 0], logits[:, 1], torch.ones(4)),
+                  F.triplet_margin_loss(logits, logits.flip(0), logits * 0.5),
+                  F.cosine_embedding_loss(logits, logits.flip(0), torch.tensor([1, -1, 1, -1])),
+                  F.hinge_embedding_loss(logits, torch.ones(4, 3)),
+                  F.poisson_nll_loss(logits, logits.abs()), F.gaussian_nll_loss(
+                      logits, logits.detach() * 2, torch.ones(4, 3)),
+                  F.multi_margin_loss(logits, target), F.soft_margin_loss(logits, torch.ones(4, 3)),
+                  F.multilabel_soft_margin_loss(logits, (logits > 0).double())]
+        total = sum(losses)
+        total.backward()
+        return losses, logits.grad, seg.grad
+    both(snippet)
