@@ -2699,3 +2699,25 @@ def test_loss_variants_users_pick():
         total.backward()
         return losses, logits.grad, seg.grad
     both(snippet)
+
+
+def test_image_tensor_pipeline():
+    def snippet(torch, nn, F, optim):
+        hwc = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3) * 4
+        img = torch.from_numpy(hwc).permute(2, 0, 1).float().div(255)
+        mean = torch.tensor([0.485, 0.456, 0.406]).view(3, 1, 1)
+        std = torch.tensor([0.229, 0.224, 0.225])[:, None, None]
+        norm = (img - mean) / std
+        batch = norm.unsqueeze(0)
+        up = F.interpolate(batch, scale_factor=2, mode="bicubic", align_corners=False)
+        down = F.interpolate(batch, size=(2, 3), mode="area")
+        back = (norm * std + mean).clamp(0, 1).mul(255).round().to(torch.uint8)
+        u8 = torch.tensor([200, 10], dtype=torch.uint8)
+        gray = (0.299 * img[0] + 0.587 * img[1] + 0.114 * img[2]).unsqueeze(0)
+        flipped = torch.flip(img, dims=[2])
+        crop = img[:, 1:3, 1:4]
+        return (img.shape, norm, up, down, back, back.permute(1, 2, 0).numpy(), u8 + 100,
+                u8 * 2, u8 - 20, torch.tensor([255.7, 3.2]).byte(), gray, flipped, crop.shape,
+                img.mean(dim=(1, 2)), img.std(dim=(1, 2)), batch.is_contiguous(),
+                F.pad(batch, (1, 1, 1, 1), mode="replicate").shape)
+    both(snippet, rtol=1e-4, atol=1e-5)
