@@ -3,8 +3,12 @@ state dicts in the ``.safetensors`` format (:func:`load_safetensors`, :func:`sav
 ``load``/``save`` use it for paths ending in ``.safetensors``).
 
 The ``.npz`` file is a NumPy archive: one array per distinct tensor or ndarray, plus a
-``__chainrule__`` entry holding the container structure as JSON. Loading never runs code, so
-``weights_only`` is accepted and always effectively True.
+``__chainrule__`` entry holding the container structure as JSON. Loading it never runs code.
+
+A whole object the safe format cannot hold (``save(model)``: a module, an optimizer, a
+user object) is pickled instead, into the same kind of archive. As in PyTorch (since 2.6),
+``load`` refuses to unpickle it with ``pickle.UnpicklingError`` ("Weights only load failed")
+unless told ``weights_only=False``, which runs the pickle's code: only for trusted files.
 
 >>> import io, chainrule as torch
 >>> buf = io.BytesIO()
@@ -21,6 +25,7 @@ import io
 import json
 import math
 import os
+import pickle
 
 import numpy as np
 
@@ -30,7 +35,12 @@ from .tensor import Size, Tensor, _make
 __all__ = ["load", "load_safetensors", "save", "save_safetensors"]
 
 _META = "__chainrule__"
+_PICKLE = "__pickle__"
 _FORMAT = 1
+
+
+class _Unsupported(TypeError):
+    """An object the safe format has no encoding for."""
 
 
 class _Encoder:
@@ -91,10 +101,11 @@ class _Encoder:
                     "Counter" if isinstance(obj, collections.Counter) else "dict")
             return {"__dict__": kind,
                     "items": [[self.encode(k), self.encode(v)] for k, v in obj.items()]}
-        raise TypeError(
+        raise _Unsupported(
             f"chainrule.save can store tensors, ndarrays, numbers, strings, None, dtypes and "
             f"lists/tuples/dicts of them; got an object of type {type(obj).__name__}. Save "
-            "its state_dict() instead.")
+            "its state_dict() instead (or save the object itself, not inside a container: "
+            "it is then pickled, and loading it needs weights_only=False).")
 
 
 def _decode(node, arrays, cache):
@@ -160,10 +171,16 @@ def save(obj, f, pickle_module=None, pickle_protocol: int = 2,
         save_safetensors(obj, f)
         return
     enc = _Encoder()
-    tree = enc.encode(obj)
-    meta = json.dumps({"format": _FORMAT, "obj": tree}).encode()
-    arrays = dict(enc.arrays)
-    arrays[_META] = np.frombuffer(meta, dtype=np.uint8)
+    try:
+        meta = {"format": _FORMAT, "obj": enc.encode(obj)}
+        arrays = dict(enc.arrays)
+    except _Unsupported:
+        if not _pickles(obj):
+            raise
+        dumps = (pickle_module or pickle).dumps
+        meta = {"format": _FORMAT, "pickle": type(obj).__qualname__}
+        arrays = {_PICKLE: np.frombuffer(dumps(obj, protocol=pickle_protocol), np.uint8)}
+    arrays[_META] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     if isinstance(f, (str, os.PathLike)):
         with open(f, "wb") as fh:
             np.savez(fh, **arrays)
@@ -171,11 +188,32 @@ def save(obj, f, pickle_module=None, pickle_protocol: int = 2,
         np.savez(f, **arrays)
 
 
+def _pickles(obj) -> bool:
+    """Whether ``save`` pickles ``obj``, which the safe format cannot hold: a whole object
+    with state of its own (a module, an optimizer, an instance of a user class). Containers
+    holding such objects keep raising (save the module's state_dict(), or the object alone).
+    """
+    return hasattr(obj, "__dict__") and not isinstance(obj, (type, collections.abc.Mapping,
+                                                             list, tuple, set, frozenset))
+
+
+_WEIGHTS_ONLY_MSG = (
+    "Weights only load failed. This file holds a pickled object of type {name} (written by "
+    "chainrule.save for an object the safe tensor format cannot hold), and unpickling runs "
+    "code named by the file. It can still be loaded: re-run chainrule.load with "
+    "weights_only=False, but do that only if you trust the source of the checkpoint. To "
+    "avoid the question, save tensors or state_dict() instead of whole objects.")
+
+
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
          **pickle_load_args):
     """Read an object written by :func:`save`, or a ``.safetensors`` file (a dict of tensors;
     see :func:`load_safetensors`). ``map_location`` is accepted and ignored: everything lives
-    on the CPU."""
+    on the CPU. A pickled object (``save(model)``) loads only with ``weights_only=False``.
+
+    >>> torch.save(model, "model.pt")
+    >>> model = torch.load("model.pt", weights_only=False)  # trusted file: runs its pickle
+    """
     if _is_safetensors_path(f):
         return load_safetensors(f)
     if isinstance(f, (str, os.PathLike)):
@@ -200,6 +238,11 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         if meta.get("format") != _FORMAT:
             raise RuntimeError(f"chainrule.load: unsupported checkpoint format "
                                f"{meta.get('format')}")
+        if "pickle" in meta:
+            if weights_only is not False:  # None means True, as in torch >= 2.6
+                raise pickle.UnpicklingError(_WEIGHTS_ONLY_MSG.format(name=meta["pickle"]))
+            blob = npz[_PICKLE].tobytes()
+            return (pickle_module or pickle).loads(blob, **pickle_load_args)
         arrays = {k: npz[k] for k in npz.files if k != _META}
     return _decode(meta["obj"], arrays, {})
 

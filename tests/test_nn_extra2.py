@@ -291,3 +291,62 @@ def test_stack_dataset():
             with pytest.raises(ValueError, match=msg):
                 data.StackDataset(*args, **kwargs)
     assert res[0] == res[1]
+
+
+# -- save(model): pickled whole objects behind weights_only=False ----------------------------
+class _Box:
+    """A user object with state: save() pickles it."""
+
+    def __init__(self, w):
+        self.w, self.note = w, "hello"
+
+
+def _save_load_whole(lib, nn_, path):
+    model = nn_.Sequential(nn_.Linear(2, 3), nn_.Tanh(), nn_.Linear(3, 1))
+    with lib.no_grad():
+        for i, p in enumerate(model.parameters()):
+            p.copy_(lib.tensor(np.linspace(-1, 1, p.numel()).reshape(p.shape) * (i + 1),
+                               dtype=lib.float32))
+    lib.save(model, path)
+    errors = []
+    for kw in ({}, {"weights_only": True}):
+        with pytest.raises(Exception) as info:  # noqa: PT011 - the type is compared below
+            lib.load(path, **kw)
+        errors.append((type(info.value), str(info.value)[:24]))
+    loaded = lib.load(path, weights_only=False)
+    box_path = str(path) + ".box"
+    lib.save(_Box(lib.arange(3.0)), box_path)
+    box = lib.load(box_path, weights_only=False)
+    out = loaded(lib.ones(2, 2))
+    return (errors, type(loaded).__name__, str(loaded), out.detach().numpy(), out.requires_grad,
+            box.w.tolist(), box.note)
+
+
+def test_save_whole_module_contract(tmp_path):
+    import pickle
+
+    ours = _save_load_whole(cr, cnn, tmp_path / "ours.pt")
+    theirs = _save_load_whole(torch, tnn, tmp_path / "theirs.pt")
+    assert ours[0] == theirs[0] == [(pickle.UnpicklingError, "Weights only load failed")] * 2
+    assert ours[1:3] == theirs[1:3] and ours[4:] == theirs[4:]
+    np.testing.assert_allclose(ours[3], theirs[3], rtol=1e-6)
+
+
+def test_tensors_pickle_and_state_dicts_stay_safe(tmp_path):
+    import io
+    import pickle
+    import zipfile
+
+    for lib in (cr, torch):
+        t = lib.tensor([1.5, -2.0], dtype=lib.float64, requires_grad=True)
+        p = lib.nn.Parameter(lib.ones(2, 2))
+        t2, p2, y2 = pickle.loads(pickle.dumps((t, p, t * 2)))
+        assert (t2.dtype, t2.requires_grad, t2.tolist()) == (lib.float64, True, [1.5, -2.0])
+        assert type(p2).__name__ == "Parameter" and y2.grad_fn is None and y2.requires_grad
+    buf = io.BytesIO()
+    cr.save(cnn.Linear(2, 2).state_dict(), buf)  # the safe format: no pickle inside
+    buf.seek(0)
+    with zipfile.ZipFile(buf) as z:
+        assert "__pickle__.npy" not in z.namelist()
+    buf.seek(0)
+    assert list(cr.load(buf)) == ["weight", "bias"]
