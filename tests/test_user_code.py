@@ -2721,3 +2721,27 @@ def test_image_tensor_pipeline():
                 img.mean(dim=(1, 2)), img.std(dim=(1, 2)), batch.is_contiguous(),
                 F.pad(batch, (1, 1, 1, 1), mode="replicate").shape)
     both(snippet, rtol=1e-4, atol=1e-5)
+
+
+def test_numpy_interop_round_trips():
+    def snippet(torch, nn, F, optim):
+        a = np.linspace(0, 1, 6, dtype=np.float32).reshape(2, 3)
+        t = torch.from_numpy(a)
+        t.mul_(2)
+        shared = a.copy()
+        b = torch.as_tensor(a)
+        b[0, 0] = -1.0
+        c = torch.tensor(a)
+        c[0, 1] = -2.0
+        n = t.numpy()
+        d = torch.from_numpy(np.ascontiguousarray(a.T))
+        e = torch.from_numpy(a[:, ::2].copy())
+        f = torch.tensor(np.float64(3.5)), torch.tensor(np.int32(7)), torch.tensor(np.bool_(True))
+        g = torch.from_numpy(np.array([1, 2], dtype=np.int16)) * 3
+        h = torch.tensor([np.int64(1), np.int64(2)])
+        grad_t = torch.ones(2, requires_grad=True) * 2
+        arr = grad_t.detach().numpy()
+        lst = torch.arange(4).reshape(2, 2).tolist()
+        return (shared, a, n.dtype.name, d, e, f, g, h, arr, lst, c, np.allclose(a, t.numpy()),
+                t.numpy(force=True).shape, torch.from_numpy(a).data_ptr() == t.data_ptr())
+    both(snippet)
