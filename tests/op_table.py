@@ -1339,7 +1339,28 @@ FACTORIES = [
 # ======================================================================================
 # Other math (chainrule/_misc_ops.py) and queries
 # ======================================================================================
+def _cplx(L, x, y):
+    """A complex tensor built from two real ones (its gradient reaches both)."""
+    return L.complex(x, y) if hasattr(L, "complex") else x.to(L.complex128) + y * 1j
+
+
 MISC = [
+    # complex numbers: real inputs, and complex ones built differentiably from two real ones
+    # (Tensor.real and Tensor.imag are properties, not methods)
+    unary("conj"), unary("conj_physical"), unary("resolve_conj"),
+    meth("Tensor.resolve_neg", N(*A)),
+    E("real", N(*A), method=False), E("angle", NZ(0.1, 2, *A)),
+    E("imag", N(*A), differentiable=False, method=False),  # torch raises for real tensors
+    E("is_conj", N(*A), differentiable=False), meth("Tensor.is_neg", N(*A),
+                                                    differentiable=False),
+    E("real", N(*A), N(*A), variant="complex", dtypes=("float64",), method=False,
+      fn=lambda L, x, y: L.real(x.to(L.complex128) * (1 + 2j) + y * 1j)),
+    E("imag", N(*A), N(*A), variant="complex", dtypes=("float64",), method=False,
+      fn=lambda L, x, y: L.imag(x.to(L.complex128) * (1 + 2j) + y * 1j)),
+    E("angle", N(*A), N(*A), variant="complex", dtypes=("float64",), method=False,
+      fn=lambda L, x, y: L.angle(x.to(L.complex128) * (1 + 2j) + y * 1j)),
+    E("conj", N(*A), N(*A), variant="complex", dtypes=("float64",), method=False,
+      fn=lambda L, x, y: L.conj(x.to(L.complex128) * (1 + 2j) + y * 1j).imag * x),
     unary("sinc", NZ(0.1, 2, *A)), unary("deg2rad"), unary("rad2deg"),
     E("gcd", I(-20, 20, *A), I(-20, 20, *A), dtypes=("int64", "int32"), differentiable=False),
     E("lcm", I(-12, 12, *A), I(-12, 12, *A), dtypes=("int64", "int32"), differentiable=False),
@@ -1380,6 +1401,57 @@ MISC = [
       differentiable=False),
 ]
 
+# Integer inputs of elementwise ops: float functions compute in the default dtype, the rest keep
+# int64 (not where chainrule accepts what torch refuses: float alpha for integers, hypot and
+# logaddexp of integers; pow has its own entry below)
+_INT_PERMISSIVE = {"add-alpha", "sub", "rsub", "hypot", "logaddexp", "logaddexp2", "pow"}
+for _lst in (ELEMENTWISE, MISC):
+    for _i, _e in enumerate(_lst):
+        if (_e.dtypes == FLOATS and _e.id not in _INT_PERMISSIVE | {"div"}
+                and all(a.kind != CONST for a in _e.args)):  # (no NaN to cast)
+            _lst[_i] = dataclasses.replace(_e, dtypes=FLOATS + ("int64",))
+
+# Known dtype differences on integer and bool inputs (values vs torch)
+DTYPE_BUGS = [
+    E("add", N(*A), N(*A), variant="mixed_dtype", fn=lambda L, x, y: L.add(x, y.double()),
+      dtypes=("float32",), method=False, inplace=False, xfail_tests=("gradients32",),
+      xfail="chainrule/ops/elementwise.py: float32 + float64: the float32 operand gets a "
+            "float64 gradient (torch casts it back to float32; also mul, maximum, where, and "
+            "complex64 + complex128)"),
+    E("mul", N(*A), N(*A), variant="mixed_dtype", fn=lambda L, x, y: L.mul(x, y.double()),
+      dtypes=("float32",), method=False, inplace=False, xfail_tests=("gradients32",),
+      xfail="chainrule/ops/elementwise.py: float32 * float64: the float32 operand gets a "
+            "float64 gradient (torch: float32)"),
+    E("pow", I(-2, 3, *A), I(-2, 3, *A), variant="int_negative_exponent", dtypes=("int64",),
+      differentiable=False, method=False, inplace=False,
+      xfail="chainrule/ops/elementwise.py: pow of integers to negative integer powers raises "
+            "RuntimeError (torch: integer results, e.g. 2 ** -1 == 0)"),
+    E("positive", I(0, 2, *A), variant="bool", dtypes=("bool",), differentiable=False,
+      method=False,
+      xfail="chainrule/ops/elementwise.py: positive of a bool tensor raises TypeError (torch: "
+            "RuntimeError)"),
+    nnf("relu6", I(-3, 9, *A), variant="int", dtypes=("int64",), differentiable=False,
+        xfail="chainrule/nn/functional.py: relu6 of int64 returns float32 (torch: int64)"),
+    nnf("hardtanh", I(-3, 3, *A), variant="int", dtypes=("int64",), differentiable=False,
+        xfail="chainrule/nn/functional.py: hardtanh of int64 returns float32 (torch: int64)"),
+    lin("addmm", I(-3, 3, 4), I(-3, 3, 3, 5), I(-3, 3, 5, 4), kw=dict(beta=0.5, alpha=2.0),
+        variant="int", dtypes=("int64",), differentiable=False,
+        xfail="chainrule/ops/linalg.py: addmm of int64 with beta=0.5, alpha=2.0 uses the float "
+              "factors (torch casts them to int: beta 0, alpha 2)"),
+    nnf("avg_pool1d", I(-5, 5, 2, 3, 8), kw=dict(kernel_size=2), variant="int",
+        dtypes=("int64",), differentiable=False,
+        xfail="chainrule/ops/conv.py: avg_pool1d of int64 returns float64 (torch: int64, "
+              "truncated)"),
+    nnf("max_pool1d", I(0, 2, 2, 3, 8), kw=dict(kernel_size=2), variant="bool",
+        dtypes=("bool",), differentiable=False,
+        xfail="chainrule/ops/conv.py: max_pool1d of bool raises ValueError (torch: "
+              "NotImplementedError)"),
+    nnf("lp_pool1d", I(0, 5, 2, 3, 8), extra=(2, 2), variant="int", dtypes=("int64",),
+        differentiable=False,
+        xfail="chainrule/ops/conv.py: lp_pool1d of int64 returns float64 (torch: float32, the "
+              "default dtype)"),
+]
+
 # Integer and bool inputs: ops that move or pick values keep the dtype (values vs torch)
 ALL_DTYPES = FLOATS + ("int64", "int32", "bool")
 for _i, _e in enumerate(SHAPE + INDEXING):
@@ -1407,7 +1479,7 @@ REDUCTION += REDUCTION_EDGES
 INDEXING += INDEXING_EDGES
 
 OPS = (ELEMENTWISE + REDUCTION + SHAPE + INDEXING + LINALG + NN_FUNCTIONAL + FACTORIES
-       + MISC)
+       + MISC + DTYPE_BUGS)
 
 
 # ======================================================================================
@@ -1496,6 +1568,8 @@ EXCLUDED = {
     "is_anomaly_enabled": _NOT_OP + "anomaly mode query",
     "layout": _NOT_OP + "a class (tensor layout descriptor)",
     "memory_format": _NOT_OP + "a class (memory format descriptor)",
+    "GradScaler": _NOT_OP + "the AMP loss scaler (a class)",
+    "vmap": "test_func.py: a function transform, not an op",
     "autocast": _NOT_OP + "mixed-precision context manager",
     "compile": _NOT_OP + "torch.compile stand-in that returns the model unchanged",
     "are_deterministic_algorithms_enabled": _NOT_OP + "global setting",
