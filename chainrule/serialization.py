@@ -211,8 +211,12 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     see :func:`load_safetensors`). ``map_location`` is accepted and ignored: everything lives
     on the CPU. A pickled object (``save(model)``) loads only with ``weights_only=False``.
 
-    >>> torch.save(model, "model.pt")
-    >>> model = torch.load("model.pt", weights_only=False)  # trusted file: runs its pickle
+    >>> import io, chainrule as torch
+    >>> buf = io.BytesIO()
+    >>> torch.save(torch.nn.Linear(2, 1), buf)  # a whole module: pickled
+    >>> _ = buf.seek(0)
+    >>> torch.load(buf, weights_only=False)  # a trusted file: its pickle may run code
+    Linear(in_features=2, out_features=1, bias=True)
     """
     if _is_safetensors_path(f):
         return load_safetensors(f)

@@ -1362,7 +1362,10 @@ def _base_coords(n: int, align_corners: bool) -> np.ndarray:
 def affine_grid(theta, size, align_corners=None):
     """Sampling grid (N, H, W, 2) or (N, D, H, W, 3) of the affine maps ``theta``.
 
-    >>> grid = affine_grid(chainrule.eye(2, 3)[None], (1, 1, 4, 4), align_corners=False)
+    >>> import chainrule as torch
+    >>> grid = torch.nn.functional.affine_grid(torch.eye(2, 3)[None], (1, 1, 2, 2), False)
+    >>> grid[0, 0].tolist()
+    [[-0.5, -0.5], [0.5, -0.5]]
     """
     if align_corners is None:
         align_corners = False
@@ -1428,7 +1431,12 @@ def _source_coord(c: Tensor, n: int, padding_mode: str, align_corners: bool) -> 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample ``input`` (N, C, H, W) or (N, C, D, H, W) at ``grid`` (N, ..., 2 or 3) in [-1, 1].
 
-    >>> out = grid_sample(x, affine_grid(theta, x.shape, False), align_corners=False)
+    >>> import chainrule as torch
+    >>> F = torch.nn.functional
+    >>> x = torch.arange(4.0).reshape(1, 1, 2, 2)
+    >>> grid = F.affine_grid(torch.eye(2, 3)[None], (1, 1, 2, 2), align_corners=False)
+    >>> F.grid_sample(x, grid, align_corners=False).flatten().tolist()  # identity: x back
+    [0.0, 1.0, 2.0, 3.0]
     """
     if mode not in ("bilinear", "nearest"):
         if mode == "bicubic":
@@ -1951,7 +1959,11 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
 
     ``target`` holds class indices per sample, ended by the first -1.
 
-    >>> multilabel_margin_loss(x, chainrule.tensor([[3, 0, -1, 1]]))
+    >>> import chainrule as torch
+    >>> x = torch.tensor([[0.1, 0.2, 0.4, 0.8]])
+    >>> y = torch.tensor([[3, 0, -1, 1]])  # classes 3 and 0; the rest is ignored
+    >>> round(torch.nn.functional.multilabel_margin_loss(x, y).item(), 4)
+    0.85
     """
     reduction = _reduction_arg(reduction, size_average, reduce)
     if input.ndim > 2 or tuple(target.shape) != tuple(input.shape):
@@ -1977,7 +1989,11 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
                                       margin=1.0, swap=False, reduction="mean"):
     """max(d(a, p) - d(a, n) + margin, 0) for any distance ``d`` (pairwise_distance by default).
 
-    >>> triplet_margin_with_distance_loss(a, p, n, distance_function=lambda x, y: (x - y).abs())
+    >>> import chainrule as torch
+    >>> a, p, n = torch.zeros(1, 2), torch.ones(1, 2), torch.full((1, 2), 3.0)
+    >>> torch.nn.functional.triplet_margin_with_distance_loss(
+    ...     a, p, n, distance_function=lambda x, y: (x - y).abs().sum(-1)).item()
+    0.0
     """
     if margin <= 0:
         raise ValueError(f"triplet_margin_with_distance_loss: expected margin to be greater "
@@ -2002,7 +2018,8 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
 def pdist(input, p=2.0):
     """p-norm distances between the rows of ``input`` (N, M): the N (N - 1) / 2 pairs i < j.
 
-    >>> pdist(chainrule.tensor([[0.0, 0.0], [3.0, 4.0], [0.0, 4.0]])).tolist()
+    >>> import chainrule as torch
+    >>> torch.nn.functional.pdist(torch.tensor([[0.0, 0.0], [3.0, 4.0], [0.0, 4.0]])).tolist()
     [5.0, 4.0, 3.0]
     """
     if input.ndim != 2:
@@ -2974,7 +2991,12 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Partial inverse of ``max_pool2d``.
 
-    >>> pooled, idx = max_pool2d(x, 2, return_indices=True); y = max_unpool2d(pooled, idx, 2)
+    >>> import chainrule as torch
+    >>> F = torch.nn.functional
+    >>> pooled, idx = F.max_pool2d(torch.tensor([[[[1.0, 2.0], [4.0, 3.0]]]]), 2,
+    ...                            return_indices=True)
+    >>> F.max_unpool2d(pooled, idx, 2).tolist()
+    [[[[0.0, 0.0], [4.0, 0.0]]]]
     """
     return _max_unpool(2, input, indices, kernel_size, stride, padding, output_size)
 
@@ -2993,7 +3015,9 @@ ChannelShuffleBackward0 = _conv._linear_node("ChannelShuffleBackward0")
 def channel_shuffle(input, groups):
     """Interleave ``groups`` blocks of channels (ShuffleNet).
 
-    >>> channel_shuffle(chainrule.arange(4.0).reshape(1, 4, 1), 2).flatten().tolist()
+    >>> import chainrule as torch
+    >>> x = torch.arange(4.0).reshape(1, 4, 1)
+    >>> torch.nn.functional.channel_shuffle(x, 2).flatten().tolist()
     [0.0, 2.0, 1.0, 3.0]
     """
     shape = tuple(input.shape)

@@ -10,7 +10,13 @@ from .optimizer import Optimizer, _lerp_, _step_tensor
 class Adafactor(Optimizer):
     """Memory-light adaptive steps: a matrix keeps one variance per row and per column.
 
-    >>> opt = chainrule.optim.Adafactor(model.parameters(), lr=0.01)
+    >>> import chainrule as torch
+    >>> w = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
+    >>> opt = torch.optim.Adafactor([w], lr=0.1)
+    >>> (w ** 2).sum().backward()
+    >>> opt.step()
+    >>> w.detach().abs().lt(torch.tensor([1.0, 2.0])).all().item()
+    True
     """
 
     def __init__(self, params, lr: float = 1e-2, beta2_decay: float = -0.8,

@@ -17,7 +17,13 @@ def _scalar(v: float):
 class ASGD(Optimizer):
     """SGD with decaying step ``eta`` and a running average ``ax`` of the iterates.
 
-    >>> opt = chainrule.optim.ASGD(model.parameters(), lr=0.01, t0=100)
+    >>> import chainrule as torch
+    >>> w = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
+    >>> opt = torch.optim.ASGD([w], lr=0.1)
+    >>> (w ** 2).sum().backward()
+    >>> opt.step()
+    >>> w.detach().abs().lt(torch.tensor([1.0, 2.0])).all().item()
+    True
     """
 
     def __init__(self, params, lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,

@@ -75,7 +75,13 @@ class IterableDataset(Dataset):
 class ChainDataset(IterableDataset):
     """Iterable datasets one after another, chained lazily.
 
-    >>> list(ChainDataset([stream_a, stream_b]))  # the samples of a, then those of b
+    >>> class Stream(IterableDataset):
+    ...     def __init__(self, n):
+    ...         self.n = n
+    ...     def __iter__(self):
+    ...         return iter(range(self.n))
+    >>> list(ChainDataset([Stream(2), Stream(3)]))
+    [0, 1, 0, 1, 2]
     """
 
     def __init__(self, datasets):
@@ -140,8 +146,12 @@ class ConcatDataset(Dataset):
 class StackDataset(Dataset):
     """Datasets side by side: sample i is the tuple (or dict, given keywords) of their i-th.
 
-    >>> StackDataset(images, labels)[0]              # (images[0], labels[0])
-    >>> StackDataset(image=images, label=labels)[0]  # {"image": images[0], "label": ...}
+    >>> import chainrule as torch
+    >>> images, labels = torch.arange(6.0).reshape(3, 2), torch.tensor([7, 8, 9])
+    >>> StackDataset(images, labels)[1]
+    (tensor([2., 3.]), tensor(8))
+    >>> StackDataset(image=images, label=labels)[2]
+    {'image': tensor([4., 5.]), 'label': tensor(9)}
     """
 
     def __init__(self, *args, **kwargs):
