@@ -350,3 +350,19 @@ def test_tensors_pickle_and_state_dicts_stay_safe(tmp_path):
         assert "__pickle__.npy" not in z.namelist()
     buf.seek(0)
     assert list(cr.load(buf)) == ["weight", "bias"]
+
+
+def test_grid_sample_warnings_and_errors():
+    grid = CF.affine_grid(cr.eye(2, 3)[None], (1, 1, 2, 2), align_corners=True)
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        CF.affine_grid(cr.eye(2, 3)[None], (1, 1, 2, 2))
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        CF.grid_sample(cr.ones(1, 1, 2, 2), grid)
+    for inp, g, msg in ((cr.ones(1, 1, 2, 2), grid[..., :1], "to have size 2 in last dim"),
+                        (cr.ones(1, 1, 2, 2), grid.repeat(2, 1, 1, 1), "same batch size")):
+        for F, lib in ((CF, cr), (TF, torch)):
+            with pytest.raises(RuntimeError, match=msg):
+                F.grid_sample(lib.tensor(inp.numpy()), lib.tensor(g.numpy()),
+                              align_corners=False)
+    with pytest.raises(ValueError, match="Nx3x4"):
+        CF.affine_grid(cr.eye(2, 3)[None], (1, 1, 2, 2, 2), align_corners=False)

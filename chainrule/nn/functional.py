@@ -1352,6 +1352,16 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
 # constant offset (padding modes clip and reflect it), and bilinear weights multiply the
 # gathered corners, so gradients reach both the input and the grid.
 # ======================================================================================
+def _default_align_corners(align_corners):
+    if align_corners is None:
+        warnings.warn("Default grid_sample and affine_grid behavior has changed to "
+                      "align_corners=False since 1.3.0. Please specify align_corners=True if "
+                      "the old behavior is desired. See the documentation of grid_sample for "
+                      "details.", UserWarning, stacklevel=3)
+        return False
+    return align_corners
+
+
 def _base_coords(n: int, align_corners: bool) -> np.ndarray:
     if n <= 1:
         return np.zeros(n)
@@ -1367,8 +1377,7 @@ def affine_grid(theta, size, align_corners=None):
     >>> grid[0, 0].tolist()
     [[-0.5, -0.5], [0.5, -0.5]]
     """
-    if align_corners is None:
-        align_corners = False
+    align_corners = _default_align_corners(align_corners)
     size = tuple(int(s) for s in size)
     if not theta.dtype.is_floating_point:
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
@@ -1380,7 +1389,7 @@ def affine_grid(theta, size, align_corners=None):
     if theta.dim() != 3 or tuple(theta.shape[1:]) != (nd, nd + 1):
         raise ValueError(
             f"Expected a batch of {nd}D affine matrices of shape Nx{nd}x{nd + 1} for size "
-            f"{size}. Got {tuple(theta.shape)}.")
+            f"{size}. Got {theta.shape}.")
     if min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
     sp = size[2:]
@@ -1446,15 +1455,18 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
-    if align_corners is None:
-        align_corners = False
+    align_corners = _default_align_corners(align_corners)
     nd = input.dim() - 2
-    if nd not in (2, 3) or grid.dim() != input.dim() or grid.shape[-1] != nd \
-            or grid.shape[0] != input.shape[0]:
-        raise RuntimeError(
-            f"grid_sampler(): expected grid to have size {nd} in last dimension and the same "
-            f"batch size and rank as input, but got input with sizes "
-            f"{shape_str(input.shape)} and grid with sizes {shape_str(grid.shape)}")
+    sizes = f"input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}"
+    if grid.shape[-1] != nd:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {nd} in last "
+                           f"dimension, but got grid with sizes {list(grid.shape)}")
+    if grid.shape[0] != input.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, "
+                           f"but got {sizes}")
+    if nd not in (2, 3) or grid.dim() != input.dim():
+        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number "
+                           f"of dimensions, but got {sizes}")
     n, ch, *sp = input.shape
     out_sp = tuple(grid.shape[1:-1])
     q = math.prod(out_sp)
