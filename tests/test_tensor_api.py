@@ -227,3 +227,94 @@ def test_inference_mode_nested_and_threads():
         th.join()
     assert (a.is_inference(), b.is_inference(), seen["c"],
             (cr.ones(2) * 2).is_inference()) == (True, True, False, False)
+
+
+# -- complex gradients: PyTorch's conjugate convention ----------------------------------
+_Z = np.array([1 + 2j, 0.5 - 1j])
+_W = np.array([1j, 1 + 1j])
+_R = np.array([1.0, 2.0])
+
+_COMPLEX_CASES = {
+    "mul_real_complex": (lambda L, a, b: a * b, [_R, _W]),
+    "mul_complex_real": (lambda L, a, b: a * b, [_W, _R]),
+    "mul_complex": (lambda L, a, b: a * b, [_Z, _W]),
+    "div_real_complex": (lambda L, a, b: a / b, [_R, _W]),
+    "div_complex": (lambda L, a, b: a / b, [_Z, _W]),
+    "add_alpha": (lambda L, a, b: L.add(a, b, alpha=2), [_Z, _W]),
+    "rsub_number": (lambda L, a: 1j - a, [_R]),
+    "broadcast": (lambda L, a, b: a.reshape(2, 1) / b, [_Z, _W]),
+    "mul_complex_number": (lambda L, a: a * (2 + 1j), [_R]),
+    "rdiv_complex_number": (lambda L, a: (2 + 1j) / a, [_Z]),
+    "exp": (lambda L, a: a.exp(), [_Z]), "log": (lambda L, a: a.log(), [_Z]),
+    "sin": (lambda L, a: a.sin(), [_Z]), "tanh": (lambda L, a: a.tanh(), [_Z]),
+    "sigmoid": (lambda L, a: a.sigmoid(), [_Z]), "sqrt": (lambda L, a: a.sqrt(), [_Z]),
+    "rsqrt": (lambda L, a: a.rsqrt(), [_Z]), "reciprocal": (lambda L, a: a.reciprocal(), [_Z]),
+    "pow_number": (lambda L, a: a ** 2.5, [_Z]), "pow_complex_number": (lambda L, a: a ** (1 + 1j), [_R]),
+    "pow_tensors": (lambda L, a, b: a ** b, [_Z, _W]), "rpow": (lambda L, a: (1 + 1j) ** a, [_Z]),
+    "square": (lambda L, a: a.square(), [_Z]), "atanh": (lambda L, a: a.atanh(), [_Z]),
+    "sgn": (lambda L, a: a.sgn() * (2 + 1j), [_Z]),
+    "abs": (lambda L, a: a.abs() * a.abs(), [_Z]),
+    "addcmul": (lambda L, a, b: L.addcmul(a, a, b, value=0.5), [_Z, _W]),
+    "lerp": (lambda L, a, b: L.lerp(a, b, 0.3), [_Z, _W]),
+    "conj": (lambda L, a: a.conj() * 1j + a, [_Z]),
+    "real_imag": (lambda L, a: (a * a).real + L.imag(a), [_Z]),
+    "angle": (lambda L, a: (a * a).angle(), [_Z]),
+}
+
+
+@pytest.mark.parametrize("create_graph", [False, True], ids=["first", "second"])
+@pytest.mark.parametrize("name", sorted(_COMPLEX_CASES))
+def test_complex_gradients_follow_torch(name, create_graph):
+    f, vals = _COMPLEX_CASES[name]
+
+    def run(L):
+        xs = [L.tensor(v, requires_grad=True) for v in vals]
+        out = f(L, *xs)
+        if out.is_complex():
+            out = out.abs()
+        out = (out * L.tensor(np.linspace(0.5, 1.5, out.numel()).reshape(tuple(out.shape)))
+               ).sum()
+        if create_graph:
+            gs = L.autograd.grad(out, xs, create_graph=True)
+            sum((g.abs() ** 2).sum() for g in gs).backward()
+        else:
+            out.backward()
+        return [x.grad for x in xs]
+
+    for o, t in zip(run(cr), run(torch)):
+        _close(o, t, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["exp", "sgn", "abs", "div", "angle", "real", "sigmoid"])
+def test_complex_forward_mode(name):
+    f = {"exp": lambda L, x: x.exp(), "sgn": lambda L, x: x.sgn(), "abs": lambda L, x: x.abs(),
+         "div": lambda L, x: L.tensor(_W) / x, "angle": lambda L, x: x.angle(),
+         "real": lambda L, x: x.real * L.tensor(_W), "sigmoid": lambda L, x: x.sigmoid()}[name]
+    tangent = np.array([0.3 - 0.2j, -1 + 0.5j])
+
+    def run(L):
+        fw = L.autograd.forward_ad
+        with fw.dual_level():
+            x = fw.make_dual(L.tensor(_Z), L.tensor(tangent))
+            return fw.unpack_dual(f(L, x)).tangent
+
+    _close(run(cr), run(torch))
+
+
+def test_complex_parts():
+    z = _Z * 1.5
+    o, t = cr.tensor(z), torch.tensor(z)
+    for f in (lambda L, x: x.real, lambda L, x: x.imag, lambda L, x: x.conj().resolve_conj(),
+              lambda L, x: x.angle(), lambda L, x: L.real(x), lambda L, x: L.imag(x),
+              lambda L, x: L.conj_physical(x), lambda L, x: L.angle(x.real - 2)):
+        _close(f(cr, o), f(torch, t))
+    r, rt = cr.tensor(_R), torch.tensor(_R)
+    assert r.real is r and r.conj() is r and rt.real is rt and rt.conj() is rt
+    assert _err(lambda: r.imag) == _err(lambda: rt.imag)
+    assert o.is_complex() and not r.is_complex() and not o.is_conj()
+    o.real.mul_(2)  # a view: writes reach the complex tensor
+    t.real.mul_(2)
+    _close(o, t)
+    x = cr.tensor(_Z, requires_grad=True)
+    assert type(x.real.grad_fn).__name__ == type(torch.tensor(_Z, requires_grad=True).real
+                                                 .grad_fn).__name__

@@ -28,6 +28,36 @@ class ElementwiseMethods:
     def sgn(self):
         return _ops.elementwise.sgn(self)
 
+    # -- complex parts ------------------------------------------------------------------------
+    def conj(self):
+        return _ops.elementwise.conj(self)
+
+    def conj_physical(self):
+        return _ops.elementwise.conj_physical(self)
+
+    def resolve_conj(self):
+        return self
+
+    def resolve_neg(self):
+        return self
+
+    def is_conj(self) -> bool:
+        return False
+
+    def is_neg(self) -> bool:
+        return False
+
+    def angle(self):
+        return _ops.elementwise.angle(self)
+
+    @property
+    def real(self):
+        return _ops.elementwise.real(self)
+
+    @property
+    def imag(self):
+        return _ops.elementwise.imag(self)
+
     def exp2(self):
         return _ops.elementwise.exp2(self)
 

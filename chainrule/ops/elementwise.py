@@ -22,20 +22,21 @@ _new = object.__new__
 from ._broadcast import broadcast_error, broadcast_to, sum_to, xp
 
 
-__all__ = ['abs', 'absolute', 'acos', 'acosh', 'add', 'addcdiv', 'addcmul', 'allclose', 'arccos',
-           'arccosh', 'arcsin', 'arcsinh', 'arctan', 'arctan2', 'arctanh', 'asin', 'asinh',
-           'atan', 'atan2', 'atanh', 'bitwise_and', 'bitwise_not', 'bitwise_or', 'bitwise_xor',
-           'ceil', 'clamp', 'clamp_max', 'clamp_min', 'clip', 'clone', 'copysign', 'cos', 'cosh',
-           'digamma', 'div', 'divide', 'eq', 'equal', 'erf', 'erfc', 'erfinv', 'exp', 'exp2',
-           'expm1', 'fix', 'float_power', 'floor', 'floor_divide', 'fmax', 'fmin', 'fmod', 'frac',
-           'ge', 'greater', 'greater_equal', 'gt', 'hypot', 'isclose', 'isfinite', 'isinf',
-           'isnan', 'isneginf', 'isposinf', 'le', 'lerp', 'less', 'less_equal', 'lgamma', 'log',
-           'log10', 'log1p', 'log2', 'logaddexp', 'logaddexp2', 'logical_and', 'logical_not',
-           'logical_or', 'logical_xor', 'logit', 'lt', 'maximum', 'minimum', 'mul', 'multiply',
-           'nan_to_num', 'ne', 'neg', 'negative', 'not_equal', 'polygamma', 'positive', 'pow',
-           'reciprocal', 'relu', 'remainder', 'round', 'rsqrt', 'rsub', 'sgn', 'sigmoid', 'sign',
-           'signbit', 'sin', 'sinh', 'sqrt', 'square', 'sub', 'subtract', 'tan', 'tanh',
-           'true_divide', 'trunc', 'where', 'xlogy']
+__all__ = ['abs', 'absolute', 'acos', 'acosh', 'add', 'addcdiv', 'addcmul', 'allclose', 'angle',
+           'arccos', 'arccosh', 'arcsin', 'arcsinh', 'arctan', 'arctan2', 'arctanh', 'asin',
+           'asinh', 'atan', 'atan2', 'atanh', 'bitwise_and', 'bitwise_not', 'bitwise_or',
+           'bitwise_xor', 'ceil', 'clamp', 'clamp_max', 'clamp_min', 'clip', 'clone', 'conj',
+           'conj_physical', 'copysign', 'cos', 'cosh', 'digamma', 'div', 'divide', 'eq', 'equal',
+           'erf', 'erfc', 'erfinv', 'exp', 'exp2', 'expm1', 'fix', 'float_power', 'floor',
+           'floor_divide', 'fmax', 'fmin', 'fmod', 'frac', 'ge', 'greater', 'greater_equal', 'gt',
+           'hypot', 'imag', 'is_conj', 'is_neg', 'isclose', 'isfinite', 'isinf', 'isnan', 'isneginf',
+           'isposinf', 'le', 'lerp', 'less', 'less_equal', 'lgamma', 'log', 'log10', 'log1p',
+           'log2', 'logaddexp', 'logaddexp2', 'logical_and', 'logical_not', 'logical_or',
+           'logical_xor', 'logit', 'lt', 'maximum', 'minimum', 'mul', 'multiply', 'nan_to_num',
+           'ne', 'neg', 'negative', 'not_equal', 'polygamma', 'positive', 'pow', 'real',
+           'reciprocal', 'relu', 'remainder', 'resolve_conj', 'resolve_neg', 'round', 'rsqrt', 'rsub', 'sgn',
+           'sigmoid', 'sign', 'signbit', 'sin', 'sinh', 'sqrt', 'square', 'sub', 'subtract', 'tan',
+           'tanh', 'true_divide', 'trunc', 'where', 'xlogy']
 
 _ndarray = np.ndarray
 _SCALARS = (int, float, bool, complex)
@@ -115,8 +116,14 @@ def _binary(node_cls, a, b, out, ad, bd, saved):
     """Wrap ``out`` as a Tensor and, when a gradient is wanted, record a ``node_cls`` node."""
     ta = isinstance(a, Tensor) and a._requires_grad
     tb = isinstance(b, Tensor) and b._requires_grad
-    if (ta or tb) and grad_state.enabled and out.dtype.kind in "fc":
-        node = node_cls()
+    if (ta or tb) and grad_state.enabled:
+        kind = out.dtype.kind
+        if kind == "f":
+            node = node_cls()
+        elif kind == "c":
+            node = _complex_node(node_cls, (ad, bd))
+        else:
+            return _make(out, False, None)
         node.next_functions = (edge(a) if ta else NO_EDGE, edge(b) if tb else NO_EDGE)
         node.saved = saved
         oshape = out.shape
@@ -176,7 +183,7 @@ def _arith_op(node_cls, ufunc, save_inputs, number_cls):
             elif tb is Tensor:
                 bd = b._data
                 if bd.dtype is ad.dtype and (ad.dtype.kind == "f" or not true_div
-                                             and ad.dtype.kind != "b"):
+                                             and ad.dtype.kind in "iu"):
                     try:
                         out = ufunc(ad, bd)
                     except ValueError:
@@ -249,8 +256,9 @@ def _scalar_pair(value, dtype) -> tuple:
 # ======================================================================================
 def _elementwise_jvp(self, tangents, *saved):
     """One-input elementwise op: its Jacobian is diagonal, so ``J t = J^T t``: the backward
-    formula applied to the tangent is the jvp (for real dtypes, as the formulas here)."""
-    return self.backward(tangents[0], *saved)[0]
+    formula applied to the tangent is the jvp (for real dtypes, as the formulas here; the
+    complex variants of ``_complex_node`` keep the plain formula as ``_plain_backward``)."""
+    return getattr(self, "_plain_backward", self.backward)(tangents[0], *saved)[0]
 
 
 def _broadcast_jvp(node, tangents, saved):
@@ -265,7 +273,7 @@ def _broadcast_jvp(node, tangents, saved):
         xp(ref).ones(out_shape, dtype=ref.dtype)
     node.shapes = None
     try:
-        factors = node.backward(ones, *saved)
+        factors = getattr(node, "_plain_backward", node.backward)(ones, *saved)
     finally:
         node.shapes = shapes
     out = None
@@ -510,7 +518,8 @@ class PowBackward2(ElementwiseNode):
         s = self.base
         if s == 0:
             return (g * 0,)
-        return (g * out * float(np.log(s)),)
+        return (g * out * (complex(np.log(complex(s))) if isinstance(s, complex)
+                           else float(np.log(s))),)
 
     jvp = _elementwise_jvp
 
@@ -523,7 +532,8 @@ def pow(input, exponent, *, out=None):  # noqa: A001 - torch.pow
         _refuse_two_bools("pow", base, ed)
         res = _compute(np.power, base, ed)
         if exponent._requires_grad and grad_state.enabled and res.dtype.kind in "fc":
-            node = PowBackward2()
+            node = PowBackward2() if res.dtype.kind == "f" else \
+                _complex_node(PowBackward2, (ed,))
             node.next_functions = (edge(exponent),)
             node.base = base
             node.saved = (res,)
@@ -548,7 +558,8 @@ def pow(input, exponent, *, out=None):  # noqa: A001 - torch.pow
     else:
         res = _compute(np.power, xd, exponent)
     if input._requires_grad and grad_state.enabled and res.dtype.kind in "fc":
-        node = PowBackward0()
+        node = PowBackward0() if res.dtype.kind == "f" else \
+            _complex_node(PowBackward0, (xd,))
         node.next_functions = (edge(input),)
         node.exponent = exponent
         node.saved = (xd,)
@@ -566,12 +577,73 @@ def _float(x: np.ndarray) -> np.ndarray:
 
 def unary(node_cls, input, out, saved):
     """Wrap ``out`` as a Tensor; record a one-input ``node_cls`` node if a gradient is wanted."""
-    if input._requires_grad and grad_state.enabled and out.dtype.kind in "fc":
-        node = node_cls()
+    if input._requires_grad and grad_state.enabled:
+        kind = out.dtype.kind
+        if kind == "f":
+            node = node_cls()
+        elif kind == "c":
+            node = _complex_node(node_cls, (input._data,))
+        else:
+            return _make(out, False, None)
         node.next_functions = (edge(input),)
         node.saved = saved
         return _make(out, True, node)
     return _make(out, False, None)
+
+
+# ======================================================================================
+# Complex outputs: PyTorch's conjugate convention
+# ======================================================================================
+# PyTorch's gradient of a holomorphic op with a complex output is ``g * conj(f'(z))``, and
+# a real input receives its real part. The formulas in this file are written for real
+# numbers (``g * f'(z)``), and ``conj(formula(conj(g)))`` turns one into the other, so a
+# node with a complex output is made from a variant of its class that wraps the same
+# formula. Nodes with real outputs (the hot path) never meet it. A class whose formula
+# already follows the convention (sgn, conj, ...) sets ``complex_rule = True``.
+_complex_variants: dict = {}
+
+
+def _is_complex(d) -> bool:
+    """Is ``d`` (a Tensor, an array, a NumPy or Python number) complex?"""
+    if isinstance(d, Tensor):
+        return d._data.dtype.kind == "c"
+    return isinstance(d, complex) or getattr(d, "dtype", None) is not None and \
+        d.dtype.kind == "c"
+
+
+def _conj(v):
+    return conj(v) if isinstance(v, Tensor) else np.conj(v)
+
+
+def _complex_variant(node_cls):
+    cls = _complex_variants.get(node_cls)
+    if cls is not None:
+        return cls
+    plain = node_cls.backward
+
+    def backward(self, g, *saved):
+        grads = plain(self, _conj(g), *saved)
+        return tuple(None if r is None else r.real if real else _conj(r)
+                     for r, real in zip(grads, self.real_inputs))
+
+    def _plain_backward(self, g, *saved):
+        return plain(self, g, *saved)
+
+    cls = type(node_cls.__name__, (node_cls,), {
+        "__slots__": ("real_inputs",), "backward": backward,
+        "_plain_backward": _plain_backward, "__doc__": node_cls.__doc__,
+        "__qualname__": node_cls.__qualname__, "__module__": node_cls.__module__})
+    _complex_variants[node_cls] = cls
+    return cls
+
+
+def _complex_node(node_cls, datas):
+    """A node of ``node_cls`` for a complex output of inputs ``datas`` (arrays/numbers)."""
+    if getattr(node_cls, "complex_rule", False):
+        return node_cls()
+    node = _complex_variant(node_cls)()
+    node.real_inputs = tuple(not _is_complex(d) for d in datas)
+    return node
 
 
 class NegBackward0(ElementwiseNode):
@@ -655,6 +727,9 @@ class SigmoidBackward0(ElementwiseNode):
 
 
 def _sigmoid_array(x: np.ndarray) -> np.ndarray:
+    if x.dtype.kind == "c":
+        with _quiet():
+            return 1 / (1 + np.exp(-x))
     # exp(-|x|) never overflows; pick the algebraically equal form for each sign.
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
@@ -689,7 +764,8 @@ def _backward_op(node_cls, g, y, data):
     """The array ``data`` (computed from Tensors ``g`` and ``y``) as the output of one
     ``node_cls`` node with inputs ``g`` and ``y``."""
     if grad_state.enabled and (g._requires_grad or y._requires_grad):
-        node = node_cls()
+        node = node_cls() if data.dtype.kind != "c" else \
+            _complex_node(node_cls, (g._data, y._data))
         node.next_functions = (edge(g) if g._requires_grad else NO_EDGE,
                                edge(y) if y._requires_grad else NO_EDGE)
         node.saved = (g._data, y._data)
@@ -878,8 +954,9 @@ class TernaryNode(ElementwiseNode):
 def _nary(node_cls, inputs, datas, out, saved):
     """``_binary`` for any number of operands (numbers and None get no edge)."""
     req = [isinstance(t, Tensor) and t._requires_grad for t in inputs]
-    if grad_state.enabled and out.dtype.kind in "fc" and any(req):
-        node = node_cls()
+    kind = out.dtype.kind
+    if grad_state.enabled and kind in "fc" and any(req):
+        node = node_cls() if kind == "f" else _complex_node(node_cls, datas)
         node.next_functions = tuple(edge(t) if r else NO_EDGE for t, r in zip(inputs, req))
         node.saved = saved
         oshape = out.shape
@@ -1242,7 +1319,9 @@ def _xlogy_np(x, y):
 
 # Formulas call these: the NumPy kernel on arrays, the differentiable op on Tensors.
 def _sign_of(x):
-    return sign(x) if isinstance(x, Tensor) else _sign_np(x)
+    if isinstance(x, Tensor):
+        return sgn(x) if x._data.dtype.kind == "c" else sign(x)
+    return _sign_np(x)
 
 
 def _digamma_of(x):
@@ -1275,7 +1354,11 @@ class AbsBackward0(ElementwiseNode):
     def backward(self, g, x):
         return (g * _sign_of(x),)
 
-    jvp = _elementwise_jvp
+    def jvp(self, tangents, x):
+        t = tangents[0]
+        if _is_complex(x):  # d|x| = Re(conj(sgn x) dx)
+            return (_conj(_sign_of(x)) * t).real
+        return t * _sign_of(x)
 
 
 def abs(input):  # noqa: A001 - torch.abs
@@ -1316,6 +1399,28 @@ class SgnBackward0(SignBackward0):
     __slots__ = ()
 
 
+class _SgnComplex(SgnBackward0):
+    """out = x / |x| for complex x:  dx = (g - out**2 * conj(g)) / (2 |x|)  (0 at x == 0)"""
+
+    __slots__ = ()
+    saved_spec = (0, OUTPUT)
+    complex_rule = True  # sgn is not holomorphic: this formula is PyTorch's as it stands
+
+    def backward(self, g, x, out):
+        ns = xp(g)
+        a = ns.abs(x)
+        return (ns.where(a == 0, 0.0, (g - out * out * _conj(g)) / (2 * a)),)
+
+    def jvp(self, tangents, x, out):  # d sgn = (t - out * Re(conj(out) t)) / |x|
+        t = tangents[0]
+        ns = xp(t)
+        a = ns.abs(x)
+        return ns.where(a == 0, 0.0, (t - out * (_conj(out) * t).real) / a)
+
+
+_SgnComplex.__name__ = _SgnComplex.__qualname__ = "SgnBackward0"
+
+
 def sgn(input):
     """``sign`` for real tensors; ``x / |x|`` (0 at 0) for complex ones."""
     x = input._data
@@ -1323,9 +1428,141 @@ def sgn(input):
         with _quiet():
             a = np.abs(x)
             out = np.where(a == 0, 0, x / a).astype(x.dtype)
-    else:
-        out = x.copy() if x.dtype == np.bool_ else _sign_np(x)
+        return unary(_SgnComplex, input, out, (x, out))
+    out = x.copy() if x.dtype == np.bool_ else _sign_np(x)
     return unary(SgnBackward0, input, out, ())
+
+
+# -- complex parts -----------------------------------------------------------------------
+class ConjBackward0(ElementwiseNode):
+    """out = conj(x):  dx = conj(g)"""
+
+    __slots__ = ()
+    saved_spec = ()
+    complex_rule = True
+
+    def backward(self, g):
+        return (_conj(g),)
+
+    def jvp(self, tangents):
+        return _conj(tangents[0])
+
+
+def conj(input):
+    """The complex conjugate (``input`` itself for a real tensor, as PyTorch).
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1 + 2j]).conj()
+    tensor([1.-2.j])
+    """
+    x = input._data
+    if x.dtype.kind != "c":
+        return input
+    return unary(ConjBackward0, input, np.conj(x), ())
+
+
+def conj_physical(input):
+    """``conj`` computed at once (chainrule has no lazy conjugate bit)."""
+    x = input._data
+    if x.dtype.kind != "c":
+        return _make(x.copy(), False, None) if not input._requires_grad else clone(input)
+    return conj(input)
+
+
+def resolve_conj(input):
+    return input
+
+
+def resolve_neg(input):
+    return input
+
+
+def is_conj(input) -> bool:
+    return False
+
+
+def is_neg(input) -> bool:
+    return False
+
+
+class RealBackward0(ElementwiseNode):
+    """out = Re(x) (a view):  dx = g + 0j"""
+
+    __slots__ = ()
+    saved_spec = ()
+
+    def backward(self, g):
+        return (g * (1 + 0j),)
+
+    def jvp(self, tangents):
+        return tangents[0].real
+
+
+class ImagBackward0(ElementwiseNode):
+    """out = Im(x) (a view):  dx = g * 1j"""
+
+    __slots__ = ()
+    saved_spec = ()
+
+    def backward(self, g):
+        return (g * 1j,)
+
+    def jvp(self, tangents):
+        return tangents[0].imag
+
+
+# PyTorch takes both parts as view_as_real(x).select(-1, k): its nodes print that name.
+RealBackward0.__name__ = ImagBackward0.__name__ = "SelectBackward0"
+
+
+def real(input):
+    """The real part of a complex tensor, as a view (a real tensor itself, as PyTorch)."""
+    x = input._data
+    if x.dtype.kind != "c":
+        return input
+    return unary(RealBackward0, input, x.real, ())
+
+
+def imag(input):
+    """The imaginary part of a complex tensor, as a view."""
+    x = input._data
+    if x.dtype.kind != "c":
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return unary(ImagBackward0, input, x.imag, ())
+
+
+class AngleBackward0(ElementwiseNode):
+    """out = arg(x):  dx = g * i x / |x|^2 for complex x (0 at 0), 0 for real x"""
+
+    __slots__ = ()
+    saved_spec = (0,)
+
+    def backward(self, g, x):
+        ns = xp(g)
+        if not _is_complex(x):
+            return (g * 0,)
+        a2 = (x * _conj(x)).real
+        return (ns.where(a2 == 0, 0.0, g * (1j * x) / ns.where(a2 == 0, 1.0, a2)),)
+
+    def jvp(self, tangents, x):
+        t = tangents[0]
+        if not _is_complex(x):
+            return t * 0
+        ns = xp(t)
+        a2 = (x * _conj(x)).real
+        return ns.where(a2 == 0, 0.0, (_conj(1j * x) * t).real / ns.where(a2 == 0, 1.0, a2))
+
+
+def angle(input):
+    """The argument of each element (radians); 0 or pi for real tensors, as PyTorch."""
+    x = input._data
+    if x.dtype.kind == "c":
+        out = np.angle(x)
+    else:
+        xf = _float(x)
+        out = np.where(xf < 0, np.pi, 0.0).astype(xf.dtype)
+        out = np.where(np.isnan(xf), xf, out)
+    return unary(AngleBackward0, input, out, (x,))
 
 
 class Exp2Backward0(ElementwiseNode):
