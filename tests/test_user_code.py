@@ -1835,8 +1835,6 @@ def test_whole_model_save_and_early_stopping(tmp_path):
     both(snippet, rtol=1e-4)
 
 
-@xfail(strict=True, reason="serialization.py: torch.save(model) of a whole nn.Module (pickled "
-       "object, loaded with torch.load(path, weights_only=False)) raises TypeError")
 def test_save_whole_model(tmp_path):
     def snippet(torch, nn, F, optim):
         model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))
