@@ -130,7 +130,9 @@ def test_pdist(p):
 
 def test_pdist_zero_distance_and_errors():
     x = np.array([[1.0, 2.0], [1.0, 2.0], [0.0, 1.0]])
-    _same(CF.pdist, TF.pdist, x)  # equal rows: distance 0 and a zero gradient, as torch
+    for p in (2.0, 1.0, 3.0, 0.5, 0.0, float("inf")):
+        # equal rows: distance 0 and a zero gradient, as torch
+        _same(lambda a: CF.pdist(a, p), lambda a: TF.pdist(a, p), x)
     with pytest.raises(RuntimeError, match="pdist only supports 2D tensors, got: 3D"):
         CF.pdist(cr.zeros(2, 2, 2))
 

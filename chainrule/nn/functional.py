@@ -2039,7 +2039,22 @@ def pdist(input, p=2.0):
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
     i, j = np.triu_indices(input.shape[0], 1)
-    return _pnorm(input[_const(i)] - input[_const(j)], p, -1, False)
+    d = input[_const(i)] - input[_const(j)]
+    if p == 0:  # a count: connected to the input, with a zero gradient (as torch)
+        return (d * 0).sum(-1) + _const((d._data != 0).sum(-1).astype(d._data.dtype))
+    if p == float("inf"):  # torch's pdist gives every tied maximum the full gradient
+        m = np.abs(d._data)
+        top = m.max(axis=-1, keepdims=True) if m.shape[-1] else np.zeros(m.shape[:-1] + (1,))
+        hit = (m == top) & (top > 0)
+        extra = (hit.sum(-1) - 1).clip(0) * top[..., 0]  # the ties' sum minus one maximum
+        return (_abs(d) * _const(hit.astype(m.dtype))).sum(-1) - _const(extra.astype(m.dtype))
+    if p in (1, 2):
+        return _pnorm(d, p, -1, False)
+    same = (d._data == 0).all(-1, keepdims=True)  # equal rows: distance 0, gradient 0
+    if not same.any():
+        return _pnorm(d, p, -1, False)
+    dist = _pnorm(d + _const(same.astype(d._data.dtype)), p, -1, False)
+    return dist * _const(~same[:, 0])
 
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
