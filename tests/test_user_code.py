@@ -747,9 +747,6 @@ def test_backward_errors():
     both(snippet)
 
 
-@xfail(strict=True, reason="tensor.py: Tensor.cuda() raises RuntimeError; PyTorch without "
-       "CUDA raises AssertionError('Torch not compiled with CUDA enabled'), which is what "
-       "scripts that catch it expect")
 def test_cuda_call_raises_assertion_error():
     def snippet(torch, nn, F, optim):
         return (raised(lambda: torch.ones(2).cuda()), raised(lambda: torch.ones(2).to("cuda")),

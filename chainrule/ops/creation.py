@@ -323,9 +323,13 @@ def _shape_arg(size, kw_size, name):
 
 
 def _check_device(device) -> None:
-    """chainrule runs on the CPU: 'cpu' is accepted, anything else raises."""
+    """chainrule runs on the CPU: 'cpu' is accepted; 'cuda' raises what CPU-only PyTorch
+    raises (AssertionError, which scripts catch), anything else RuntimeError."""
     from ..tensor import device as _device
 
+    kind = getattr(device, "type", device)
+    if isinstance(kind, str) and kind.split(":")[0] == "cuda":
+        raise AssertionError("Torch not compiled with CUDA enabled")
     _device(device)
 
 
