@@ -2740,3 +2740,31 @@ def test_numpy_interop_round_trips():
         return (shared, a, n.dtype.name, d, e, f, g, h, arr, lst, c, np.allclose(a, t.numpy()),
                 t.numpy(force=True).shape, torch.from_numpy(a).data_ptr() == t.data_ptr())
     both(snippet)
+
+
+def test_pinn_derivatives_and_func_transforms():
+    def snippet(torch, nn, F, optim):
+        net = nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1))
+        _init_linear(torch, net)
+        x = torch.linspace(0, 1, 5).view(-1, 1).requires_grad_(True)
+        u = net(x)
+        u_x = torch.autograd.grad(u, x, grad_outputs=torch.ones_like(u), create_graph=True)[0]
+        u_xx = torch.autograd.grad(u_x, x, grad_outputs=torch.ones_like(u_x),
+                                   create_graph=True)[0]
+        residual = u_xx + math.pi ** 2 * torch.sin(math.pi * x)
+        loss = residual.pow(2).mean() + (u[0] ** 2).sum()
+        loss.backward()
+        jac = torch.autograd.functional.jacobian(lambda t: net(t).sum(0), x.detach(),
+                                                 vectorize=True)
+        hess = torch.autograd.functional.hessian(lambda t: (t ** 3).sum(), torch.ones(2))
+        from importlib import import_module
+        func = import_module(torch.__name__ + ".func")
+        params = {k: v.detach() for k, v in net.named_parameters()}
+
+        def f(p, xi):
+            return func.functional_call(net, p, (xi,)).squeeze()
+
+        per_sample = func.vmap(func.grad(f, argnums=1), in_dims=(None, 0))(params, x.detach())
+        jr = func.jacrev(lambda t: torch.sin(t) * t)(torch.tensor([0.5, 1.0]))
+        return (u_x, u_xx, loss, net[0].weight.grad, jac.shape, hess, per_sample, jr)
+    both(snippet, rtol=1e-4, atol=1e-6)
