@@ -24,13 +24,13 @@ from .tensor import Tensor, _make
 
 __all__ = ["are_deterministic_algorithms_enabled", "bitwise_left_shift", "bitwise_right_shift",
            "compile", "corrcoef", "cov", "cumulative_trapezoid", "deg2rad", "diff",
-           "gcd", "get_default_device", "get_float32_matmul_precision",
+           "frexp", "gcd", "get_default_device", "get_float32_matmul_precision",
            "get_num_interop_threads", "get_num_threads", "heaviside", "histc",
-           "histogram", "is_nonzero", "is_same_size", "is_signed", "lcm", "ldexp",
-           "nanquantile", "positive", "quantile", "rad2deg", "set_default_device",
-           "set_float32_matmul_precision", "set_num_interop_threads", "set_num_threads",
-           "sinc", "trapezoid", "trapz", "typename", "unravel_index",
-           "use_deterministic_algorithms"]
+           "histogram", "is_nonzero", "is_same_size", "is_signed", "isreal", "lcm",
+           "ldexp", "nanquantile", "nextafter", "positive", "quantile", "rad2deg",
+           "renorm", "set_default_device", "set_float32_matmul_precision",
+           "set_num_interop_threads", "set_num_threads", "sinc", "trapezoid", "trapz",
+           "typename", "unravel_index", "use_deterministic_algorithms"]
 
 
 def _cr():
@@ -254,6 +254,70 @@ def conj(input: Tensor) -> Tensor:
     if not input.is_complex():
         return input
     return unary(ConjBackward0, input, np.conj(input._data), ())
+
+
+def isreal(input: Tensor) -> Tensor:
+    """True where the element is real (always, for a real dtype)."""
+    if input.is_complex():
+        return _make(np.asarray(input._data.imag == 0), False, None)
+    return _make(np.ones(input._data.shape, dtype=bool), False, None)
+
+
+def nextafter(input: Tensor, other) -> Tensor:
+    """The next float after ``input`` towards ``other`` (not differentiable)."""
+    other = _as_tensor(other)
+    d = _dtype.result_type(input._data, other._data)
+    return _make(np.asarray(np.nextafter(input._data.astype(d), other._data.astype(d))),
+                 False, None)
+
+
+def frexp(input: Tensor):
+    """(mantissa, exponent) with input = mantissa * 2**exponent, |mantissa| in [0.5, 1)."""
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    _, e = np.frexp(input._data)
+    scale = np.ldexp(np.ones_like(input._data), -e)  # 2**-e, exact
+    mantissa = input * _make(scale, False, None)    # a composition: dmantissa = g 2**-e
+    cls = _return_type("frexp", ("mantissa", "exponent"))
+    return cls(mantissa, _make(e.astype(np.int32), False, None))
+
+
+def renorm(input: Tensor, p, dim: int, maxnorm) -> Tensor:
+    """Rescale each slice along ``dim`` whose p-norm exceeds ``maxnorm`` to norm maxnorm."""
+    cr = _cr()
+    d = canon_dim(dim, input.dim())
+    others = tuple(i for i in range(input.dim()) if i != d)
+    norms = cr.linalg.vector_norm(input, ord=p, dim=others, keepdim=True) if others else \
+        input.abs()
+    factor = cr.where(norms > maxnorm, maxnorm / (norms + 1e-7), cr.ones_like(norms))
+    return input * factor
+
+
+def _sum_to_size(input: Tensor, *size) -> Tensor:
+    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+    shape = tuple(input.shape)
+    lead = len(shape) - len(size)
+    if lead < 0 or any(s not in (1, t) for s, t in zip(size, shape[lead:])):
+        raise RuntimeError(f"size {{{', '.join(map(str, size))}}} is not expandable to size "
+                           f"{{{', '.join(map(str, shape))}}}.")
+    out = input.sum(dim=tuple(range(lead))) if lead else input
+    dims = tuple(i for i, (s, t) in enumerate(zip(size, shape[lead:])) if s == 1 and t != 1)
+    return out.sum(dim=dims, keepdim=True) if dims else out
+
+
+def _apply_(t: Tensor, fn, other=None) -> Tensor:
+    if t.requires_grad:
+        name = "apply_" if other is None else "map_"
+        raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use "
+                           f"var.detach().{name}() instead.")
+    if other is None:
+        values = [fn(v) for v in t._data.reshape(-1).tolist()]
+    else:
+        o = np.broadcast_to(_as_tensor(other)._data, t._data.shape)
+        values = [fn(a, b) for a, b in zip(t._data.reshape(-1).tolist(), o.reshape(-1).tolist())]
+    t._data[...] = np.asarray(values, dtype=t._data.dtype).reshape(t._data.shape)
+    t._bump()
+    return t
 
 
 def positive(input: Tensor) -> Tensor:

@@ -2768,3 +2768,27 @@ def test_pinn_derivatives_and_func_transforms():
         jr = func.jacrev(lambda t: torch.sin(t) * t)(torch.tensor([0.5, 1.0]))
         return (u_x, u_xx, loss, net[0].weight.grad, jac.shape, hess, per_sample, jr)
     both(snippet, rtol=1e-4, atol=1e-6)
+
+
+def test_less_common_tensor_methods():
+    def snippet(torch, nn, F, optim):
+        x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        r = x.renorm(2, 0, 2.0)
+        r2 = torch.renorm(x, 1, 1, 5.0)
+        m, e = x.frexp()
+        (r.sum() + r2.pow(2).sum() + m.sum()).backward()
+        t = torch.tensor([1.0, 2.0])
+        t.apply_(lambda v: v * 10)
+        t.map_(torch.tensor([1.0, 1.0]), lambda a, b: a + b)
+        emb = torch.tensor(_rng(99).standard_normal((4, 3)))
+        with torch.no_grad():
+            emb.renorm_(2, 0, 1.0)
+        return (r, r2, m, e, x.grad, torch.ones(2, 3).sum_to_size(1, 3),
+                torch.ones(2, 3).sum_to_size(3), t, torch.frexp(torch.tensor([8.0, 0.5, -3.0])),
+                torch.tensor([1.0, 2.0]).nextafter(torch.tensor([2.0, 1.0]))
+                - torch.tensor([1.0, 2.0]),
+                torch.isreal(torch.tensor([1])), torch.tensor([1 + 0j, 1 + 1j]).isreal(),
+                raised(torch.ones(2, requires_grad=True).apply_, lambda v: v),
+                raised(torch.ones(2, 3).sum_to_size, 2, 2), emb.norm(dim=1),
+                type(torch.frexp(torch.ones(1))).__name__)
+    both(snippet)

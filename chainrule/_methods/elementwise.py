@@ -719,6 +719,33 @@ class ElementwiseMethods:
     def is_signed(self):
         return _misc().is_signed(self)
 
+    def isreal(self):
+        return _misc().isreal(self)
+
+    def nextafter(self, other):
+        return _misc().nextafter(self, other)
+
+    def nextafter_(self, other):
+        return _inplace(self, _misc().nextafter, other)
+
+    def frexp(self):
+        return _misc().frexp(self)
+
+    def renorm(self, p, dim, maxnorm):
+        return _misc().renorm(self, p, dim, maxnorm)
+
+    def renorm_(self, p, dim, maxnorm):
+        return _inplace(self, _misc().renorm, p, dim, maxnorm)
+
+    def sum_to_size(self, *size):
+        return _misc()._sum_to_size(self, *size)
+
+    def apply_(self, callable):
+        return _misc()._apply_(self, callable)
+
+    def map_(self, tensor, callable):
+        return _misc()._apply_(self, callable, tensor)
+
     def fill_diagonal_(self, fill_value, wrap=False):
         return _inplace(self, _misc()._filled_diagonal, fill_value, wrap)
 
