@@ -2792,3 +2792,44 @@ def test_less_common_tensor_methods():
                 raised(torch.ones(2, 3).sum_to_size, 2, 2), emb.norm(dim=1),
                 type(torch.frexp(torch.ones(1))).__name__)
     both(snippet)
+
+
+def test_module_api_details():
+    def snippet(torch, nn, F, optim):
+        class Block(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(2, 3)
+                self.bn = nn.BatchNorm1d(3)
+                self.register_parameter("scale", nn.Parameter(torch.ones(1)))
+                self.register_parameter("unused", None)
+                self.register_buffer("steps", torch.zeros((), dtype=torch.long))
+                self.register_module("head", nn.Linear(3, 1))
+
+            def forward(self, x):
+                return self.head(self.bn(self.fc(x)) * self.scale)
+
+        m = Block()
+        _init_linear(torch, m)
+        out = m.eval().cpu().float()(torch.ones(2, 2))
+        res = m.load_state_dict({"fc.weight": torch.zeros(3, 2), "extra": torch.ones(1)},
+                                strict=False)
+        sub = m.get_submodule("fc")
+        par = m.get_parameter("fc.bias")
+        buf = m.get_buffer("steps")
+        m.zero_grad(set_to_none=False)
+        own = [n for n, _ in m.named_parameters(recurse=False)]
+        all_named = [n for n, _ in m.named_parameters()]
+        del m.head
+        has = hasattr(m, "head")
+        m.head = nn.Identity()
+        sd_prefix = list(m.state_dict(prefix="model.").keys())
+        m2 = Block()
+        m2.train(False)
+        chained = m2.requires_grad_(False) is m2
+        return (out, sorted(res.missing_keys), res.unexpected_keys, sub.weight, par.shape,
+                buf, own, all_named, has, sd_prefix, m2.training, chained,
+                all(not p.requires_grad for p in m2.parameters()), m.unused,
+                [n for n, _ in m.named_buffers()], len(list(m.modules())),
+                [type(c).__name__ for c in m.children()], m.fc.weight.grad)
+    both(snippet)
