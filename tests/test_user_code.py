@@ -2833,3 +2833,36 @@ def test_module_api_details():
                 [n for n, _ in m.named_buffers()], len(list(m.modules())),
                 [type(c).__name__ for c in m.children()], m.fc.weight.grad)
     both(snippet)
+
+
+def _message(fn):
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 - the text is compared
+        return type(e).__name__, str(e).split("\n")[0]
+    return None
+
+
+@xfail(strict=True, reason="dtype names in error texts: ops/linalg.py (Linear on a Long input: "
+       "'expected m1 and m2 to have the same dtype, but got: int64 != float32' vs torch's "
+       "'mat1 and mat2 must have the same dtype, but got Long and Float'), nn/functional.py "
+       "(nll_loss '... but got Float32' vs 'Float'), ops/indexing.py (masked_fill 'int64' vs "
+       "'long int')")
+def test_dtype_error_messages():
+    def snippet(torch, nn, F, optim):
+        lin = nn.Linear(3, 4)
+        return (_message(lambda: lin(torch.ones(2, 3, dtype=torch.long))),
+                _message(lambda: F.nll_loss(torch.ones(2, 3), torch.ones(2))),
+                _message(lambda: torch.ones(3).masked_fill(torch.tensor([1, 0, 1]), 0.0)))
+    both(snippet)
+
+
+@xfail(strict=True, reason="tensor.py/ops/shape.py: view() of a non-contiguous tensor (e.g. "
+       "after .t() or .transpose) succeeds; PyTorch raises RuntimeError 'view size is not "
+       "compatible with input tensor's size and stride ... Use .reshape(...) instead.'")
+def test_view_of_transposed_raises():
+    def snippet(torch, nn, F, optim):
+        x = torch.ones(2, 3)
+        return (_message(lambda: x.t().view(6)), _message(lambda: x.transpose(0, 1).view(-1)),
+                x.t().reshape(6).shape, x.t().contiguous().view(6).shape)
+    both(snippet)
