@@ -3,15 +3,15 @@ compared with PyTorch 2.13 in float64 (values and gradients) and with central di
 also ChainDataset/StackDataset from utils.data against torch's."""
 import numpy as np
 import pytest
+from conftest import check_grad
 
 import chainrule as cr
 import chainrule.nn as cnn
 import chainrule.nn.functional as CF
-from conftest import check_grad
 
 torch = pytest.importorskip("torch")
-import torch.nn as tnn  # noqa: E402
-import torch.nn.functional as TF  # noqa: E402
+import torch.nn as tnn
+import torch.nn.functional as TF
 
 pytestmark = pytest.mark.torch
 
@@ -43,10 +43,15 @@ def _same(cfn, tfn, *arrays, grad=True, atol=1e-10):
 
 # -- affine_grid and grid_sample ---------------------------------------------------------
 @pytest.mark.parametrize("nd", [2, 3])
-@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @pytest.mark.parametrize("align_corners", [False, True])
 def test_affine_grid_grid_sample(nd, mode, padding_mode, align_corners):
+    if mode == "bicubic" and nd == 3:
+        with pytest.raises(RuntimeError, match="bicubic interpolation only supports 4D"):
+            CF.grid_sample(cr.ones(1, 1, 2, 2, 2), cr.zeros(1, 1, 1, 1, 3), mode="bicubic",
+                           align_corners=False)
+        return
     rng = np.random.default_rng(nd)
     sp, out_sp = ((4, 5), (3, 4)) if nd == 2 else ((3, 4, 3), (2, 3, 2))
     x = rng.standard_normal((2, 3) + sp)
@@ -66,8 +71,9 @@ def test_grid_sample_numerical_grad(padding_mode):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((1, 2, 3, 4))
     grid = rng.uniform(-1.4, 1.4, (1, 2, 3, 2))
-    check_grad(lambda a, g: CF.grid_sample(a, g, padding_mode=padding_mode,
-                                           align_corners=False), x, grid)
+    for mode in ("bilinear", "bicubic"):
+        check_grad(lambda a, g, mode=mode: CF.grid_sample(
+            a, g, mode=mode, padding_mode=padding_mode, align_corners=False), x, grid)
     check_grad(lambda t: CF.affine_grid(t, (1, 1, 2, 3), align_corners=True),
                rng.standard_normal((1, 2, 3)))
 
@@ -132,7 +138,7 @@ def test_pdist_zero_distance_and_errors():
     x = np.array([[1.0, 2.0], [1.0, 2.0], [0.0, 1.0]])
     for p in (2.0, 1.0, 3.0, 0.5, 0.0, float("inf")):
         # equal rows: distance 0 and a zero gradient, as torch
-        _same(lambda a: CF.pdist(a, p), lambda a: TF.pdist(a, p), x)
+        _same(lambda a, p=p: CF.pdist(a, p), lambda a, p=p: TF.pdist(a, p), x)
     with pytest.raises(RuntimeError, match="pdist only supports 2D tensors, got: 3D"):
         CF.pdist(cr.zeros(2, 2, 2))
 
@@ -169,11 +175,9 @@ def test_triplet_margin_with_distance_loss(swap, reduction):
     def l1(x, y):
         return (x - y).abs().sum(-1)
     for dist in (None, l1):
-        _same(lambda *t: CF.triplet_margin_with_distance_loss(
-                  *t, distance_function=dist, margin=1.5, swap=swap, reduction=reduction),
-              lambda *t: TF.triplet_margin_with_distance_loss(
-                  *t, distance_function=dist, margin=1.5, swap=swap, reduction=reduction),
-              a, p, n)
+        kw = {"distance_function": dist, "margin": 1.5, "swap": swap, "reduction": reduction}
+        _same(lambda *t, kw=kw: CF.triplet_margin_with_distance_loss(*t, **kw),
+              lambda *t, kw=kw: TF.triplet_margin_with_distance_loss(*t, **kw), a, p, n)
     _same(lambda *t: cnn.TripletMarginWithDistanceLoss(swap=swap, reduction=reduction)(*t),
           lambda *t: tnn.TripletMarginWithDistanceLoss(swap=swap, reduction=reduction)(*t),
           a, p, n)
@@ -312,7 +316,7 @@ def _save_load_whole(lib, nn_, path):
     lib.save(model, path)
     errors = []
     for kw in ({}, {"weights_only": True}):
-        with pytest.raises(Exception) as info:  # noqa: PT011 - the type is compared below
+        with pytest.raises(Exception) as info:
             lib.load(path, **kw)
         errors.append((type(info.value), str(info.value)[:24]))
     loaded = lib.load(path, weights_only=False)

@@ -1420,25 +1420,42 @@ def _reflect_np(x: np.ndarray, twice_low: int, twice_high: int):
     return np.where(odd, span - extra + low, extra + low), np.where(odd, -slope, slope)
 
 
+def _pad_coord_np(x: np.ndarray, n: int, padding_mode: str, align_corners: bool):
+    """Pixel positions ``x`` moved inside [0, n - 1] by border or reflection padding: the new
+    positions and their slopes (0 where clipped: torch counts the border as outside)."""
+    slope = np.ones_like(x)
+    if padding_mode == "reflection":
+        twice = (0, 2 * (n - 1)) if align_corners else (-1, 2 * n - 1)
+        x, slope = _reflect_np(x, *twice)
+    inside = (x > 0) & (x < n - 1)
+    return np.clip(x, 0, n - 1), np.where(inside, slope, 0.0).astype(x.dtype)
+
+
 def _source_coord(c: Tensor, n: int, padding_mode: str, align_corners: bool) -> Tensor:
     """The grid coordinate ``c`` in [-1, 1] as a pixel position, padded like torch."""
     x = _unnormalize(c, n, align_corners)
     if padding_mode == "zeros":
         return x
-    xd = x._data
-    slope = np.ones_like(xd)
-    if padding_mode == "reflection":
-        twice = (0, 2 * (n - 1)) if align_corners else (-1, 2 * n - 1)
-        xd, slope = _reflect_np(xd, *twice)
-    inside = (xd > 0) & (xd < n - 1)  # clipped positions have no gradient, as in torch
-    clipped = np.clip(xd, 0, n - 1)
-    slope = np.where(inside, slope, 0.0).astype(xd.dtype)
+    padded, slope = _pad_coord_np(x._data, n, padding_mode, align_corners)
     # x * slope + offset has the padded value and the padded slope
-    return x * _const(slope) + _const(clipped - x._data * slope)
+    return x * _const(slope) + _const(padded - x._data * slope)
+
+
+def _cubic_weights(t: Tensor) -> list:
+    """The four cubic-convolution weights (A = -0.75) of taps at -1, 0, 1, 2 from ``t``."""
+    a = -0.75
+
+    def near(x):  # |x| <= 1
+        return ((x * (a + 2) - (a + 3)) * x) * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((x * a - 5 * a) * x + 8 * a) * x - 4 * a
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
-    """Sample ``input`` (N, C, H, W) or (N, C, D, H, W) at ``grid`` (N, ..., 2 or 3) in [-1, 1].
+    """Sample ``input`` (N, C, H, W) or (N, C, D, H, W) at ``grid`` (N, ..., 2 or 3) in [-1, 1]
+    (``mode`` bilinear, nearest, or bicubic for 4-D inputs).
 
     >>> import chainrule as torch
     >>> F = torch.nn.functional
@@ -1447,9 +1464,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     >>> F.grid_sample(x, grid, align_corners=False).flatten().tolist()  # identity: x back
     [0.0, 1.0, 2.0, 3.0]
     """
-    if mode not in ("bilinear", "nearest"):
-        if mode == "bicubic":
-            raise NotImplementedError("grid_sample: mode='bicubic' is not supported yet")
+    if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
                          f"'nearest' or 'bicubic', but got: '{mode}'")
     if padding_mode not in ("zeros", "border", "reflection"):
@@ -1467,13 +1482,14 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if nd not in (2, 3) or grid.dim() != input.dim():
         raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number "
                            f"of dimensions, but got {sizes}")
+    if mode == "bicubic" and nd != 2:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
     n, ch, *sp = input.shape
     out_sp = tuple(grid.shape[1:-1])
     q = math.prod(out_sp)
     g = grid.reshape(n, q, nd)
     # spatial dim i (D, H, W order) is read from grid component nd - 1 - i (x is W)
-    coords = [_source_coord(g[:, :, nd - 1 - i], sp[i], padding_mode, align_corners)
-              for i in range(nd)]
+    comps = [g[:, :, nd - 1 - i] for i in range(nd)]
     flat_in = input.reshape(n, ch, -1)
     strides = [math.prod(sp[i + 1:]) for i in range(nd)]
 
@@ -1484,6 +1500,21 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         w = weight * _const(ok.astype(input._data.dtype))
         return vals * w.unsqueeze(1)
 
+    if mode == "bicubic":  # 4 x 4 taps around the unpadded position; each tap is padded
+        raw = [_unnormalize(c, sp[i], align_corners) for i, c in enumerate(comps)]
+        lo = [np.floor(c._data) for c in raw]
+        wts = [_cubic_weights(c - _const(f)) for c, f in zip(raw, lo)]
+
+        def tap(pos, i):
+            if padding_mode != "zeros":
+                pos = _pad_coord_np(pos, sp[i], padding_mode, align_corners)[0]
+            return pos.astype(np.int64)
+        out = None
+        for a, b in np.ndindex(4, 4):
+            term = corner([tap(lo[0] + a - 1, 0), tap(lo[1] + b - 1, 1)], wts[0][a] * wts[1][b])
+            out = term if out is None else out + term
+        return out.reshape((n, ch) + out_sp)
+    coords = [_source_coord(c, sp[i], padding_mode, align_corners) for i, c in enumerate(comps)]
     if mode == "nearest":
         idx = [np.rint(c._data).astype(np.int64) for c in coords]  # half to even, as torch
         out = corner(idx, sum(c * 0 for c in coords) + 1)  # the grid's gradient is zero
