@@ -195,18 +195,19 @@ def test_module_reprs():
 
 
 def test_feature_alpha_dropout_and_adaptive_max_pool3d():
-    x = np.random.default_rng(9).standard_normal((2, 3, 4, 5, 3))
+    x = np.random.default_rng(9).standard_normal((2, 40, 4, 5, 3))
     m = cnn.FeatureAlphaDropout(0.5)
+    cr.manual_seed(0)
     y = m(cr.tensor(x)).numpy()
     assert y.shape == x.shape
-    per_channel = y.reshape(6, -1)
+    per_channel = y.reshape(80, -1)  # 80 channels: all kept or all dropped has p = 2^-79
     # a dropped channel is one constant value (alpha' a + b) everywhere, as torch's
     dropped = np.ptp(per_channel, axis=1) == 0
     assert dropped.any() and not dropped.all()
     m.eval()
     np.testing.assert_array_equal(m(cr.tensor(x)).numpy(), x)
     _same(lambda a: cnn.AdaptiveMaxPool3d((2, 3, 1))(a),
-          lambda a: tnn.AdaptiveMaxPool3d((2, 3, 1))(a), x)
+          lambda a: tnn.AdaptiveMaxPool3d((2, 3, 1))(a), x[:, :3])
 
 
 @pytest.mark.parametrize("name,shape", [("BatchNorm1d", (4, 3)), ("BatchNorm1d", (4, 3, 5)),
