@@ -2866,3 +2866,90 @@ def test_view_of_transposed_raises():
         return (_message(lambda: x.t().view(6)), _message(lambda: x.transpose(0, 1).view(-1)),
                 x.t().reshape(6).shape, x.t().contiguous().view(6).shape)
     both(snippet)
+
+
+# -- torch.distributions (chainrule/distributions) ---------------------------------------------
+
+def test_distributions_values_and_gradients():
+    def snippet(torch, nn, F, optim):
+        from importlib import import_module
+        D = import_module(torch.__name__ + ".distributions")
+        loc = torch.tensor([0.5, -1.0], requires_grad=True)
+        scale = torch.tensor([1.5, 0.3], requires_grad=True)
+        logits = torch.tensor([[0.1, 1.0, -0.5], [2.0, 0.0, 0.3]], requires_grad=True)
+        n = D.Normal(loc, scale)
+        q = D.Normal(torch.zeros(2), torch.ones(2))
+        c = D.Categorical(logits=logits)
+        cp = D.Categorical(probs=torch.tensor([0.2, 0.3, 0.5]))
+        b = D.Bernoulli(logits=torch.tensor([0.3, -2.0]))
+        bp = D.Bernoulli(probs=torch.tensor(0.3))
+        u = D.Uniform(torch.tensor([0.0, 1.0]), torch.tensor([2.0, 4.0]))
+        ind = D.Independent(D.Normal(torch.zeros(3, 2), torch.ones(3, 2) * 2), 1)
+        v = torch.tensor([0.2, -0.7])
+        terms = [n.log_prob(v).sum(), n.entropy().sum(), n.cdf(v).sum(),
+                 D.kl_divergence(n, q).sum(), c.log_prob(torch.tensor([2, 0])).sum(),
+                 c.entropy().sum(), D.kl_divergence(c, D.Categorical(logits=logits.flip(-1))).sum()]
+        total = sum(terms)
+        total.backward()
+        torch.manual_seed(0)
+        samples = [n.sample(), n.sample((4,)), n.rsample((2, 3)), c.sample(), c.sample((5,)),
+                   cp.sample((2,)), b.sample(), bp.sample((3,)), u.sample((2,)), ind.sample()]
+        return (terms, loc.grad, scale.grad, logits.grad,
+                [(s.shape, s.dtype, s.requires_grad) for s in samples],
+                n.rsample().requires_grad, n.mean, n.stddev, n.variance, c.probs, c.logits,
+                cp.logits, c.mode, c.param_shape, b.log_prob(torch.tensor([1.0, 0.0])),
+                b.entropy(), b.mean, bp.log_prob(torch.tensor(1.0)),
+                u.log_prob(torch.tensor([1.0, 3.5])),
+                raised(u.log_prob, torch.tensor([1.0, 5.0])), raised(b.log_prob, torch.tensor(0.5)),
+                u.entropy(), u.mean, u.variance, ind.log_prob(torch.zeros(3, 2)), ind.entropy(),
+                ind.batch_shape, ind.event_shape, n.batch_shape, c.batch_shape, cp.event_shape,
+                n.icdf(torch.tensor([0.2, 0.9])), cp.enumerate_support(),
+                D.kl_divergence(b, D.Bernoulli(probs=torch.tensor([0.5, 0.5]))),
+                D.kl_divergence(u, D.Uniform(torch.tensor([-1.0, 0.0]), torch.tensor([3.0, 5.0]))),
+                D.kl_divergence(ind, D.Independent(D.Normal(torch.ones(3, 2), 1.0), 1)),
+                repr(n), repr(D.Normal(0.0, 1.0)), repr(cp), repr(bp), repr(u), repr(ind),
+                raised(D.Normal, 0.0, -1.0), raised(cp.log_prob, torch.tensor(3)),
+                raised(D.Categorical), c.perplexity())
+    both(snippet)
+
+
+def test_reinforce_policy_gradient_step():
+    def snippet(torch, nn, F, optim):
+        from importlib import import_module
+        Categorical = import_module(torch.__name__ + ".distributions").Categorical
+
+        class Policy(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.affine1 = nn.Linear(4, 16)
+                self.affine2 = nn.Linear(16, 2)
+                self.saved_log_probs, self.rewards = [], []
+
+            def forward(self, x):
+                return F.softmax(self.affine2(F.relu(self.affine1(x))), dim=1)
+
+        policy = Policy()
+        _init_linear(torch, policy)
+        optimizer = optim.Adam(policy.parameters(), lr=1e-2)
+        eps = np.finfo(np.float32).eps.item()
+        states = _rng(100).standard_normal((5, 4)).astype(np.float32)
+        actions = [0, 1, 1, 0, 1]
+        for state, action in zip(states, actions):
+            probs = policy(torch.from_numpy(state).float().unsqueeze(0))
+            m = Categorical(probs)
+            sampled = m.sample()
+            policy.saved_log_probs.append(m.log_prob(torch.tensor([action])))
+            policy.rewards.append(1.0 + action)
+        R, returns = 0, []
+        for r in policy.rewards[::-1]:
+            R = r + 0.99 * R
+            returns.insert(0, R)
+        returns = torch.tensor(returns)
+        returns = (returns - returns.mean()) / (returns.std() + eps)
+        policy_loss = [-log_prob * R for log_prob, R in zip(policy.saved_log_probs, returns)]
+        optimizer.zero_grad()
+        loss = torch.cat(policy_loss).sum()
+        loss.backward()
+        optimizer.step()
+        return loss, returns, policy.affine2.weight, sampled.shape, sampled.dtype
+    both(snippet)

@@ -1,0 +1,423 @@
+"""torch.distributions, the part scripts use most: Normal, Categorical, Bernoulli, Uniform,
+Independent and kl_divergence.
+
+log_prob, entropy, cdf and kl_divergence are compositions of chainrule ops, so they are
+differentiable in the parameters (policy gradients, VAEs); ``rsample`` reparameterises
+(Normal, Uniform). Samples come from chainrule's generator: same shapes and dtypes as
+PyTorch's, different numbers.
+
+>>> import chainrule as torch
+>>> from chainrule.distributions import Normal
+>>> Normal(torch.tensor(0.0), torch.tensor(1.0)).log_prob(torch.tensor(0.0))
+tensor(-0.9189)
+"""
+from __future__ import annotations
+
+import math
+
+from ..tensor import Size, Tensor
+
+__all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "Normal", "Uniform",
+           "kl_divergence"]
+
+
+def _cr():
+    import chainrule
+
+    return chainrule
+
+
+def _as_param(x) -> Tensor:
+    cr = _cr()
+    return x if isinstance(x, Tensor) else cr.tensor(float(x))
+
+
+def _broadcast_all(*values):
+    cr = _cr()
+    tensors = [_as_param(v) for v in values]
+    return cr.broadcast_tensors(*tensors)
+
+
+def _fmt(t) -> str:
+    return str(t.item()) if t.numel() == 1 and t.dim() == 0 else str(t.size())
+
+
+class Distribution:
+    """Base class: shapes, sampling without gradient, and the shape checks of PyTorch."""
+
+    has_rsample = False
+    _validate_args = True
+
+    def __init__(self, batch_shape=Size(), event_shape=Size(), validate_args=None):
+        self._batch_shape = Size(batch_shape)
+        self._event_shape = Size(event_shape)
+        if validate_args is not None:
+            self._validate_args = validate_args
+
+    @property
+    def batch_shape(self) -> Size:
+        return self._batch_shape
+
+    @property
+    def event_shape(self) -> Size:
+        return self._event_shape
+
+    def _extended_shape(self, sample_shape=Size()) -> Size:
+        return Size(tuple(sample_shape) + tuple(self._batch_shape) + tuple(self._event_shape))
+
+    def sample(self, sample_shape=Size()) -> Tensor:
+        with _cr().no_grad():
+            return self.rsample(sample_shape)
+
+    def sample_n(self, n: int) -> Tensor:
+        return self.sample(Size((n,)))
+
+    def rsample(self, sample_shape=Size()) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} does not implement rsample")
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.variance.sqrt()
+
+    def perplexity(self) -> Tensor:
+        return self.entropy().exp()
+
+    def _param_names(self):
+        return ()
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{n}: {_fmt(getattr(self, n))}" for n in self._param_names())
+        return f"{type(self).__name__}({args})"
+
+    def _invalid(self, name, value, constraint):
+        raise ValueError(f"Expected parameter {name} (Tensor of shape {tuple(value.shape)}) of "
+                         f"distribution {self!r} to satisfy the constraint {constraint}, but "
+                         f"found invalid values:\n{value}")
+
+
+class Normal(Distribution):
+    """Normal(loc, scale): log_prob, entropy, cdf, icdf; rsample = loc + eps * scale."""
+
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = _broadcast_all(loc, scale)
+        super().__init__(self.loc.shape, Size(), validate_args)
+        if self._validate_args and not bool((self.scale > 0).all()):
+            self._invalid("scale", self.scale, "GreaterThan(lower_bound=0.0)")
+
+    def _param_names(self):
+        return ("loc", "scale")
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.scale
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale.pow(2)
+
+    def rsample(self, sample_shape=Size()) -> Tensor:
+        cr = _cr()
+        eps = cr.randn(self._extended_shape(sample_shape), dtype=self.loc.dtype)
+        return self.loc + eps * self.scale
+
+    def log_prob(self, value) -> Tensor:
+        cr = _cr()
+        var = self.scale ** 2
+        return (-((value - self.loc) ** 2) / (2 * var) - cr.log(self.scale)
+                - math.log(math.sqrt(2 * math.pi)))
+
+    def entropy(self) -> Tensor:
+        return 0.5 + 0.5 * math.log(2 * math.pi) + _cr().log(self.scale)
+
+    def cdf(self, value) -> Tensor:
+        return 0.5 * (1 + _cr().erf((value - self.loc) * self.scale.reciprocal()
+                                    / math.sqrt(2)))
+
+    def icdf(self, value) -> Tensor:
+        return self.loc + self.scale * _cr().erfinv(2 * value - 1) * math.sqrt(2)
+
+
+class Uniform(Distribution):
+    """Uniform(low, high) on [low, high)."""
+
+    has_rsample = True
+
+    def __init__(self, low, high, validate_args=None):
+        self.low, self.high = _broadcast_all(low, high)
+        super().__init__(self.low.shape, Size(), validate_args)
+        if self._validate_args and not bool((self.low < self.high).all()):
+            self._invalid("low", self.low, f"LessThan(upper_bound={self.high})")
+
+    def _param_names(self):
+        return ("low", "high")
+
+    @property
+    def mean(self) -> Tensor:
+        return (self.high + self.low) / 2
+
+    @property
+    def variance(self) -> Tensor:
+        return (self.high - self.low).pow(2) / 12
+
+    def rsample(self, sample_shape=Size()) -> Tensor:
+        u = _cr().rand(self._extended_shape(sample_shape), dtype=self.low.dtype)
+        return self.low + u * (self.high - self.low)
+
+    def log_prob(self, value) -> Tensor:
+        cr = _cr()
+        if self._validate_args and not bool(((value >= self.low) & (value < self.high)).all()):
+            raise ValueError(f"Expected value argument (Tensor of shape {tuple(value.shape)}) "
+                             f"to be within the support (Interval(lower_bound={self.low}, "
+                             f"upper_bound={self.high})) of the distribution {self!r}, but "
+                             f"found invalid values:\n{value}")
+        lb = self.low.le(value).type_as(self.low)
+        ub = self.high.gt(value).type_as(self.low)
+        return cr.log(lb.mul(ub)) - cr.log(self.high - self.low)
+
+    def entropy(self) -> Tensor:
+        return _cr().log(self.high - self.low)
+
+    def cdf(self, value) -> Tensor:
+        return ((value - self.low) / (self.high - self.low)).clamp(min=0, max=1)
+
+
+class Categorical(Distribution):
+    """Categorical(probs=... or logits=...) over the last dim (event: an int64 index)."""
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        self._probs = self._logits = None
+        if probs is not None:
+            if probs.dim() < 1:
+                raise ValueError("`probs` parameter must be at least one-dimensional.")
+            self._probs = param = probs / probs.sum(-1, keepdim=True)
+        else:
+            if logits.dim() < 1:
+                raise ValueError("`logits` parameter must be at least one-dimensional.")
+            self._logits = param = logits - logits.logsumexp(dim=-1, keepdim=True)
+        self._num_events = param.shape[-1]
+        super().__init__(param.shape[:-1], Size(), validate_args)
+
+    # The parameter not given is computed on first use and then shown by repr, as in torch.
+    @property
+    def probs(self) -> Tensor:
+        if self._probs is None:
+            self._probs = _cr().softmax(self._logits, dim=-1)
+        return self._probs
+
+    @property
+    def logits(self) -> Tensor:
+        if self._logits is None:
+            cr = _cr()
+            eps = cr.finfo(self._probs.dtype).eps
+            self._logits = cr.log(self._probs.clamp(min=eps, max=1 - eps))
+        return self._logits
+
+    def _param_names(self):
+        return tuple(n for n in ("probs", "logits") if getattr(self, "_" + n) is not None)
+
+    @property
+    def param_shape(self) -> Size:
+        return (self._probs if self._probs is not None else self._logits).shape
+
+    @property
+    def mean(self) -> Tensor:
+        cr = _cr()
+        return cr.full(self._extended_shape(), math.nan, dtype=self.probs.dtype)
+
+    @property
+    def mode(self) -> Tensor:
+        return self.probs.argmax(dim=-1)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.mean
+
+    def sample(self, sample_shape=Size()) -> Tensor:
+        cr = _cr()
+        shape = Size(sample_shape)
+        n = int(math.prod(shape)) if len(shape) else 1
+        probs_2d = self.probs.detach().reshape(-1, self._num_events)
+        draws = cr.multinomial(probs_2d, n, True).T  # (n, batch)
+        return draws.reshape(self._extended_shape(shape))
+
+    def log_prob(self, value) -> Tensor:
+        cr = _cr()
+        value = value if isinstance(value, Tensor) else cr.tensor(value)
+        if self._validate_args and not bool(((value >= 0) & (value < self._num_events)).all()):
+            raise ValueError(f"Expected value argument (Tensor of shape {tuple(value.shape)}) "
+                             f"to be within the support (IntegerInterval(lower_bound=0, "
+                             f"upper_bound={self._num_events - 1})) of the distribution "
+                             f"{self!r}, but found invalid values:\n{value}")
+        value = value.long().unsqueeze(-1)
+        value, log_pmf = cr.broadcast_tensors(value, self.logits)
+        value = value[..., :1]
+        return log_pmf.gather(-1, value).squeeze(-1)
+
+    def entropy(self) -> Tensor:
+        cr = _cr()
+        min_real = cr.finfo(self.logits.dtype).min
+        logits = self.logits.clamp(min=min_real)
+        return -(logits * self.probs).sum(-1)
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        cr = _cr()
+        values = cr.arange(self._num_events, dtype=cr.long)
+        values = values.view((-1,) + (1,) * len(self._batch_shape))
+        return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
+
+
+class Bernoulli(Distribution):
+    """Bernoulli(probs=... or logits=...): samples 0./1. in the parameter's dtype."""
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        self._probs = self._logits = None
+        if probs is not None:
+            (self._probs,) = param = _broadcast_all(probs)
+        else:
+            (self._logits,) = param = _broadcast_all(logits)
+        super().__init__(param[0].shape, Size(), validate_args)
+
+    @property
+    def probs(self) -> Tensor:
+        if self._probs is None:
+            self._probs = _cr().sigmoid(self._logits)
+        return self._probs
+
+    @property
+    def logits(self) -> Tensor:
+        if self._logits is None:
+            cr = _cr()
+            eps = cr.finfo(self._probs.dtype).eps
+            p = self._probs.clamp(min=eps, max=1 - eps)
+            self._logits = cr.log(p) - cr.log1p(-p)
+        return self._logits
+
+    def _param_names(self):
+        return tuple(n for n in ("probs", "logits") if getattr(self, "_" + n) is not None)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs
+
+    @property
+    def variance(self) -> Tensor:
+        return self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=Size()) -> Tensor:
+        cr = _cr()
+        with cr.no_grad():
+            return cr.bernoulli(self.probs.expand(self._extended_shape(sample_shape)))
+
+    def log_prob(self, value) -> Tensor:
+        from ..nn.functional import binary_cross_entropy_with_logits
+
+        if self._validate_args and not bool(((value == 0) | (value == 1)).all()):
+            raise ValueError(f"Expected value argument (Tensor of shape "
+                             f"{tuple(_as_param(value).shape)}) to be within the support "
+                             f"(Boolean()) of the distribution {self!r}, but found invalid "
+                             f"values:\n{value}")
+        logits, value = _broadcast_all(self.logits, value)
+        return -binary_cross_entropy_with_logits(logits, value.type_as(logits),
+                                                 reduction="none")
+
+    def entropy(self) -> Tensor:
+        from ..nn.functional import binary_cross_entropy_with_logits
+
+        return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
+
+
+class Independent(Distribution):
+    """Treat the last ``reinterpreted_batch_ndims`` batch dims of ``base`` as event dims."""
+
+    def __init__(self, base_distribution, reinterpreted_batch_ndims: int, validate_args=None):
+        self.base_dist = base_distribution
+        self.reinterpreted_batch_ndims = int(reinterpreted_batch_ndims)
+        shape = tuple(base_distribution.batch_shape) + tuple(base_distribution.event_shape)
+        k = len(base_distribution.event_shape) + self.reinterpreted_batch_ndims
+        if self.reinterpreted_batch_ndims > len(base_distribution.batch_shape):
+            raise ValueError("Expected reinterpreted_batch_ndims <= len(base_distribution."
+                             f"batch_shape), actual {self.reinterpreted_batch_ndims} vs "
+                             f"{len(base_distribution.batch_shape)}")
+        super().__init__(shape[:len(shape) - k], shape[len(shape) - k:], validate_args)
+
+    @property
+    def has_rsample(self) -> bool:
+        return self.base_dist.has_rsample
+
+    @property
+    def mean(self) -> Tensor:
+        return self.base_dist.mean
+
+    @property
+    def variance(self) -> Tensor:
+        return self.base_dist.variance
+
+    def sample(self, sample_shape=Size()) -> Tensor:
+        return self.base_dist.sample(sample_shape)
+
+    def rsample(self, sample_shape=Size()) -> Tensor:
+        return self.base_dist.rsample(sample_shape)
+
+    def _sum_rightmost(self, t: Tensor) -> Tensor:
+        n = self.reinterpreted_batch_ndims
+        return t.reshape(tuple(t.shape[:t.dim() - n]) + (-1,)).sum(-1) if n else t
+
+    def log_prob(self, value) -> Tensor:
+        return self._sum_rightmost(self.base_dist.log_prob(value))
+
+    def entropy(self) -> Tensor:
+        return self._sum_rightmost(self.base_dist.entropy())
+
+    def __repr__(self) -> str:
+        return f"Independent({self.base_dist!r}, {self.reinterpreted_batch_ndims})"
+
+
+def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
+    """KL(p || q) for pairs of the same family (Normal, Categorical, Bernoulli, Uniform,
+    Independent of those)."""
+    cr = _cr()
+    if isinstance(p, Normal) and isinstance(q, Normal):
+        var_ratio = (p.scale / q.scale).pow(2)
+        t1 = ((p.loc - q.loc) / q.scale).pow(2)
+        return 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
+    if isinstance(p, Categorical) and isinstance(q, Categorical):
+        t = p.probs * (p.logits - q.logits)
+        t = cr.where((q.probs == 0).expand_as(t), cr.full_like(t, math.inf), t)
+        t = cr.where((p.probs == 0).expand_as(t), cr.zeros_like(t), t)
+        return t.sum(-1)
+    if isinstance(p, Bernoulli) and isinstance(q, Bernoulli):
+        from ..nn.functional import softplus
+
+        t1 = p.probs * (softplus(-q.logits) - softplus(-p.logits))
+        t1 = cr.where(q.probs == 0, cr.full_like(t1, math.inf), t1)
+        t1 = cr.where(p.probs == 0, cr.zeros_like(t1), t1)
+        t2 = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
+        t2 = cr.where(q.probs == 1, cr.full_like(t2, math.inf), t2)
+        t2 = cr.where(p.probs == 1, cr.zeros_like(t2), t2)
+        return t1 + t2
+    if isinstance(p, Uniform) and isinstance(q, Uniform):
+        result = ((q.high - q.low) / (p.high - p.low)).log()
+        outside = (q.low > p.low) | (q.high < p.high)
+        return cr.where(outside, cr.full_like(result, math.inf), result)
+    if isinstance(p, Independent) and isinstance(q, Independent):
+        if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+            raise NotImplementedError
+        return p._sum_rightmost(kl_divergence(p.base_dist, q.base_dist))
+    raise NotImplementedError(f"No KL(p || q) is implemented for p type {type(p).__name__} "
+                              f"and q type {type(q).__name__}")
+
+
