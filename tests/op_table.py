@@ -478,7 +478,7 @@ SCALAR = (lambda L, x: x.sum() * 0.5)  # a 0-d tensor from the (3, 4) input
 EMPTY = np.zeros((0, 3))
 NO_GRAD = {"argmax", "argmin", "all", "any", "count_nonzero"}
 REDUCTION_EDGES = [
-    red(n, N(*A), fn=(lambda n: lambda L, x: resolve(L, n)(SCALAR(L, x)))(n), variant="0d",
+    red(n, N(*A), fn=lambda L, x, n=n: resolve(L, n)(SCALAR(L, x)), variant="0d",
         dtypes=("float64",), differentiable=n not in NO_GRAD)
     for n in ("sum", "mean", "prod", "amax", "amin", "max", "min", "logsumexp", "median",
               "nansum", "norm", "std", "var", "argmax", "argmin", "all", "any", "msort")
@@ -490,8 +490,8 @@ REDUCTION_EDGES = [
     red("topk", N(*A), fn=lambda L, x: L.topk(SCALAR(L, x), 1), variant="0d"),
     red("max", N(*A), fn=lambda L, x: L.max(SCALAR(L, x), 0), variant="0d_dim"),
 ] + [
-    red(n, N(*A), fn=(lambda n: lambda L, x: resolve(L, n)(SCALAR(L, x), 0))(n),
-        variant="0d_dim", differentiable=n not in NO_GRAD)
+    red(n, N(*A), fn=lambda L, x, n=n: resolve(L, n)(SCALAR(L, x), 0), variant="0d_dim",
+        differentiable=n not in NO_GRAD)
     for n in ("sum", "mean", "prod", "amax", "amin", "nansum", "nanmean", "logsumexp",
               "count_nonzero", "all", "any")
 ] + [
