@@ -657,11 +657,11 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
         return _red.mean(self, dim, keepdim, dtype=dtype, **kwargs)
 
     # -- shape (ops/shape.py) -----------------------------------------------------------
-    def reshape(self, *shape):
-        return _shp.reshape(self, *shape)
+    def reshape(self, *args, shape=None):  # x.reshape(2, 3), ((2, 3)) or (shape=(2, 3))
+        return _shp.reshape(self, *(args if shape is None else (shape,)))
 
-    def view(self, *shape):
-        return _shp.view(self, *shape)
+    def view(self, *args, size=None):  # x.view(2, 3), ((2, 3)) or (size=(2, 3))
+        return _shp.view(self, *(args if size is None else (size,)))
 
     def view_as(self, other):
         return _shp.reshape(self, other.shape)
@@ -690,8 +690,8 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
     def mT(self):
         return _shp.transpose(self, -2, -1)
 
-    def permute(self, *dims):
-        return _shp.permute(self, *dims)
+    def permute(self, *args, dims=None):  # x.permute(1, 0), ((1, 0)) or (dims=(1, 0))
+        return _shp.permute(self, *(args if dims is None else (dims,)))
 
     def expand(self, *sizes):
         return _shp.expand(self, *sizes)

@@ -318,3 +318,12 @@ def test_complex_parts():
     x = cr.tensor(_Z, requires_grad=True)
     assert type(x.real.grad_fn).__name__ == type(torch.tensor(_Z, requires_grad=True).real
                                                  .grad_fn).__name__
+
+
+# -- keyword spellings ---------------------------------------------------------------------
+def test_keyword_spellings_of_shape_methods():
+    data = np.arange(6.0).reshape(2, 3)
+    for f in (lambda L, x: L.stack([x, x], axis=1), lambda L, x: x.permute(dims=(1, 0)),
+              lambda L, x: x.reshape(shape=(3, 2)), lambda L, x: x.view(size=(3, 2)),
+              lambda L, x: x.reshape((1, 6)), lambda L, x: x.view(-1, 2)):
+        _close(f(cr, cr.tensor(data)), f(torch, torch.tensor(data)))

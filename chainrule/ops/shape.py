@@ -844,13 +844,15 @@ class StackBackward0(Node):
         return np.stack(parts, axis=self.dim) if _isarr(ref) else stack(parts, self.dim)
 
 
-def stack(tensors, dim=0, *, out=None):
-    """Join same-shaped ``tensors`` along a new dim ``dim``.
+def stack(tensors, dim=0, *, out=None, axis=None):
+    """Join same-shaped ``tensors`` along a new dim ``dim`` (``axis``: NumPy's spelling).
 
     >>> import chainrule as torch
     >>> torch.stack([torch.zeros(3), torch.ones(3)], dim=1).shape
     torch.Size([3, 2])
     """
+    if axis is not None:
+        dim = axis
     tensors = _seq(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
