@@ -1348,11 +1348,20 @@ MISC = [
     # complex numbers: real inputs, and complex ones built differentiably from two real ones
     # (Tensor.real and Tensor.imag are properties, not methods)
     unary("conj"), unary("conj_physical"), unary("resolve_conj"),
-    meth("Tensor.resolve_neg", N(*A)),
+    unary("resolve_neg"),
     E("real", N(*A), method=False), E("angle", NZ(0.1, 2, *A)),
     E("imag", N(*A), differentiable=False, method=False),  # torch raises for real tensors
-    E("is_conj", N(*A), differentiable=False), meth("Tensor.is_neg", N(*A),
-                                                    differentiable=False),
+    E("is_conj", N(*A), differentiable=False), E("is_neg", N(*A), differentiable=False),
+    E("isreal", N(*A), differentiable=False),
+    E("frexp", N(*A)),
+    E("nextafter", N(*A), N(*A), differentiable=False),
+    E("renorm", N(*A), extra=(2, 0, 1.0)),
+    E("renorm", N(*B), extra=(1, 2, 0.5), variant="p1"),
+    meth("Tensor.sum_to_size", N(*B), extra=(3, 1)),
+    E("Tensor.apply_", N(*A), fn=lambda L, x: x.detach().clone().apply_(lambda v: v * 2 + 1),
+      differentiable=False),
+    E("Tensor.map_", N(*A), N(*A), differentiable=False,
+      fn=lambda L, x, y: x.detach().clone().map_(y.detach(), lambda a, b: a - 2 * b)),
     E("real", N(*A), N(*A), variant="complex", dtypes=("float64",), method=False,
       fn=lambda L, x, y: L.real(x.to(L.complex128) * (1 + 2j) + y * 1j)),
     E("imag", N(*A), N(*A), variant="complex", dtypes=("float64",), method=False,
@@ -1404,7 +1413,8 @@ MISC = [
 # Integer inputs of elementwise ops: float functions compute in the default dtype, the rest keep
 # int64 (not where chainrule accepts what torch refuses: float alpha for integers, hypot and
 # logaddexp of integers; pow has its own entry below)
-_INT_PERMISSIVE = {"add-alpha", "sub", "rsub", "hypot", "logaddexp", "logaddexp2", "pow"}
+_INT_PERMISSIVE = {"add-alpha", "sub", "rsub", "hypot", "logaddexp", "logaddexp2", "pow",
+                   "nextafter"}
 for _lst in (ELEMENTWISE, MISC):
     for _i, _e in enumerate(_lst):
         if (_e.dtypes == FLOATS and _e.id not in _INT_PERMISSIVE | {"div"}
