@@ -146,3 +146,19 @@ def test_scheduler_load_state_dict_restores_callable_state():
     assert fresh.lr_lambdas[0].rate == 0.25 and callable(fresh.lr_lambdas[0])
     fresh.step()
     assert fresh.get_last_lr() == [0.1 * 0.25 ** 1]
+
+
+def test_get_lr_outside_step_warns_like_torch():
+    import warnings
+
+    for lib in (cr, torch):
+        s = _schedulers(lib)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # stepping never warns
+            for name, sch in s.items():
+                if name != "ReduceLROnPlateau":
+                    sch.optimizer.step()
+                    sch.step()
+        for name in ("StepLR", "CosineAnnealingWarmRestarts", "SWALR", "OneCycleLR"):
+            with pytest.warns(UserWarning, match="please use `get_last_lr"):
+                s[name].get_lr()

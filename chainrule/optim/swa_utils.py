@@ -10,7 +10,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..nn.modules.module import Module
 from ..tensor import _make
-from .lr_scheduler import LRScheduler
+from .lr_scheduler import LRScheduler, _warn_get_lr_called_within_step
 
 __all__ = [
     "SWALR",
@@ -170,6 +170,7 @@ class SWALR(LRScheduler):
         return swa_lr if alpha == 1 else (lr - alpha * swa_lr) / (1 - alpha)
 
     def get_lr(self) -> list:
+        _warn_get_lr_called_within_step(self)
         step = self._step_count - 1
         if self.anneal_epochs == 0:
             step = max(1, step)
