@@ -56,37 +56,65 @@ def _shape_str(shape) -> str:
     return repr(Size(shape))
 
 
+_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
+                 "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
+                 "privateuseone")
+
+
 class device:
-    """Where a tensor lives; chainrule computes on the CPU only."""
+    """Where a tensor lives: ``device('cpu')``, ``device('cuda:0')``, ``device('cuda', 1)``.
+
+    chainrule computes on the CPU only.
+    """
 
     __slots__ = ("type", "index")
 
     def __init__(self, type="cpu", index=None):  # noqa: A002 - torch's name
         if isinstance(type, device):
             type, index = type.type, type.index
-        type = str(type)
-        if ":" in type:
-            type, idx = type.split(":")
+        text = str(type)
+        name, sep, idx = text.partition(":")
+        if sep:
+            if index is not None:
+                raise RuntimeError("type (string) must not include an index because index was "
+                                   f"passed explicitly: {text}")
+            if not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: '{text}'")
             index = int(idx)
-        if type != "cpu":
+        if name not in _DEVICE_TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start "
+                               f"of device string: {text}")
+        if index is not None and index < 0:
+            raise RuntimeError("Device index must not be negative")
+        # CUDA devices can be built (scripts build them; only using one fails, as in CPU-only
+        # PyTorch: Tensor.to/cuda and ops/creation.py _check_device raise). Other accelerators are refused here: factories validate
+        # a device= argument by building it (ops/creation.py _check_device).
+        if name != "cpu" and name != "cuda":
             raise RuntimeError(
-                f"chainrule runs on the CPU only; device '{type}' is not available")
-        self.type, self.index = type, index
+                f"chainrule runs on the CPU only; device '{name}' is not available")
+        self.type, self.index = name, index
 
     def __repr__(self) -> str:
-        return "device(type='cpu')"
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
 
     def __str__(self) -> str:
-        return "cpu"
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other) -> bool:
-        try:
-            return device(other).type == self.type
-        except (RuntimeError, TypeError):
-            return False
+        if not isinstance(other, device):
+            try:
+                other = device(other)
+            except (RuntimeError, TypeError):
+                return False
+        return other.type == self.type and other.index == self.index
 
     def __hash__(self) -> int:
-        return hash(self.type)
+        return hash((self.type, self.index))
+
+    def __reduce__(self):
+        return device, (self.type, self.index)
 
 
 _CPU = device("cpu")

@@ -327,3 +327,26 @@ def test_keyword_spellings_of_shape_methods():
               lambda L, x: x.reshape(shape=(3, 2)), lambda L, x: x.view(size=(3, 2)),
               lambda L, x: x.reshape((1, 6)), lambda L, x: x.view(-1, 2)):
         _close(f(cr, cr.tensor(data)), f(torch, torch.tensor(data)))
+
+
+# -- device objects ------------------------------------------------------------------------
+@pytest.mark.parametrize("args", [("cpu",), ("cpu", 0), ("cpu:1",), ("cuda",), ("cuda:0",),
+                                  ("cuda", 1)])
+def test_device_objects_build_like_torch(args):
+    o, t = cr.device(*args), torch.device(*args)
+    assert (o.type, o.index, str(o), repr(o)) == (t.type, t.index, str(t), repr(t))
+    assert (o == cr.device("cuda:0")) == (t == torch.device("cuda:0"))
+    assert (o == cr.device("cpu")) == (t == torch.device("cpu"))
+    assert hash(o) == hash(cr.device(*args))
+
+
+@pytest.mark.parametrize("args", [("foo",), ("cuda:x",), ("cuda:0", 1), ("cpu", -1)])
+def test_bad_device_strings_raise_like_torch(args):
+    assert _err(cr.device, *args) == _err(torch.device, *args)
+
+
+def test_using_a_cuda_device_raises_assertion_error():
+    d = cr.device("cuda", 0)
+    for f in (lambda: cr.ones(2).to(d), lambda: cr.zeros(2, device=d),
+              lambda: cr.ones(2).to(d, cr.float64), lambda: cr.ones(2).cuda()):
+        assert _err(f) == ("AssertionError", "Torch not compiled with CUDA enabled")
