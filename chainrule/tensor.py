@@ -87,8 +87,8 @@ class device:
         if index is not None and index < 0:
             raise RuntimeError("Device index must not be negative")
         # CUDA devices can be built (scripts build them; only using one fails, as in CPU-only
-        # PyTorch: Tensor.to/cuda and ops/creation.py _check_device raise). Other accelerators are refused here: factories validate
-        # a device= argument by building it (ops/creation.py _check_device).
+        # PyTorch: Tensor.to/cuda and ops/creation.py _check_device raise). Other
+        # accelerators are refused here: factories validate a device= argument by building it.
         if name != "cpu" and name != "cuda":
             raise RuntimeError(
                 f"chainrule runs on the CPU only; device '{name}' is not available")
