@@ -373,3 +373,18 @@ def test_grid_sample_warnings_and_errors():
                               align_corners=False)
     with pytest.raises(ValueError, match="Nx3x4"):
         CF.affine_grid(cr.eye(2, 3)[None], (1, 1, 2, 2, 2), align_corners=False)
+
+
+def test_lazy_norm_copies_stay_lazy():
+    import copy
+    import pickle
+
+    x = np.random.default_rng(12).standard_normal((4, 3))
+    outs = []
+    for lib, nn_ in ((cr, cnn), (torch, tnn)):
+        for clone in (copy.deepcopy, lambda m: pickle.loads(pickle.dumps(m))):
+            m = clone(nn_.LazyBatchNorm1d(dtype=lib.float64))
+            assert m.has_uninitialized_params()
+            outs.append((str(m(lib.tensor(x))[0].detach().numpy().round(8)), str(m),
+                         m.running_var.dtype == lib.float64))
+    assert outs[:2] == outs[2:]

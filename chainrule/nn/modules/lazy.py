@@ -47,6 +47,13 @@ class UninitializedBuffer(Tensor):
     def __repr__(self) -> str:
         return "<UninitializedBuffer>"
 
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_uninitialized_buffer, (self._data.dtype.str, self._requires_grad))
+
+
+def _rebuild_uninitialized_buffer(np_dtype: str, requires_grad: bool) -> UninitializedBuffer:
+    return UninitializedBuffer(requires_grad, dtype=np.dtype(np_dtype))
+
 
 def _uninitialized(t) -> bool:
     return is_lazy(t) or isinstance(t, UninitializedBuffer)
