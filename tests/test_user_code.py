@@ -2953,3 +2953,37 @@ def test_reinforce_policy_gradient_step():
         optimizer.step()
         return loss, returns, policy.affine2.weight, sampled.shape, sampled.dtype
     both(snippet)
+
+
+def test_more_distributions():
+    def snippet(torch, nn, F, optim):
+        from importlib import import_module
+        D = import_module(torch.__name__ + ".distributions")
+        loc = torch.tensor([[0.5, -1.0], [0.0, 2.0]], dtype=torch.float64, requires_grad=True)
+        A = torch.tensor([[2.0, 0.3], [0.3, 1.0]], dtype=torch.float64, requires_grad=True)
+        mvn = D.MultivariateNormal(loc, covariance_matrix=A)
+        mvn2 = D.MultivariateNormal(torch.zeros(2, dtype=torch.float64),
+                                    scale_tril=torch.tensor([[1.0, 0.0], [0.4, 0.7]],
+                                                            dtype=torch.float64))
+        prec = D.MultivariateNormal(torch.zeros(2), precision_matrix=torch.eye(2) * 2)
+        rate = torch.tensor([0.5, 2.0], requires_grad=True)
+        ex = D.Exponential(rate)
+        lap = D.Laplace(torch.tensor([0.0, 1.0]), torch.tensor([1.0, 0.5]))
+        v = torch.tensor([0.3, 1.7], dtype=torch.float64)
+        terms = [mvn.log_prob(v).sum(), mvn.entropy().sum(), D.kl_divergence(mvn, mvn2).sum(),
+                 ex.log_prob(torch.tensor([1.0, 0.2])).sum(), ex.entropy().sum(),
+                 D.kl_divergence(ex, D.Exponential(torch.tensor([1.0, 1.0]))).sum()]
+        total = sum(t.double() for t in terms)
+        total.backward()
+        torch.manual_seed(0)
+        shapes = [(s.shape, s.dtype) for s in (mvn.sample(), mvn.rsample((3,)), ex.sample((2,)),
+                                               lap.sample(), lap.rsample((4,)), prec.sample())]
+        return (terms, loc.grad, A.grad, rate.grad, shapes, mvn.batch_shape, mvn.event_shape,
+                mvn.mean, mvn.variance, mvn.covariance_matrix, mvn2.scale_tril,
+                prec.covariance_matrix, mvn2.log_prob(torch.zeros(3, 2, dtype=torch.float64)),
+                ex.mean, ex.variance, ex.cdf(torch.tensor([1.0, 1.0])),
+                lap.log_prob(torch.tensor([0.5, 0.5])), lap.entropy(), lap.variance,
+                D.kl_divergence(lap, D.Laplace(torch.zeros(2), torch.ones(2))), repr(mvn),
+                repr(mvn2), repr(ex), repr(lap), raised(D.Exponential, torch.tensor([-1.0])),
+                raised(D.MultivariateNormal, torch.zeros(2)))
+    both(snippet)

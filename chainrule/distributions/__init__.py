@@ -1,5 +1,5 @@
 """torch.distributions, the part scripts use most: Normal, Categorical, Bernoulli, Uniform,
-Independent and kl_divergence.
+Exponential, Laplace, MultivariateNormal, Independent and kl_divergence.
 
 log_prob, entropy, cdf and kl_divergence are compositions of chainrule ops, so they are
 differentiable in the parameters (policy gradients, VAEs); ``rsample`` reparameterises
@@ -17,8 +17,8 @@ import math
 
 from ..tensor import Size, Tensor
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "Normal", "Uniform",
-           "kl_divergence"]
+__all__ = ["Bernoulli", "Categorical", "Distribution", "Exponential", "Independent", "Laplace",
+           "MultivariateNormal", "Normal", "Uniform", "kl_divergence"]
 
 
 def _cr():
@@ -340,6 +340,176 @@ class Bernoulli(Distribution):
         return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
 
 
+class Exponential(Distribution):
+    """Exponential(rate) on [0, inf)."""
+
+    has_rsample = True
+
+    def __init__(self, rate, validate_args=None):
+        (self.rate,) = _broadcast_all(rate)
+        super().__init__(self.rate.shape, Size(), validate_args)
+        if self._validate_args and not bool((self.rate > 0).all()):
+            self._invalid("rate", self.rate, "GreaterThan(lower_bound=0.0)")
+
+    def _param_names(self):
+        return ("rate",)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.rate.reciprocal()
+
+    @property
+    def mode(self) -> Tensor:
+        return _cr().zeros_like(self.rate)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.rate.pow(-2)
+
+    def rsample(self, sample_shape=Size()) -> Tensor:
+        cr = _cr()
+        u = cr.rand(self._extended_shape(sample_shape), dtype=self.rate.dtype)
+        return -cr.log1p(-u) / self.rate
+
+    def log_prob(self, value) -> Tensor:
+        return _cr().log(self.rate) - self.rate * value
+
+    def entropy(self) -> Tensor:
+        return 1.0 - _cr().log(self.rate)
+
+    def cdf(self, value) -> Tensor:
+        return 1 - _cr().exp(-self.rate * value)
+
+
+class Laplace(Distribution):
+    """Laplace(loc, scale)."""
+
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = _broadcast_all(loc, scale)
+        super().__init__(self.loc.shape, Size(), validate_args)
+        if self._validate_args and not bool((self.scale > 0).all()):
+            self._invalid("scale", self.scale, "GreaterThan(lower_bound=0.0)")
+
+    def _param_names(self):
+        return ("loc", "scale")
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def variance(self) -> Tensor:
+        return 2 * self.scale.pow(2)
+
+    def rsample(self, sample_shape=Size()) -> Tensor:
+        cr = _cr()
+        eps = cr.finfo(self.loc.dtype).eps
+        u = cr.rand(self._extended_shape(sample_shape), dtype=self.loc.dtype) * 2 - 1
+        u = u.clamp(min=eps - 1, max=1 - eps)
+        return self.loc - self.scale * u.sign() * cr.log1p(-u.abs())
+
+    def log_prob(self, value) -> Tensor:
+        cr = _cr()
+        return -cr.log(2 * self.scale) - cr.abs(value - self.loc) / self.scale
+
+    def entropy(self) -> Tensor:
+        return 1 + _cr().log(2 * self.scale)
+
+
+class MultivariateNormal(Distribution):
+    """MultivariateNormal(loc, covariance_matrix= | precision_matrix= | scale_tril=)."""
+
+    has_rsample = True
+
+    def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None,
+                 validate_args=None):
+        cr = _cr()
+        given = [(n, v) for n, v in (("covariance_matrix", covariance_matrix),
+                                     ("precision_matrix", precision_matrix),
+                                     ("scale_tril", scale_tril)) if v is not None]
+        if len(given) != 1:
+            raise ValueError("Exactly one of covariance_matrix or precision_matrix or "
+                             "scale_tril may be specified.")
+        if loc.dim() < 1:
+            raise ValueError("loc must be at least one-dimensional.")
+        name, matrix = given[0]
+        if matrix.dim() < 2:
+            raise ValueError(f"{name} matrix must be at least two-dimensional, with optional "
+                             "leading batch dimensions")
+        self._given = name
+        if name == "scale_tril":
+            tril = matrix
+        elif name == "covariance_matrix":
+            tril = cr.linalg.cholesky(matrix)
+        else:
+            tril = cr.linalg.cholesky(cr.linalg.inv(matrix))
+        batch = cr.broadcast_shapes(tuple(loc.shape[:-1]), tuple(matrix.shape[:-2]))
+        k = loc.shape[-1]
+        self.loc = loc.expand(tuple(batch) + (k,))
+        self._unbroadcasted_scale_tril = tril
+        super().__init__(batch, (k,), validate_args)
+
+    def _param_names(self):
+        return ("loc", self._given)
+
+    @property
+    def scale_tril(self) -> Tensor:
+        t = self._unbroadcasted_scale_tril
+        return t.expand(tuple(self._batch_shape) + tuple(t.shape[-2:]))
+
+    @property
+    def covariance_matrix(self) -> Tensor:
+        t = self._unbroadcasted_scale_tril
+        return (t @ t.mT).expand(tuple(self._batch_shape) + tuple(t.shape[-2:]))
+
+    @property
+    def precision_matrix(self) -> Tensor:
+        return _cr().linalg.inv(self.covariance_matrix)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def variance(self) -> Tensor:
+        t = self._unbroadcasted_scale_tril
+        return t.pow(2).sum(-1).expand(self._batch_shape + self._event_shape)
+
+    def rsample(self, sample_shape=Size()) -> Tensor:
+        cr = _cr()
+        eps = cr.randn(self._extended_shape(sample_shape), dtype=self.loc.dtype)
+        return self.loc + (self._unbroadcasted_scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
+
+    def _half_log_det(self) -> Tensor:
+        return self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+
+    def _mahalanobis(self, diff: Tensor) -> Tensor:
+        cr = _cr()
+        t = self._unbroadcasted_scale_tril
+        shape = cr.broadcast_shapes(tuple(t.shape[:-2]), tuple(diff.shape[:-1]))
+        k = diff.shape[-1]
+        t = t.expand(tuple(shape) + (k, k))
+        diff = diff.expand(tuple(shape) + (k,))
+        sol = cr.linalg.solve_triangular(t, diff.unsqueeze(-1), upper=False).squeeze(-1)
+        return sol.pow(2).sum(-1)
+
+    def log_prob(self, value) -> Tensor:
+        k = self._event_shape[0]
+        m = self._mahalanobis(value - self.loc)
+        return -0.5 * (k * math.log(2 * math.pi) + m) - self._half_log_det()
+
+    def entropy(self) -> Tensor:
+        k = self._event_shape[0]
+        h = 0.5 * k * (1.0 + math.log(2 * math.pi)) + self._half_log_det()
+        return h.expand(self._batch_shape) if len(self._batch_shape) else h
+
+
 class Independent(Distribution):
     """Treat the last ``reinterpreted_batch_ndims`` batch dims of ``base`` as event dims."""
 
@@ -413,6 +583,24 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
         result = ((q.high - q.low) / (p.high - p.low)).log()
         outside = (q.low > p.low) | (q.high < p.high)
         return cr.where(outside, cr.full_like(result, math.inf), result)
+    if isinstance(p, MultivariateNormal) and isinstance(q, MultivariateNormal):
+        k = p.event_shape[0]
+        lq, lp = q._unbroadcasted_scale_tril, p._unbroadcasted_scale_tril
+        shape = cr.broadcast_shapes(tuple(lq.shape[:-2]), tuple(lp.shape[:-2]))
+        lq_b, lp_b = lq.expand(tuple(shape) + (k, k)), lp.expand(tuple(shape) + (k, k))
+        term1 = cr.linalg.solve_triangular(lq_b, lp_b, upper=False).pow(2).sum((-2, -1))
+        term2 = q._mahalanobis(q.loc - p.loc)
+        return q._half_log_det() - p._half_log_det() + 0.5 * (term1 + term2 - k)
+    if isinstance(p, Exponential) and isinstance(q, Exponential):
+        rate_ratio = q.rate / p.rate
+        return rate_ratio - 1 - rate_ratio.log()
+    if isinstance(p, Laplace) and isinstance(q, Laplace):
+        scale_ratio = p.scale / q.scale
+        loc_abs_diff = (p.loc - q.loc).abs()
+        t1 = -scale_ratio.log()
+        t2 = loc_abs_diff / q.scale
+        t3 = scale_ratio * (-loc_abs_diff / p.scale).exp()
+        return t1 + t2 + t3 - 1
     if isinstance(p, Independent) and isinstance(q, Independent):
         if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
             raise NotImplementedError
