@@ -381,10 +381,13 @@ def test_lazy_norm_copies_stay_lazy():
 
     x = np.random.default_rng(12).standard_normal((4, 3))
     outs = []
-    for lib, nn_ in ((cr, cnn), (torch, tnn)):
-        for clone in (copy.deepcopy, lambda m: pickle.loads(pickle.dumps(m))):
-            m = clone(nn_.LazyBatchNorm1d(dtype=lib.float64))
+    # torch 2.13 cannot deepcopy a LazyBatchNorm (its UninitializedBuffer refuses); it pickles
+    for lib, nn_, clones in ((cr, cnn, (copy.deepcopy, pickle.dumps)), (torch, tnn,
+                                                                        (pickle.dumps,))):
+        for clone in clones:
+            m = nn_.LazyBatchNorm1d(dtype=lib.float64)
+            m = pickle.loads(clone(m)) if clone is pickle.dumps else clone(m)
             assert m.has_uninitialized_params()
             outs.append((str(m(lib.tensor(x))[0].detach().numpy().round(8)), str(m),
                          m.running_var.dtype == lib.float64))
-    assert outs[:2] == outs[2:]
+    assert outs[0] == outs[1] == outs[2]
