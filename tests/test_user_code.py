@@ -2987,3 +2987,20 @@ def test_more_distributions():
                 repr(mvn2), repr(ex), repr(lap), raised(D.Exponential, torch.tensor([-1.0])),
                 raised(D.MultivariateNormal, torch.zeros(2)))
     both(snippet)
+
+
+def test_tensor_to_argument_forms():
+    def snippet(torch, nn, F, optim):
+        x = torch.ones(2)
+        return (x.to("cpu", non_blocking=True) is x, x.to("cpu", copy=True) is x,
+                x.to(device=None) is x,
+                x.to(torch.device("cpu"), torch.float64, copy=True).dtype,
+                x.to(dtype=torch.int32, copy=False).dtype, x.to(torch.float32) is x,
+                x.to(torch.zeros(1, dtype=torch.float16)).dtype,
+                x.to(torch.zeros(1), copy=True) is x, raised(x.to, "bogus"),
+                x.to("cpu", dtype=torch.float64).dtype, x.to(None, torch.int64).dtype,
+                x.to(memory_format=torch.preserve_format) is x,
+                raised(x.to, torch.float32, torch.int64), x.to(copy=True) is x,
+                x.to(torch.float32, True, True) is x, x.to(torch.float32, False, False) is x,
+                raised(x.to, "cuda"), raised(x.to, device="cuda:0"))
+    both(snippet)

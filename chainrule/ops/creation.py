@@ -260,17 +260,25 @@ def _parse_to(args, kwargs):
 
     dt = kwargs.get("dtype")
     copy = kwargs.get("copy", False)
-    if "device" in kwargs:
-        _device(kwargs["device"])
+    if kwargs.get("device") is not None:
+        _check_device(kwargs["device"])
+    flags = []  # positional (non_blocking, copy)
+    dtypes = 0
     for a in args:
         if isinstance(a, Tensor):
             dt = a.dtype
         elif isinstance(a, (str, _device)):
-            _device(a)
+            _check_device(a)
         elif isinstance(a, builtins.bool):
-            pass  # non_blocking
+            flags.append(a)
         elif a is not None:
             dt = a
+            dtypes += 1
+    if dtypes > 1:
+        raise TypeError("to() received an invalid combination of arguments - got "
+                        "(torch.dtype, torch.dtype)")
+    if len(flags) > 1:
+        copy = flags[1]
     return (None if dt is None else _dtype.to_dtype(dt)), copy
 
 
