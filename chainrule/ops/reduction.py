@@ -379,9 +379,9 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, **kwargs):  # noqa: A001 
     input = _with_dtype(input, dtype)
     x = input._data
     axes = _axes(dim, x.ndim)
-    if x.dtype.kind in "biu":
+    if dtype is None and x.dtype.kind in "biu":
         x = x.astype(np.int64)  # PyTorch sums integers and bools in int64
-    out = np.add.reduce(x, axis=axes, keepdims=keepdim)  # np.sum minus its Python wrapper
+    out = np.add.reduce(x, axis=axes, keepdims=keepdim, dtype=x.dtype)  # np.sum, unwrapped
     res = unary(SumBackward0 if dim is None else SumBackward1, input, out, ())
     node = res.grad_fn
     if node is not None:
@@ -445,7 +445,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
     input = _with_dtype(input, dtype)
     x = input._data
     axes = _axes(dim, x.ndim)
-    if x.dtype.kind in "biu":
+    if dtype is None and x.dtype.kind in "biu":
         x = x.astype(np.int64)
     out = np.asarray(np.nansum(x, axis=axes, keepdims=keepdim), x.dtype)
     if not (input._requires_grad and grad_state.enabled and x.dtype.kind in "fc"):
@@ -550,7 +550,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
     input = _with_dtype(input, dtype)
     x = input._data
     axes = _axes(dim, x.ndim)
-    if x.dtype.kind in "biu":
+    if dtype is None and x.dtype.kind in "biu":
         x = x.astype(np.int64)
     out = np.asarray(np.prod(x, axis=axes, keepdims=keepdim), x.dtype)
     res = unary(ProdBackward0 if dim is None else ProdBackward1, input, out, (x, out))
@@ -580,7 +580,7 @@ def _scan_input(input, dim, dtype):
     input = _with_dtype(input, dtype)
     x = input._data
     d = canon_dim(dim, x.ndim)
-    if x.dtype.kind in "biu":
+    if dtype is None and x.dtype.kind in "biu":
         x = x.astype(np.int64)
     return input, x, d
 
@@ -588,7 +588,7 @@ def _scan_input(input, dim, dtype):
 def cumsum(input, dim, *, dtype=None, **kwargs):
     """Cumulative sum along ``dim``."""
     input, x, d = _scan_input(input, _dim_arg(dim, kwargs), dtype)
-    out = np.cumsum(x, d) if x.ndim else x.copy()
+    out = np.cumsum(x, d, dtype=x.dtype) if x.ndim else x.copy()
     res = unary(CumsumBackward0, input, out, ())
     if res.grad_fn is not None:
         res.grad_fn.dim = d
@@ -642,7 +642,7 @@ def _cumprod(x, d):
 def cumprod(input, dim, *, dtype=None, **kwargs):
     """Cumulative product along ``dim``."""
     input, x, d = _scan_input(input, _dim_arg(dim, kwargs), dtype)
-    out = np.cumprod(x, d) if x.ndim else x.copy()
+    out = np.cumprod(x, d, dtype=x.dtype) if x.ndim else x.copy()
     res = unary(CumprodBackward0, input, out, (x, out))
     node = res.grad_fn
     if node is not None:
