@@ -524,6 +524,18 @@ REDUCTION_EDGES = [
         dtypes=("int64",), differentiable=False),
     red("sum", I(-5, 5, *A), fn=lambda L, x: L.sum(x, dtype=L.float32), variant="dtype_int",
         dtypes=("int32", "bool"), differentiable=False),
+    # an integer dtype= is kept (no int64 promotion), and no wider NumPy accumulator leaks out
+    red("sum", I(-5, 5, *A), fn=lambda L, x: (L.sum(x, 1, dtype=L.int32),
+                                             L.sum(x > 0, dtype=L.uint8)),
+        variant="dtype_int32", dtypes=("int64",), differentiable=False),
+    red("nansum", I(-5, 5, *A), fn=lambda L, x: L.nansum(x, dtype=L.int32),
+        variant="dtype_int32", dtypes=("int64",), differentiable=False),
+    red("prod", I(-3, 3, *A), fn=lambda L, x: L.prod(x, 0, dtype=L.int16),
+        variant="dtype_int16", dtypes=("int64", "uint8"), differentiable=False),
+    red("cumsum", I(-5, 5, *A), fn=lambda L, x: L.cumsum(x, 1, dtype=L.int32),
+        variant="dtype_int32", dtypes=("int64", "bool"), differentiable=False),
+    red("cumprod", I(-3, 3, *A), fn=lambda L, x: L.cumprod(x, 0, dtype=L.int8),
+        variant="dtype_int8", dtypes=("int64",), differentiable=False),
     # NaN: propagates through max/amax/sort/topk/median; nan-aware versions skip it
     red("max", F64(NANS), variant="nan", gradcheck=False, second_order=False),
     red("max", F64(NANS), extra=(1,), variant="nan_dim", gradcheck=False, second_order=False),
