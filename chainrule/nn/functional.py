@@ -893,8 +893,12 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     return _feature_dropout(input, p, training, inplace, 3)
 
 
-def alpha_dropout(input, p=0.5, training=False, inplace=False, _feature=False):
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Dropout that keeps SELU's self-normalizing mean and variance."""
+    return _alpha_dropout(input, p, training, inplace, False)
+
+
+def _alpha_dropout(input, p, training, inplace, feature):
     _check_p(p)
     if not training or p == 0.0:
         return input
@@ -906,7 +910,7 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False, _feature=False):
     alpha = -_SELU_ALPHA * _SELU_SCALE * -1  # 1.7580993408...: the negative saturation of SELU
     a = 1 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
     shape = x.shape
-    if _feature:  # one draw per (sample, channel), as torch's feature noise
+    if feature:  # one draw per (sample, channel), as torch's feature noise
         if x.ndim < 2:
             raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
         shape = x.shape[:2] + (1,) * (x.ndim - 2)
@@ -919,7 +923,7 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False, _feature=False):
 
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Alpha dropout of whole channels: one keep/drop draw per (sample, channel)."""
-    return alpha_dropout(input, p, training, inplace, _feature=True)
+    return _alpha_dropout(input, p, training, inplace, True)
 
 
 # ======================================================================================
