@@ -489,8 +489,6 @@ def test_type_with_type_string():
     both(snippet)
 
 
-@xfail(strict=True, reason="tensor.py: torch.device('cuda:0') / device('cuda', 1) raise "
-       "RuntimeError at construction (PyTorch builds the object; only using it fails)")
 def test_cuda_device_objects_can_be_built():
     def snippet(torch, nn, F, optim):
         d = torch.device("cuda:0")
