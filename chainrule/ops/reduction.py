@@ -972,6 +972,8 @@ def aminmax(input, *, dim=None, keepdim=False):
 
 def _argext(input, dim, keepdim, name):
     x = input._data
+    if x.dtype == np.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
     fn = np.argmax if name == "argmax" else np.argmin
     if dim is None:
         if x.size == 0:
@@ -1384,6 +1386,8 @@ def msort(input):
 
 def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - torch's name
     """(values, indices) of the ``k`` largest (or smallest) elements along ``dim``."""
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     x1, d = _dim_input(input, dim)
     k = int(k)
     n = x1.shape[d]
@@ -1409,6 +1413,8 @@ def _kth_index(x1, d, k):
 
 def kthvalue(input, k, dim=-1, keepdim=False):
     """(values, indices) of the ``k``-th smallest element along ``dim``."""
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     x1, d = _dim_input(input, dim)
     k = int(k)
     if not 1 <= k <= x1.shape[d]:
@@ -1420,6 +1426,9 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 def _median(input, dim, keepdim, ignore_nan):
     name = "nanmedian" if ignore_nan else "median"
     x = input._data
+    if x.dtype == np.bool_:  # PyTorch has no bool kernel
+        kernel = "median_cpu" if dim is None else "median_out"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
     if dim is None:
         if x.size == 0:
             out = np.asarray(np.nan, x.dtype) if x.dtype.kind in "fc" else None
