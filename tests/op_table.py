@@ -524,6 +524,17 @@ REDUCTION_EDGES = [
         dtypes=("int64",), differentiable=False),
     red("sum", I(-5, 5, *A), fn=lambda L, x: L.sum(x, dtype=L.float32), variant="dtype_int",
         dtypes=("int32", "bool"), differentiable=False),
+    # bool inputs that torch refuses (the same exception type from chainrule)
+    red("argmax", MASK(*A), extra=(1,), variant="bool", dtypes=("bool",), differentiable=False),
+    red("argmin", MASK(*A), variant="bool", dtypes=("bool",), differentiable=False),
+    red("median", MASK(*A), variant="bool", dtypes=("bool",), differentiable=False),
+    red("median", MASK(*A), extra=(1,), variant="bool_dim", dtypes=("bool",),
+        differentiable=False),
+    red("nanmedian", MASK(*A), extra=(0,), variant="bool", dtypes=("bool",),
+        differentiable=False),
+    red("topk", MASK(*A), extra=(2,), variant="bool", dtypes=("bool",), differentiable=False),
+    red("kthvalue", MASK(*A), extra=(2,), variant="bool", dtypes=("bool",),
+        differentiable=False),
     # an integer dtype= is kept (no int64 promotion), and no wider NumPy accumulator leaks out
     red("sum", I(-5, 5, *A), fn=lambda L, x: (L.sum(x, 1, dtype=L.int32),
                                              L.sum(x > 0, dtype=L.uint8)),
