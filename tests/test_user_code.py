@@ -3002,3 +3002,23 @@ def test_tensor_to_argument_forms():
                 x.to(torch.float32, True, True) is x, x.to(torch.float32, False, False) is x,
                 raised(x.to, "cuda"), raised(x.to, device="cuda:0"))
     both(snippet)
+
+
+def test_rng_state_checkpointing(tmp_path):
+    def snippet(torch, nn, F, optim):
+        torch.manual_seed(3)
+        state = torch.get_rng_state()
+        saved = state.clone()
+        path = tmp_path / f"{torch.__name__}_rng.pt"
+        torch.save({"rng_state": saved, "epoch": 4}, path)
+        a = torch.rand(3)
+        ck = torch.load(path)
+        torch.set_rng_state(ck["rng_state"])
+        g = torch.Generator().manual_seed(7)
+        gs = g.get_state()
+        x = torch.randn(2, generator=g)
+        g.set_state(gs)
+        return (state.dtype, state.dim(), torch.equal(a, torch.rand(3)),
+                torch.equal(x, torch.randn(2, generator=g)), ck["epoch"],
+                raised(torch.set_rng_state, torch.ones(3)), raised(torch.set_rng_state, [1, 2]))
+    both(snippet)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import builtins
 import itertools
+import json
 import numbers
 from collections.abc import Sequence
 
@@ -54,10 +55,18 @@ class Generator:
     def initial_seed(self) -> int:
         return self._seed
 
-    def get_state(self):
-        return self.rng.bit_generator.state
+    def get_state(self) -> Tensor:
+        """The generator state as a uint8 tensor (torch's ByteTensor form: clone/save it)."""
+        text = json.dumps(self.rng.bit_generator.state, sort_keys=True)
+        return _make(np.frombuffer(text.encode(), dtype=np.uint8).copy(), False, None)
 
     def set_state(self, state) -> Generator:
+        if isinstance(state, Tensor):
+            if state._data.dtype != np.uint8:
+                raise TypeError(f"expected a torch.ByteTensor, but got {state.type()}")
+            state = json.loads(state._data.tobytes().decode())
+        elif not isinstance(state, dict):
+            raise TypeError(f"expected a torch.ByteTensor, but got {type(state).__name__}")
         self.rng.bit_generator.state = state
         return self
 
