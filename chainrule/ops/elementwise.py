@@ -29,14 +29,14 @@ __all__ = ['abs', 'absolute', 'acos', 'acosh', 'add', 'addcdiv', 'addcmul', 'all
            'conj_physical', 'copysign', 'cos', 'cosh', 'digamma', 'div', 'divide', 'eq', 'equal',
            'erf', 'erfc', 'erfinv', 'exp', 'exp2', 'expm1', 'fix', 'float_power', 'floor',
            'floor_divide', 'fmax', 'fmin', 'fmod', 'frac', 'ge', 'greater', 'greater_equal', 'gt',
-           'hypot', 'imag', 'is_conj', 'is_neg', 'isclose', 'isfinite', 'isinf', 'isnan', 'isneginf',
-           'isposinf', 'le', 'lerp', 'less', 'less_equal', 'lgamma', 'log', 'log10', 'log1p',
-           'log2', 'logaddexp', 'logaddexp2', 'logical_and', 'logical_not', 'logical_or',
+           'hypot', 'imag', 'is_conj', 'is_neg', 'isclose', 'isfinite', 'isinf', 'isnan',
+           'isneginf', 'isposinf', 'le', 'lerp', 'less', 'less_equal', 'lgamma', 'log', 'log10',
+           'log1p', 'log2', 'logaddexp', 'logaddexp2', 'logical_and', 'logical_not', 'logical_or',
            'logical_xor', 'logit', 'lt', 'maximum', 'minimum', 'mul', 'multiply', 'nan_to_num',
            'ne', 'neg', 'negative', 'not_equal', 'polygamma', 'positive', 'pow', 'real',
-           'reciprocal', 'relu', 'remainder', 'resolve_conj', 'resolve_neg', 'round', 'rsqrt', 'rsub', 'sgn',
-           'sigmoid', 'sign', 'signbit', 'sin', 'sinh', 'sqrt', 'square', 'sub', 'subtract', 'tan',
-           'tanh', 'true_divide', 'trunc', 'where', 'xlogy']
+           'reciprocal', 'relu', 'remainder', 'resolve_conj', 'resolve_neg', 'round', 'rsqrt',
+           'rsub', 'sgn', 'sigmoid', 'sign', 'signbit', 'sin', 'sinh', 'sqrt', 'square', 'sub',
+           'subtract', 'tan', 'tanh', 'true_divide', 'trunc', 'where', 'xlogy']
 
 _ndarray = np.ndarray
 _SCALARS = (int, float, bool, complex)
