@@ -601,9 +601,8 @@ def _jacobian_by_rules(outputs, inputs):
                 jac[i][j] = np.zeros(oshape + tuple(x.shape), out._data.dtype)
                 continue
             t = np.asarray(t)
-            if t.shape != (n,) + oshape:  # a batched rule gave the wrong shape: a bug
-                raise RuntimeError(f"jacfwd: the jvp rule of {type(out.grad_fn).__name__} "
-                                   f"gave tangents of shape {t.shape}, expected {(n,) + oshape}")
+            if t.shape != (n,) + oshape:  # a rule that does not hold batched: the slow path
+                return None
             # (n, *out) -> (*out, *in)
             jac[i][j] = np.ascontiguousarray(np.moveaxis(t.reshape((n,) + oshape), 0, -1)
                                              .reshape(oshape + tuple(x.shape)))
