@@ -161,7 +161,9 @@ def _hashable(k):
 
 def save(obj, f, pickle_module=None, pickle_protocol: int = 2,
          _use_new_zipfile_serialization: bool = True) -> None:
-    """Write ``obj`` (tensors, numbers, strings, and nested lists/tuples/dicts) to ``f``.
+    """Write ``obj`` to ``f``: tensors, numbers, strings and nested lists/tuples/dicts in a safe
+    format; anything else (a module, an optimizer) pickled, which ``load`` opens only with
+    ``weights_only=False``.
 
     ``f`` is a path or a binary file object. Tensors shared within ``obj`` are stored once and
     come back shared. A path ending in ``.safetensors`` gets that format (``obj`` must then be
@@ -174,9 +176,7 @@ def save(obj, f, pickle_module=None, pickle_protocol: int = 2,
     try:
         meta = {"format": _FORMAT, "obj": enc.encode(obj)}
         arrays = dict(enc.arrays)
-    except _Unsupported:
-        if not _pickles(obj):
-            raise
+    except _Unsupported:  # what the safe format cannot hold is pickled, as torch.save does
         dumps = (pickle_module or pickle).dumps
         meta = {"format": _FORMAT, "pickle": type(obj).__qualname__}
         arrays = {_PICKLE: np.frombuffer(dumps(obj, protocol=pickle_protocol), np.uint8)}
@@ -186,15 +186,6 @@ def save(obj, f, pickle_module=None, pickle_protocol: int = 2,
             np.savez(fh, **arrays)
     else:
         np.savez(f, **arrays)
-
-
-def _pickles(obj) -> bool:
-    """Whether ``save`` pickles ``obj``, which the safe format cannot hold: a whole object
-    with state of its own (a module, an optimizer, an instance of a user class). Containers
-    holding such objects keep raising (save the module's state_dict(), or the object alone).
-    """
-    return hasattr(obj, "__dict__") and not isinstance(obj, (type, collections.abc.Mapping,
-                                                             list, tuple, set, frozenset))
 
 
 _WEIGHTS_ONLY_MSG = (

@@ -101,11 +101,23 @@ def test_file_is_a_plain_npz_without_pickles():
         assert "__chainrule__" in npz.files
 
 
-def test_unsupported_objects_and_foreign_files_are_rejected():
-    with pytest.raises(TypeError, match="state_dict"):
-        save({"m": nn.Linear(2, 2)}, io.BytesIO())
-    with pytest.raises(TypeError):
-        save(object(), io.BytesIO())
+def test_objects_the_safe_format_cannot_hold_are_pickled_and_load_refuses_them():
+    """As torch.save: a dict holding a module is pickled; load needs weights_only=False."""
+    import pickle
+
+    lin = nn.Linear(2, 2)
+    buf = io.BytesIO()
+    save({"m": lin, "step": 3}, buf)
+    buf.seek(0)
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+        load(buf)
+    buf.seek(0)
+    back = load(buf, weights_only=False)
+    assert back["step"] == 3
+    np.testing.assert_array_equal(back["m"].weight.detach().numpy(), lin.weight.detach().numpy())
+
+
+def test_foreign_files_are_rejected():
     with pytest.raises(RuntimeError, match="not a chainrule checkpoint"):
         load(io.BytesIO(b"not a zip"))
     buf = io.BytesIO()
