@@ -619,12 +619,22 @@ def _same_dtype(x, src, msg):
         raise RuntimeError(msg.format(a=_scalar_name(x.dtype), b=_scalar_name(src._data.dtype)))
 
 
+_C_INT_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+                "int64": "int64_t"}
+
+
 def _value_array(value, dtype):
     if isinstance(value, Tensor):
         v = value._data
         return v if v.dtype == dtype else v.astype(dtype)
-    return np.asarray(value, dtype=dtype) if not isinstance(value, _ndarray) else \
-        value.astype(dtype, copy=False)
+    if isinstance(value, _ndarray):
+        return value.astype(dtype, copy=False)
+    if dtype.kind in "iu" and isinstance(value, (int, float)):
+        info = np.iinfo(dtype)
+        if not (np.isfinite(value) and info.min <= int(value) <= info.max):
+            raise RuntimeError(f"value cannot be converted to type {_C_INT_NAMES[dtype.name]} "
+                               "without overflow")
+    return np.asarray(value, dtype=dtype)
 
 
 def _expand_error(vshape, target, dtype) -> RuntimeError:
