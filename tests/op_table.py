@@ -619,6 +619,15 @@ REDUCTION_EDGES = [
 ]
 
 INDEXING_EDGES = [
+    # Python numbers written into integer tensors: truncated, or torch's overflow error
+    E("masked_fill", I(0, 5, *A), MASK(*A), fn=lambda L, x, m: L.masked_fill(x, m, -1.5),
+      variant="int_value", dtypes=("int64", "int8", "uint8"), differentiable=False),
+    E("masked_fill", I(0, 5, *A), MASK(*A), fn=lambda L, x, m: L.masked_fill(x, m, 300),
+      variant="int_overflow", dtypes=("int16", "int8"), differentiable=False),
+    E("index_fill", I(0, 5, *A), IDX([1, 3]), fn=lambda L, x, i: L.index_fill(x, 1, i, 1e30),
+      variant="int_overflow", dtypes=("int64", "int32"), differentiable=False),
+    E("scatter", I(0, 5, *A), IDX([[2, 0, 1, 1]]), fn=lambda L, x, i: L.scatter(x, 0, i, 2.7),
+      variant="int_value", dtypes=("int64", "uint8"), differentiable=False),
     E("gather", N(*A), IDX(np.zeros((3, 0), np.int64)), fn=lambda L, x, i: L.gather(x, 1, i),
       variant="empty_index"),
     E("gather", N(*A), IDX([[3, 1, 0]] * 3), fn=lambda L, x, i: L.gather(x, -1, i),
