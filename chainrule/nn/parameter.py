@@ -5,7 +5,7 @@ import numpy as np
 
 from ..tensor import Tensor, _make
 
-__all__ = ["Buffer", "Parameter", "UninitializedParameter"]
+__all__ = ["Buffer", "Parameter", "UninitializedBuffer", "UninitializedParameter"]
 
 
 class Parameter(Tensor):
@@ -123,9 +123,39 @@ class UninitializedParameter(Parameter):
         return memo[id(self)]
 
 
+class UninitializedBuffer(Tensor):
+    """A buffer of a lazy module (the running statistics of ``LazyBatchNorm1d``) whose shape
+    is not known yet; :meth:`materialize` gives it one and turns it into a plain Tensor."""
+
+    cls_to_become = Tensor
+
+    def __init__(self, requires_grad: bool = False, device=None, dtype=None):
+        np_dtype = _default_np() if dtype is None else _to_np(dtype)
+        super().__init__()
+        self._data = np.empty(0, dtype=np_dtype).view(_NoData)
+        self._requires_grad = requires_grad
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        """Give the buffer a zero array of ``shape``; it becomes a plain Tensor."""
+        np_dtype = self._data.dtype if dtype is None else _to_np(dtype)
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        self._data = np.zeros(shape, dtype=np_dtype)
+        self.__class__ = self.cls_to_become
+
+    def __repr__(self) -> str:
+        return "<UninitializedBuffer>"
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_uninitialized_buffer, (self._data.dtype.str, self._requires_grad))
+
+
+def _rebuild_uninitialized_buffer(np_dtype: str, requires_grad: bool) -> UninitializedBuffer:
+    return UninitializedBuffer(requires_grad, dtype=np.dtype(np_dtype))
+
+
 def is_lazy(t) -> bool:
-    """Whether ``t`` is a parameter still waiting for its shape."""
-    return isinstance(t, UninitializedParameter)
+    """Whether ``t`` is a parameter or buffer still waiting for its shape."""
+    return isinstance(t, (UninitializedParameter, UninitializedBuffer))
 
 
 class Buffer(Tensor):

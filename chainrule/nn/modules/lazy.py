@@ -16,47 +16,14 @@ from __future__ import annotations
 
 import itertools
 
-import numpy as np
-
 from ...autograd.grad_mode import no_grad
-from ...tensor import Tensor
-from ..parameter import _default_np, _NoData, _to_np, is_lazy
+from ..parameter import UninitializedBuffer, is_lazy
 
 __all__ = ["LazyModuleMixin", "UninitializedBuffer"]
 
 
-class UninitializedBuffer(Tensor):
-    """A buffer of a lazy module (the running statistics of ``LazyBatchNorm1d``) whose shape
-    is not known yet; :meth:`materialize` gives it one and turns it into a plain Tensor."""
-
-    cls_to_become = Tensor
-
-    def __init__(self, requires_grad: bool = False, device=None, dtype=None):
-        np_dtype = _default_np() if dtype is None else _to_np(dtype)
-        super().__init__()
-        self._data = np.empty(0, dtype=np_dtype).view(_NoData)
-        self._requires_grad = requires_grad
-
-    def materialize(self, shape, device=None, dtype=None) -> None:
-        """Give the buffer a zero array of ``shape``; it becomes a plain Tensor."""
-        np_dtype = self._data.dtype if dtype is None else _to_np(dtype)
-        shape = (shape,) if isinstance(shape, int) else tuple(shape)
-        self._data = np.zeros(shape, dtype=np_dtype)
-        self.__class__ = self.cls_to_become
-
-    def __repr__(self) -> str:
-        return "<UninitializedBuffer>"
-
-    def __reduce_ex__(self, protocol):
-        return (_rebuild_uninitialized_buffer, (self._data.dtype.str, self._requires_grad))
-
-
-def _rebuild_uninitialized_buffer(np_dtype: str, requires_grad: bool) -> UninitializedBuffer:
-    return UninitializedBuffer(requires_grad, dtype=np.dtype(np_dtype))
-
-
 def _uninitialized(t) -> bool:
-    return is_lazy(t) or isinstance(t, UninitializedBuffer)
+    return is_lazy(t)
 
 
 class LazyModuleMixin:
