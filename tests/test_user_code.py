@@ -2222,8 +2222,6 @@ def test_jit_and_distributed_guards():
     both(snippet)
 
 
-@xfail(strict=True, reason="backends/__init__.py: torch.backends.cuda (matmul.allow_tf32, "
-       "is_built()) is missing; modern training scripts set allow_tf32 at the top")
 def test_backends_cuda_tf32_switches():
     def snippet(torch, nn, F, optim):
         torch.backends.cuda.matmul.allow_tf32 = True
