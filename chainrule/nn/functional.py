@@ -799,9 +799,10 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and "
                            f"{w.shape[1]}x{w.shape[0]})")
     if x.dtype != w.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{_dtype.from_numpy_dtype(x.dtype).name} != "
-                           f"{_dtype.from_numpy_dtype(w.dtype).name}")
+        from ..ops.linalg import _scalar_name
+
+        raise RuntimeError("mat1 and mat2 must have the same dtype, but got "
+                           f"{_scalar_name(x.dtype)} and {_scalar_name(w.dtype)}")
     x2 = x if x.ndim == 2 else x.reshape(-1, k)
     out = x2 @ w.T
     if bias is not None:
@@ -2120,8 +2121,10 @@ def _class_targets(name, x: np.ndarray, target: Tensor, weight, ignore_index):
     """Check class-index targets; return (y with ignored rows set to 0, valid mask, w_y)."""
     y = target._data
     if y.dtype.kind not in "iu" or y.dtype == np.bool_:
-        raise RuntimeError("expected target dtype to be Long or Byte, but got "
-                           f"{_dtype.from_numpy_dtype(y.dtype).name.capitalize()}")
+        from ..ops.linalg import _scalar_name
+
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{_scalar_name(y.dtype)}")
     if x.ndim == 1:
         if y.ndim != 0:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
