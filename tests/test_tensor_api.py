@@ -351,3 +351,17 @@ def test_using_a_cuda_device_raises_assertion_error():
     for f in (lambda: cr.ones(2).to(d), lambda: cr.zeros(2, device=d),
               lambda: cr.ones(2).to(d, cr.float64), lambda: cr.ones(2).cuda()):
         assert _err(f) == ("AssertionError", "Torch not compiled with CUDA enabled")
+
+
+@pytest.mark.parametrize("make,shape", [
+    (lambda L: L.ones(2, 3).t(), (6,)), (lambda L: L.ones(2, 3).transpose(0, 1), (-1,)),
+    (lambda L: L.ones(2, 3).t(), (3, 2)), (lambda L: L.ones(4, 6)[:, :3], (4, 3)),
+    (lambda L: L.ones(4, 6)[:, :3], (2, 2, 3)), (lambda L: L.ones(4, 6)[:, :3], (12,)),
+    (lambda L: L.ones(2, 3, 4).transpose(0, 1), (3, 8)),
+    (lambda L: L.ones(2, 3, 4).permute(1, 0, 2), (3, 2, 2, 2)),
+    (lambda L: L.ones(2, 3), (7,))])
+def test_view_of_non_contiguous_tensors(make, shape):
+    ours, theirs = _err(make(cr).view, *shape), _err(make(torch).view, *shape)
+    assert ours == theirs
+    if theirs is None:
+        assert tuple(make(cr).view(*shape).shape) == tuple(make(torch).view(*shape).shape)

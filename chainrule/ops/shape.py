@@ -89,8 +89,18 @@ def reshape(input, *shape):
 
 
 def view(input, *shape):
+    """``reshape`` that refuses to copy: the new shape must fit the memory as it is laid out."""
     if len(shape) == 1 and not isinstance(shape[0], (int, list, tuple, np.integer)):
         return input.to(shape[0])  # view(dtype)
+    x = input._data
+    if not x.flags.c_contiguous:  # NumPy's no-copy reshape follows PyTorch's stride rule
+        try:
+            np.reshape(x, _infer_shape(_shape_args(shape), x.size), copy=False)
+        except ValueError:
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one "
+                "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+            ) from None
     return reshape(input, *shape)
 
 
