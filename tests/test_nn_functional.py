@@ -848,3 +848,22 @@ def test_norm_jvp_dot_product():
                _rand(3))
     _check_jvp(lambda a, w, b: F.group_norm(a, 3, w, b), _rand(2, 6, 4), _rand(6), _rand(6),
                const=(0,))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtypes", [("float32", "float64"), ("int64", "float32"),
+                                    ("int32", "float32"), ("float64", "float32")])
+@pytest.mark.parametrize("with_bias", [False, True])
+@pytest.mark.parametrize("x_shape", [(2, 3), (5, 2, 3), (3,)])
+def test_linear_dtype_mismatch_messages_like_torch(dtypes, with_bias, x_shape):
+    import torch
+
+    msgs = []
+    for L in (cr, torch):
+        x = L.ones(x_shape, dtype=getattr(L, dtypes[0]))
+        w = L.ones(4, 3, dtype=getattr(L, dtypes[1]))
+        b = L.ones(4, dtype=getattr(L, dtypes[1])) if with_bias else None
+        with pytest.raises(RuntimeError) as e:
+            L.nn.functional.linear(x, w, b)
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1]

@@ -798,11 +798,15 @@ def linear(input, weight, bias=None):
         rows = x.size // k if x.ndim > 1 and k else (1 if x.ndim == 1 else x.shape[0])
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and "
                            f"{w.shape[1]}x{w.shape[0]})")
-    if x.dtype != w.dtype:
-        from ..ops.linalg import _scalar_name
+    if x.dtype != w.dtype:  # torch's two kernels word it differently (addmm with a bias)
+        from ..ops.linalg import _C_NAMES, _scalar_name
 
-        raise RuntimeError("mat1 and mat2 must have the same dtype, but got "
-                           f"{_scalar_name(x.dtype)} and {_scalar_name(w.dtype)}")
+        if bias is not None:
+            raise RuntimeError("mat1 and mat2 must have the same dtype, but got "
+                               f"{_scalar_name(x.dtype)} and {_scalar_name(w.dtype)}")
+        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
+                           f"{_C_NAMES.get(x.dtype.name, x.dtype.name)} != "
+                           f"{_C_NAMES.get(w.dtype.name, w.dtype.name)}")
     x2 = x if x.ndim == 2 else x.reshape(-1, k)
     out = x2 @ w.T
     if bias is not None:
