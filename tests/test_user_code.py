@@ -1358,17 +1358,23 @@ def test_scalar_conversion_error_types():
     both(snippet)
 
 
-@xfail(strict=True, reason="tensor.py: Tensor.__array__ lacks the copy= keyword, so "
-       "np.asarray(t)/np.array(t, copy=False) emit NumPy 2's DeprecationWarning")
 def test_numpy_asarray_without_deprecation_warning():
+    """NumPy 2 passes copy= to __array__: chainrule's takes it without a DeprecationWarning
+    (torch 2.13's own __array__ warns on np.array(t, copy=True), so only chainrule runs under
+    the error filter; the values are compared with torch's)."""
     import warnings
 
-    def snippet(torch, nn, F, optim):
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            x = torch.ones(2)
-            return np.asarray(x), np.array(x, copy=True), np.asarray(x, dtype=np.float64)
-    both(snippet)
+    def arrays(lib):
+        x = lib.ones(2)
+        return np.asarray(x), np.array(x, copy=True), np.asarray(x, dtype=np.float64)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = arrays(chainrule)
+    theirs = arrays(torch_lib)
+    for a, b in zip(ours, theirs):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
 
 
 # -- device picking and mixed precision (chainrule/cuda, accelerator.py, amp.py) --------------
@@ -2859,9 +2865,6 @@ def test_dtype_error_messages():
     both(snippet)
 
 
-@xfail(strict=True, reason="tensor.py/ops/shape.py: view() of a non-contiguous tensor (e.g. "
-       "after .t() or .transpose) succeeds; PyTorch raises RuntimeError 'view size is not "
-       "compatible with input tensor's size and stride ... Use .reshape(...) instead.'")
 def test_view_of_transposed_raises():
     def snippet(torch, nn, F, optim):
         x = torch.ones(2, 3)

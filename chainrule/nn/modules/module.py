@@ -400,7 +400,7 @@ class Module:
         return self
 
     def cuda(self, device=None) -> Module:
-        raise RuntimeError("chainrule runs on the CPU only; CUDA is not available")
+        raise AssertionError("Torch not compiled with CUDA enabled")  # as CPU-only PyTorch
 
     def share_memory(self) -> Module:
         return self
