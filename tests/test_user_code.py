@@ -2343,8 +2343,6 @@ def test_keyword_spellings():
     both(snippet)
 
 
-@xfail(strict=True, reason="ops/reduction.py: the NumPy spelling axis= of torch.argmax/argmin "
-       "(x.argmax(axis=1), accepted by torch) raises TypeError")
 def test_argmax_axis_keyword():
     def snippet(torch, nn, F, optim):
         x = torch.arange(6.0).reshape(2, 3)

@@ -39,11 +39,11 @@ class ReductionMethods:
     def aminmax(self, *, dim=None, keepdim=False):
         return _ops.reduction.aminmax(self, dim=dim, keepdim=keepdim)
 
-    def argmax(self, dim=None, keepdim=False):
-        return _ops.reduction.argmax(self, dim, keepdim)
+    def argmax(self, dim=None, keepdim=False, **kwargs):
+        return _ops.reduction.argmax(self, dim, keepdim, **kwargs)
 
-    def argmin(self, dim=None, keepdim=False):
-        return _ops.reduction.argmin(self, dim, keepdim)
+    def argmin(self, dim=None, keepdim=False, **kwargs):
+        return _ops.reduction.argmin(self, dim, keepdim, **kwargs)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, **kwargs):
         return _ops.reduction.var(self, dim, unbiased, keepdim, correction=correction, **kwargs)

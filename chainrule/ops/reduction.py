@@ -990,13 +990,19 @@ def _argext(input, dim, keepdim, name):
     return _make(np.asarray(fn(x, axis=d, keepdims=keepdim), np.int64), False, None)
 
 
-def argmax(input, dim=None, keepdim=False):
+def argmax(input, dim=None, keepdim=False, **kwargs):
     """Index of the largest element (of the flattened input when ``dim`` is None)."""
+    dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
+    if kwargs:
+        raise TypeError(f"argmax() got an unexpected keyword argument '{next(iter(kwargs))}'")
     return _argext(input, dim, keepdim, "argmax")
 
 
-def argmin(input, dim=None, keepdim=False):
+def argmin(input, dim=None, keepdim=False, **kwargs):
     """Index of the smallest element (of the flattened input when ``dim`` is None)."""
+    dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
+    if kwargs:
+        raise TypeError(f"argmin() got an unexpected keyword argument '{next(iter(kwargs))}'")
     return _argext(input, dim, keepdim, "argmin")
 
 
