@@ -2849,11 +2849,6 @@ def _message(fn):
     return None
 
 
-@xfail(strict=True, reason="dtype names in error texts: ops/linalg.py (Linear on a Long input: "
-       "'expected m1 and m2 to have the same dtype, but got: int64 != float32' vs torch's "
-       "'mat1 and mat2 must have the same dtype, but got Long and Float'), nn/functional.py "
-       "(nll_loss '... but got Float32' vs 'Float'), ops/indexing.py (masked_fill 'int64' vs "
-       "'long int')")
 def test_dtype_error_messages():
     def snippet(torch, nn, F, optim):
         lin = nn.Linear(3, 4)

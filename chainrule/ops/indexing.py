@@ -1460,8 +1460,15 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
 def _mask_array(mask, name):
     m = _data(mask)
     if m.dtype != np.bool_:
-        raise RuntimeError(f"{name} only supports boolean masks, but got mask with dtype "
-                           f"{_dtype.from_numpy_dtype(m.dtype).name}")
+        from .linalg import _C_NAMES, _scalar_name
+
+        if name == "masked_select:":
+            raise RuntimeError("masked_select: expected BoolTensor for mask")
+        # torch's kernels name the dtype their own ways: C names for masked_fill_, ScalarType
+        # names for masked_scatter_
+        kind = (_C_NAMES.get(m.dtype.name, m.dtype.name) if name == "masked_fill_"
+                else _scalar_name(m.dtype))
+        raise RuntimeError(f"{name} only supports boolean masks, but got mask with dtype {kind}")
     return m
 
 
