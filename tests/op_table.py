@@ -1071,9 +1071,7 @@ LINALG = [
     lin("lu_solve", N(3, 2), WELL(3), fn=lambda L, b, a: L.lu_solve(b, *L.linalg.lu_factor(a))),
     lin("lu_unpack", WELL(3), fn=lambda L, a: tuple(L.lu_unpack(*L.linalg.lu_factor(a))),
         method=False),
-    lin("linalg.matrix_exp", N(3, 3, scale=0.1), aliases=("matrix_exp",),
-        xfail_tests=("gradients32",),
-        xfail="chainrule/ops/linalg.py: matrix_exp of a float32 matrix has a float64 gradient"),
+    lin("linalg.matrix_exp", N(3, 3, scale=0.1), aliases=("matrix_exp",)),
     lin("linalg.matrix_power", N(3, 3), extra=(3,), aliases=("matrix_power",)),
     lin("linalg.matrix_power", WELL(3), extra=(-2,), variant="negative"),
     lin("linalg.matrix_rank", N(*A), differentiable=False),
@@ -1168,10 +1166,7 @@ LOSSES = [
     nnf("mse_loss", N(*A), CU(-1, 1, *A), kw=dict(reduction="none"), variant="none"),
     nnf("l1_loss", N(*A), N(*A)),
     nnf("huber_loss", N(*A), C(np.zeros(A)), kw=dict(delta=0.8)),
-    nnf("smooth_l1_loss", N(*A), C(np.zeros(A)), kw=dict(beta=0.5, reduction="sum"),
-        xfail_tests=("gradients32",),
-        xfail="chainrule/nn/functional.py: smooth_l1_loss of float32 inputs has a float64 "
-              "gradient"),
+    nnf("smooth_l1_loss", N(*A), C(np.zeros(A)), kw=dict(beta=0.5, reduction="sum")),
     nnf("cross_entropy", N(*A), _targets(4, 3), second_order=True),
     nnf("cross_entropy", N(2, 4, 3), _targets(4, 2, 3), variant="spatial",
         kw=dict(label_smoothing=0.1, reduction="sum")),
@@ -1455,15 +1450,11 @@ for _lst in (ELEMENTWISE, MISC):
 
 # Known dtype differences on integer and bool inputs (values vs torch)
 DTYPE_BUGS = [
+    # float32 with float64: the float32 leaf's gradient comes back as float32, as in torch
     E("add", N(*A), N(*A), variant="mixed_dtype", fn=lambda L, x, y: L.add(x, y.double()),
-      dtypes=("float32",), method=False, inplace=False, xfail_tests=("gradients32",),
-      xfail="chainrule/ops/elementwise.py: float32 + float64: the float32 operand gets a "
-            "float64 gradient (torch casts it back to float32; also mul, maximum, where, and "
-            "complex64 + complex128)"),
+      dtypes=("float32",), method=False, inplace=False),
     E("mul", N(*A), N(*A), variant="mixed_dtype", fn=lambda L, x, y: L.mul(x, y.double()),
-      dtypes=("float32",), method=False, inplace=False, xfail_tests=("gradients32",),
-      xfail="chainrule/ops/elementwise.py: float32 * float64: the float32 operand gets a "
-            "float64 gradient (torch: float32)"),
+      dtypes=("float32",), method=False, inplace=False),
     E("pow", I(-2, 3, *A), I(-2, 3, *A), variant="int_negative_exponent", dtypes=("int64",),
       differentiable=False, method=False, inplace=False,
       xfail="chainrule/ops/elementwise.py: pow of integers to negative integer powers raises "
