@@ -34,8 +34,9 @@ from . import version  # noqa: E402
 from .amp import GradScaler  # noqa: E402
 from .func import vmap  # noqa: E402
 from .amp import autocast  # noqa: E402
-from .nn.functional import (batch_norm, cosine_similarity, dropout, embedding,  # noqa: E402
-                            layer_norm, log_softmax, pairwise_distance, softmax)
+from .nn.functional import (cosine_similarity, dropout, layer_norm,  # noqa: E402
+                            log_softmax, pairwise_distance, softmax)
+from ._misc_ops import adaptive_max_pool1d, batch_norm, embedding  # noqa: E402
 from .nn.functional import (alpha_dropout, bilinear, celu, feature_alpha_dropout,  # noqa: E402
                             group_norm, hardshrink, prelu, relu_, rms_norm, rrelu, rrelu_,
                             selu, threshold, threshold_)

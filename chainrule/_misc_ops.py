@@ -681,3 +681,32 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor",
     if model is None:
         return lambda fn: fn
     return model
+
+
+# ======================================================================================
+# Top-level spellings whose signatures differ from their nn.functional namesakes
+# ======================================================================================
+def embedding(weight, indices, padding_idx: int = -1, scale_grad_by_freq: bool = False,
+              sparse: bool = False):
+    """``torch.embedding(weight, indices, ...)``: F.embedding with torch's argument order
+    (a negative ``padding_idx`` means none)."""
+    from .nn import functional as F
+
+    return F.embedding(indices, weight, padding_idx=None if padding_idx < 0 else padding_idx,
+                       scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+def batch_norm(input, weight, bias, running_mean, running_var, training: bool,
+               momentum: float, eps: float, cudnn_enabled: bool = True):
+    """``torch.batch_norm``: F.batch_norm with the weight and bias first, as ATen orders them."""
+    from .nn import functional as F
+
+    return F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum,
+                        eps)
+
+
+def adaptive_max_pool1d(input, output_size):
+    """``torch.adaptive_max_pool1d``: ``(values, indices)``, as ATen returns them."""
+    from .nn import functional as F
+
+    return F.adaptive_max_pool1d(input, output_size, return_indices=True)

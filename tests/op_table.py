@@ -1243,9 +1243,7 @@ CONV = [
     nnf("adaptive_avg_pool2d", N(1, 2, 4, 5), extra=((2, 3),), aliases=("adaptive_avg_pool2d",)),
     nnf("adaptive_avg_pool3d", N(1, 1, 4, 3, 3), extra=(2,), aliases=("adaptive_avg_pool3d",)),
     nnf("adaptive_max_pool1d", N(2, 3, 7), extra=(3,)),
-    E("adaptive_max_pool1d", N(2, 3, 7), extra=(3,), xfail_tests=("values",),
-      xfail="chainrule/__init__.py: torch.adaptive_max_pool1d returns (values, indices); "
-            "chainrule's is F.adaptive_max_pool1d (values only)"),
+    E("adaptive_max_pool1d", N(2, 3, 7), extra=(3,)),
     nnf("adaptive_max_pool2d", N(1, 2, 4, 5), extra=((2, 3),), aliases=("adaptive_max_pool2d",)),
     nnf("adaptive_max_pool3d", N(1, 1, 4, 3, 3), extra=(2,), aliases=("adaptive_max_pool3d",)),
     nnf("lp_pool1d", P(2, 3, 8), extra=(2, 3), kw=dict(stride=2)),
@@ -1265,9 +1263,7 @@ CONV = [
         variant="linear"),
     nnf("upsample", N(1, 2, 3, 4), kw=dict(scale_factor=2, mode="nearest")),
     nnf("embedding", IDX([[0, 2], [3, 2]]), N(4, 3)),
-    E("embedding", N(4, 3), IDX([[0, 2], [3, 2]]),
-      xfail="chainrule/__init__.py: torch.embedding takes (weight, indices); chainrule's is "
-            "F.embedding (indices, weight)"),
+    E("embedding", N(4, 3), IDX([[0, 2], [3, 2]])),
     # the padding row gets no gradient by design: no central differences
     nnf("embedding", IDX([0, 2, 3, 2]), N(4, 3), kw=dict(padding_idx=2), variant="padding",
         gradcheck=False),
@@ -1311,10 +1307,7 @@ NORMS = [
     # torch.batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
     # cudnn_enabled)
     E("batch_norm", N(4, 3, 2), N(3), N(3),
-      fn=lambda L, x, w, b: L.batch_norm(x, w, b, None, None, True, 0.1, 1e-5, False),
-      xfail="chainrule/__init__.py: torch.batch_norm takes (input, weight, bias, running_mean, "
-            "running_var, training, momentum, eps, cudnn_enabled); chainrule's is "
-            "F.batch_norm (input, running_mean, running_var, ...)"),
+      fn=lambda L, x, w, b: L.batch_norm(x, w, b, None, None, True, 0.1, 1e-5, False)),
     nnf("batch_norm", N(4, 3), C([0.1, -0.2, 0.3]), C([1.0, 2.0, 0.5]), variant="eval",
         fn=lambda L, x, m, v: L.nn.functional.batch_norm(x, m, v, training=False)),
     nnf("group_norm", N(2, 4, 3), extra=(2,), aliases=("group_norm",)),
