@@ -1027,10 +1027,7 @@ LINALG = [
     lin("linalg.inv", WELL(3, 2), aliases=("inverse",), second_order=True),
     lin("linalg.inv_ex", WELL(3), fn=lambda L, a: L.linalg.inv_ex(a).inverse),
     lin("linalg.det", N(2, 3, 3), aliases=("det",), second_order=True),
-    lin("linalg.slogdet", N(2, 3, 3), aliases=("slogdet",),
-        xfail_tests=("gradients", "gradients32"),
-        xfail="chainrule/ops/linalg.py: slogdet's sign output has requires_grad=False (torch: "
-              "True, with a zero gradient)"),
+    lin("linalg.slogdet", N(2, 3, 3), aliases=("slogdet",)),
     lin("logdet", SPD(3)),
     lin("linalg.solve", WELL(3), N(3, 2), second_order=True),
     lin("linalg.solve", WELL(3), N(2, 3), kw=dict(left=False), variant="right"),

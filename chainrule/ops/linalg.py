@@ -1285,9 +1285,9 @@ class LinalgSlogdetBackward0(_MultiOutputNode):
     saved_spec = (0,)
 
     def backward(self, grads, a):
-        _gsign, glog = grads
+        _gsign, glog = grads  # a real matrix's sign is locally constant: no gradient
         if glog is None:
-            return (None,)
+            return (None,)  # torch too leaves A.grad None for a loss of the sign alone
         return (_unsq(_unsq(glog, -1), -1) * _mH(_inv(a)),)
 
     def jvp(self, tangents, a):
@@ -1304,8 +1304,6 @@ def linalg_slogdet(A, *, out=None):
     sign, lad = np.linalg.slogdet(a)
     sign, lad = np.asarray(sign), np.asarray(lad)
     _, (s, l_) = _record_multi(LinalgSlogdetBackward0, (sign, lad), (A,), (a,))
-    if s.grad_fn is not None and a.dtype.kind != "c":
-        s = _make(sign, False, None)  # the sign of a real matrix is piecewise constant
     return _Slogdet(s, l_)
 
 
