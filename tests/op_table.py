@@ -500,9 +500,7 @@ REDUCTION_EDGES = [
         variant="0d_dim"),
     red("norm", N(*A), fn=lambda L, x: L.norm(SCALAR(L, x), dim=0), variant="0d_dim"),
     red("linalg.vector_norm", N(*A), fn=lambda L, x: L.linalg.vector_norm(SCALAR(L, x), dim=0),
-        variant="0d_dim",
-        xfail="chainrule/ops/linalg.py: linalg.vector_norm of a 0-d tensor over dim 0 raises "
-              "numpy AxisError (torch: a 0-d norm)"),
+        variant="0d_dim"),
     red("sum", C(EMPTY), extra=(0,), variant="empty", differentiable=False),
     red("prod", C(EMPTY), extra=(0,), variant="empty", differentiable=False),
     red("mean", C(EMPTY), extra=(1,), variant="empty", differentiable=False),
@@ -765,14 +763,10 @@ SHAPE = [
     E("vander", N(4), kw=dict(N=3), grad_vs_torch=False,  # torch's backward raises
       dtypes=FLOATS + ("int64",)),
     E("linalg.vander", N(4), dtypes=FLOATS + ("int64",)),
-    E("vander", I(-3, 3, 4), variant="int32", dtypes=("int32",), differentiable=False,
-      xfail="chainrule/ops/linalg.py: vander of an int32 tensor is int32 (torch: int64)"),
-    E("linalg.vander", I(-3, 3, 4), variant="int32", dtypes=("int32",), differentiable=False,
-      xfail="chainrule/ops/linalg.py: linalg.vander of an int32 tensor is int32 (torch: int64)"),
+    E("vander", I(-3, 3, 4), variant="int32", dtypes=("int32",), differentiable=False),
+    E("linalg.vander", I(-3, 3, 4), variant="int32", dtypes=("int32",), differentiable=False),
     E("trace", N(*A), dtypes=FLOATS + ("int64", "int32")),
-    E("trace", I(0, 2, *A), variant="bool", dtypes=("bool",), differentiable=False,
-      xfail="chainrule/ops/linalg.py: trace of a bool tensor returns a value (torch raises "
-            "NotImplementedError: \"trace\" not implemented for 'Bool')"),
+    E("trace", I(0, 2, *A), variant="bool", dtypes=("bool",), differentiable=False),
     # Tensor conversions and queries
     meth("Tensor.double", U(-2, 2, *A), dtypes=("float32",)),
     meth("Tensor.float", N(*A), gradcheck=False),

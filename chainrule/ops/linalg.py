@@ -1073,6 +1073,8 @@ def trace(input):
     x = input._data
     if x.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
+    if x.dtype == np.bool_:
+        raise NotImplementedError('"trace" not implemented for \'Bool\'')
     out = np.asarray(np.trace(x))
     if x.dtype.kind in "biu":
         out = out.astype(np.int64)
@@ -2090,6 +2092,9 @@ def linalg_vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=Non
                            f"input. Got {_scalar_name(xd.dtype)}")
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord}")  # noqa: TRY004
+    if xd.ndim == 0 and dim is not None and all(
+            d in (0, -1) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))):
+        dim = None  # a 0-d tensor: dim 0 / -1 mean the whole of it
     axes = canon_dims(dim, xd.ndim)
     if (ord < 0 or ord == math.inf) and xd.size == 0:
         what = "inf" if ord == math.inf else str(ord)
@@ -2468,6 +2473,8 @@ def linalg_tensorsolve(A, B, dims=None, *, out=None):
 def linalg_vander(x, *, N=None):
     """Vandermonde matrix: columns x**0, x**1, ... (increasing powers)."""
     n = x._data.shape[-1] if N is None else N
+    if x._data.dtype.kind in "biu" and x._data.dtype != np.int64:
+        x = x.to(_dtype.int64)  # torch computes integer Vandermonde matrices in int64
     cols = [x * 0 + 1] + [None] * (n - 1)
     for k in range(1, n):
         cols[k] = cols[k - 1] * x
@@ -2759,6 +2766,8 @@ def vander(x, N=None, increasing=False):
     n = x._data.shape[0] if N is None else int(N)
     if n < 0:
         raise RuntimeError("N must be non-negative.")
+    if x._data.dtype.kind in "biu" and x._data.dtype != np.int64:
+        x = x.to(_dtype.int64)  # torch computes integer Vandermonde matrices in int64
     if n == 0:
         return _const(np.zeros((x._data.shape[0], 0), x._data.dtype))
     cols = [x * 0 + 1]
