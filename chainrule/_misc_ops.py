@@ -321,8 +321,9 @@ def _apply_(t: Tensor, fn, other=None) -> Tensor:
 
 
 def positive(input: Tensor) -> Tensor:
+    """``+x``: ``x`` itself, as torch (which refuses bool tensors)."""
     if input._data.dtype == np.bool_:
-        raise TypeError("The `+` operator, on a bool tensor is not supported.")
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
     return input
 
 

@@ -407,7 +407,14 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
         return st if dim is None else st[_canon_dim(dim, self._data.ndim)]
 
     def storage_offset(self) -> int:
-        return 0
+        """Elements from the start of the memory this tensor's array views (NumPy's base)."""
+        a = base = self._data
+        while isinstance(base.base, np.ndarray):
+            base = base.base
+        if base is a:
+            return 0
+        return (a.__array_interface__["data"][0] - base.__array_interface__["data"][0]) \
+            // a.itemsize
 
     def data_ptr(self) -> int:
         return self._data.__array_interface__["data"][0]

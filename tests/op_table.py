@@ -661,9 +661,7 @@ INDEXING_EDGES = [
     E("bincount", IDX(np.zeros(0, np.int64)), variant="empty", differentiable=False),
     E("take_along_dim", N(*B), IDX([[[1], [0], [3]]]), kw=dict(dim=-1), variant="broadcast"),
     E("scatter_add", N(*A), IDX(np.zeros((0, 4), np.int64)), N(0, 4), variant="empty",
-      fn=lambda L, x, i, s: L.scatter_add(x, 0, i, s), xfail_tests=("gradcheck",),
-      xfail="chainrule/autograd/gradcheck.py: gradcheck with a 0-element input raises TypeError "
-            "in _mismatch (torch.autograd.gradcheck passes)"),
+      fn=lambda L, x, i, s: L.scatter_add(x, 0, i, s)),
     # torch's own backward raises here (a src gradient of the index's shape): gradcheck only
     E("scatter", N(*A), IDX([[1], [0]]), N(2, 3), variant="small_index",
       fn=lambda L, x, i, s: L.scatter(x, 1, i, s), grad_vs_torch=False),
@@ -799,9 +797,7 @@ SHAPE = [
       differentiable=False),
     E("Tensor.storage_offset", N(*B), fn=lambda L, x: (x.storage_offset(),
                                                        x[1:, 1].storage_offset()),
-      differentiable=False,
-      xfail="chainrule/tensor.py: storage_offset() is always 0 (torch: x[1:, 1] of a (2, 3, 4) "
-            "tensor starts at element 16 of its base)"),
+      differentiable=False),
     E("Tensor.is_contiguous", N(*B), fn=lambda L, x: (x.is_contiguous(),
                                                       x.transpose(0, 1).is_contiguous()),
       differentiable=False),
@@ -1440,17 +1436,11 @@ DTYPE_BUGS = [
     E("mul", N(*A), N(*A), variant="mixed_dtype", fn=lambda L, x, y: L.mul(x, y.double()),
       dtypes=("float32",), method=False, inplace=False),
     E("pow", I(-2, 3, *A), I(-2, 3, *A), variant="int_negative_exponent", dtypes=("int64",),
-      differentiable=False, method=False, inplace=False,
-      xfail="chainrule/ops/elementwise.py: pow of integers to negative integer powers raises "
-            "RuntimeError (torch: integer results, e.g. 2 ** -1 == 0)"),
+      differentiable=False, method=False, inplace=False),
     E("positive", I(0, 2, *A), variant="bool", dtypes=("bool",), differentiable=False,
-      method=False,
-      xfail="chainrule/ops/elementwise.py: positive of a bool tensor raises TypeError (torch: "
-            "RuntimeError)"),
-    nnf("relu6", I(-3, 9, *A), variant="int", dtypes=("int64",), differentiable=False,
-        xfail="chainrule/nn/functional.py: relu6 of int64 returns float32 (torch: int64)"),
-    nnf("hardtanh", I(-3, 3, *A), variant="int", dtypes=("int64",), differentiable=False,
-        xfail="chainrule/nn/functional.py: hardtanh of int64 returns float32 (torch: int64)"),
+      method=False),
+    nnf("relu6", I(-3, 9, *A), variant="int", dtypes=("int64",), differentiable=False),
+    nnf("hardtanh", I(-3, 3, *A), variant="int", dtypes=("int64",), differentiable=False),
     lin("addmm", I(-3, 3, 4), I(-3, 3, 3, 5), I(-3, 3, 5, 4), kw=dict(beta=0.5, alpha=2.0),
         variant="int", dtypes=("int64",), differentiable=False,
         xfail="chainrule/ops/linalg.py: addmm of int64 with beta=0.5, alpha=2.0 uses the float "

@@ -142,8 +142,16 @@ def _numerical_jacobian(func, inputs, diff_idx, n_outputs, eps, method):
                 col = _central(func, inputs, i, k, eps)
             for o in range(n_outputs):
                 cols[o].append(col[o])
+        if n == 0:  # an empty input: an empty Jacobian (0, output numel)
+            outs = _as_tuple(func(*inputs))
+            jac.append([np.zeros((0, _numel(out))) for out in outs])
+            continue
         jac.append([np.stack(c) if c and c[0] is not None else None for c in cols])
     return jac
+
+
+def _numel(out) -> int:
+    return out.numel() if _is_tensor(out) else int(np.size(out))
 
 
 def get_numerical_jacobian(fn, inputs, target=None, eps=1e-3, grad_out=1.0):

@@ -179,6 +179,11 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
         return _inplace(input, hardtanh, min_val, max_val)
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if input._data.dtype.kind in "iu":  # integers stay integers: the bounds are truncated
+        xi = input._data
+        return _make(np.clip(xi, int(min_val), int(max_val)).astype(xi.dtype), False, None)
     x = _float(input._data)
     out = np.clip(x, min_val, max_val).astype(x.dtype, copy=False)
     return _kinked(HardtanhBackward0, input, out, lambda: (x > min_val) & (x < max_val))

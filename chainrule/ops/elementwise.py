@@ -544,7 +544,12 @@ def pow(input, exponent, *, out=None):  # noqa: A001 - torch.pow
         ed = exponent._data
         _refuse_two_bools("pow", xd, ed)
         if xd.dtype.kind in "iu" and ed.dtype.kind in "iu" and (ed < 0).any():
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
+            # NumPy refuses; torch's integer results: 1 ** -n = 1, (-1) ** -n = +-1, else 0
+            res = _compute(np.power, xd, np.where(ed < 0, 0, ed))
+            xb, eb = np.broadcast_to(xd, res.shape), np.broadcast_to(ed, res.shape)
+            special = np.where(xb == 1, 1, np.where(xb == -1, np.where(eb % 2 == 0, 1, -1), 0))
+            res = np.where(eb < 0, special, res).astype(res.dtype)
+            return _binary(PowBackward1, input, exponent, res, xd, ed, (xd, ed, res))
         res = _compute(np.power, xd, ed)
         return _binary(PowBackward1, input, exponent, res, xd, ed, (xd, ed, res))
     if xd.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
