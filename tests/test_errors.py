@@ -316,16 +316,25 @@ def test_expand_mismatch_message(shape, sizes):
     _same_error(lambda L: L.ones(*shape).expand(*sizes))
 
 
-@pytest.mark.xfail(strict=False, reason="ops/linalg.py matmul: 1-D @ 2-D and batched mismatches "
-                   "use chainrule's own wording; torch: 'mat1 and mat2 shapes cannot be "
-                   "multiplied (1x3 and 4x2)' and 'The size of tensor a (2) must match the size "
-                   "of tensor b (3) at non-singleton dimension 0'")
+@pytest.mark.torch
 @pytest.mark.parametrize("call", [
     lambda L: L.ones(3) @ L.ones(4, 2),
-    lambda L: L.ones(2, 5, 3) @ L.ones(3, 4, 2),
-], ids=["vec@mat", "batch broadcast"])
+    lambda L: L.ones(2, 3) @ L.ones(4),
+    lambda L: L.ones(2, 5, 3) @ L.ones(4, 2),
+    lambda L: L.ones(2, 5, 3) @ L.ones(4),
+    lambda L: L.ones(2, 2, 3) @ L.ones(2, 4, 2),
+    lambda L: L.ones(2, 3) @ L.ones(2, 5, 3),
+    lambda L: L.ones(3) @ L.ones(2, 4, 2),
+], ids=["vec@mat", "mat@vec", "batch@mat", "batch@vec", "bmm", "mat@batch", "vec@batch"])
 def test_matmul_mismatch_messages_like_torch(call):
     _same_error(call)
+
+
+@pytest.mark.torch
+def test_matmul_batch_dims_that_do_not_broadcast():
+    """torch's broadcast message, followed (as every chainrule shape error) by both shapes."""
+    ours, theirs = _same_error(lambda L: L.ones(2, 5, 3) @ L.ones(3, 4, 2), same_message=False)
+    assert str(ours).startswith(str(theirs)) and "[2] and [3]" in str(ours)
 
 
 @pytest.mark.parametrize("call", [

@@ -492,27 +492,28 @@ def _check_matmul(a: np.ndarray, b: np.ndarray):
         return
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
-    if k_a == k_b:
-        if a.ndim > 2 and b.ndim > 2:
-            try:
-                np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-            except ValueError:
-                from ._broadcast import broadcast_error
+    batch_a, batch_b = a.shape[:-2], b.shape[:-2]
+    if batch_a and batch_b:  # torch checks that the batch dims broadcast first
+        try:
+            batch = np.broadcast_shapes(batch_a, batch_b)
+        except ValueError:
+            from ._broadcast import broadcast_error
 
-                raise broadcast_error(a.shape[:-2], b.shape[:-2]) from None
+            raise broadcast_error(batch_a, batch_b) from None
+    else:
+        batch = batch_a or batch_b
+    if k_a == k_b:
         return
-    if a.ndim == 2 and b.ndim == 2:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{k_a} and "
-                           f"{k_b}x{b.shape[1]})")
-    if a.ndim == 2 and b.ndim == 1:
-        raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat "
-                           f"({a.shape[0]}x{k_a}), vec ({k_b})")
-    raise RuntimeError(
-        "Expected size for first two dimensions of batch2 tensor to be: "
-        f"[{b.shape[0] if b.ndim == 3 else 1}, {k_a}] but got: "
-        f"[{b.shape[0] if b.ndim == 3 else 1}, {k_b}]." if a.ndim == 3 and b.ndim == 3 else
-        f"matmul: shapes {shape_str(a.shape)} and {shape_str(b.shape)} cannot be multiplied "
-        f"(contracted dimensions {k_a} and {k_b} differ)")
+    # As torch words it for the kernel the product is folded into: mm, mv or bmm.
+    if b.ndim <= 2:
+        rows = math.prod(a.shape[:-1]) if a.ndim > 1 else 1
+        if b.ndim == 2:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k_a} and "
+                               f"{k_b}x{b.shape[1]})")
+        raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{k_a}), vec ({k_b})")
+    nb = math.prod(batch)
+    raise RuntimeError("Expected size for first two dimensions of batch2 tensor to be: "
+                       f"[{nb}, {k_a}] but got: [{nb}, {k_b}].")
 
 
 _C_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
