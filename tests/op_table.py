@@ -1442,9 +1442,7 @@ DTYPE_BUGS = [
     nnf("relu6", I(-3, 9, *A), variant="int", dtypes=("int64",), differentiable=False),
     nnf("hardtanh", I(-3, 3, *A), variant="int", dtypes=("int64",), differentiable=False),
     lin("addmm", I(-3, 3, 4), I(-3, 3, 3, 5), I(-3, 3, 5, 4), kw=dict(beta=0.5, alpha=2.0),
-        variant="int", dtypes=("int64",), differentiable=False,
-        xfail="chainrule/ops/linalg.py: addmm of int64 with beta=0.5, alpha=2.0 uses the float "
-              "factors (torch casts them to int: beta 0, alpha 2)"),
+        variant="int", dtypes=("int64",), differentiable=False),
     nnf("avg_pool1d", I(-5, 5, 2, 3, 8), kw=dict(kernel_size=2), variant="int",
         dtypes=("int64",), differentiable=False,
         xfail="chainrule/ops/conv.py: avg_pool1d of int64 returns float64 (torch: int64, "

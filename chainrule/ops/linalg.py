@@ -816,6 +816,8 @@ def _addprod(node_cls, input, m1, m2, prod, beta, alpha):
                            f"existing size ({c.shape[-1] if c.ndim else 1}) at non-singleton "
                            f"dimension {prod.ndim - 1}.  Target sizes: {shape_str(prod.shape)}."
                            f"  Tensor sizes: {shape_str(c.shape)}")
+    if prod.dtype.kind in "biu":  # integer products: torch casts the factors to the dtype
+        beta, alpha = int(beta), int(alpha)
     out = prod * alpha if alpha != 1 else prod
     if beta != 0:
         out = out + (c * beta if beta != 1 else c)
