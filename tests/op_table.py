@@ -1444,17 +1444,11 @@ DTYPE_BUGS = [
     lin("addmm", I(-3, 3, 4), I(-3, 3, 3, 5), I(-3, 3, 5, 4), kw=dict(beta=0.5, alpha=2.0),
         variant="int", dtypes=("int64",), differentiable=False),
     nnf("avg_pool1d", I(-5, 5, 2, 3, 8), kw=dict(kernel_size=2), variant="int",
-        dtypes=("int64",), differentiable=False,
-        xfail="chainrule/ops/conv.py: avg_pool1d of int64 returns float64 (torch: int64, "
-              "truncated)"),
+        dtypes=("int64",), differentiable=False),
     nnf("max_pool1d", I(0, 2, 2, 3, 8), kw=dict(kernel_size=2), variant="bool",
-        dtypes=("bool",), differentiable=False,
-        xfail="chainrule/ops/conv.py: max_pool1d of bool raises ValueError (torch: "
-              "NotImplementedError)"),
+        dtypes=("bool",), differentiable=False),
     nnf("lp_pool1d", I(0, 5, 2, 3, 8), extra=(2, 2), variant="int", dtypes=("int64",),
-        differentiable=False,
-        xfail="chainrule/ops/conv.py: lp_pool1d of int64 returns float64 (torch: float32, the "
-              "default dtype)"),
+        differentiable=False),
 ]
 
 # Integer and bool inputs: ops that move or pick values keep the dtype (values vs torch)

@@ -743,6 +743,9 @@ def _max_pool(nd, input, kernel_size, stride, padding, dilation, ceil_mode, retu
               name):
     k, s, p, d = _pool_args(nd, input, kernel_size, stride, padding, dilation, name)
     xd = input._data
+    if xd.dtype == np.bool_:
+        kernel = "max_pool1d_impl" if name == "max_pool1d" else name
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
     x = _asnd(xd, nd)
     n, c, *sp = x.shape
     out, padded = _pool_geometry(x, k, s, p, d, ceil_mode, lambda i: d[i] * (k[i] - 1) + 1)
@@ -862,7 +865,10 @@ def _avg_pool(nd, input, kernel_size, stride, padding, ceil_mode, count_include_
         for off in offsets:
             v = ap[_win_slices(s, ones, out, off)]
             acc = v.copy() if acc is None else np.add(acc, v, out=acc)
-        return (acc / div).reshape(out_shape)
+        res = acc / div
+        if xd.dtype.kind in "iu":  # integer inputs: torch's integer mean, truncated
+            res = np.trunc(res).astype(xd.dtype)
+        return res.reshape(out_shape)
 
     def adj(g):
         gn = _asnd(g, nd) / div
