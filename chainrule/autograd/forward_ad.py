@@ -485,15 +485,23 @@ def _batch_rules():
 _BATCH_RULES: dict = {}
 
 
+def batched_form(node, table, build, method, arg, saved):
+    """The result of ``node``'s batched form on ``arg`` (tangents or a gradient with a
+    leading batch dim): the entry for its class in ``table`` (filled by ``build()`` on first
+    use), else the node's own ``method``; None when neither covers the case. Shared by the
+    forward (jvp) and reverse (backward) batched passes."""
+    if not table:
+        table.update(build())
+    rule = table.get(type(node))
+    if rule is not None:
+        return rule(node, arg)
+    own = getattr(node, method, None)
+    return own(arg, *saved) if own is not None else None
+
+
 def _jvp_batched(node, tin, saved, batch):
     """``node``'s rule on tangents with one leading batch dim of size ``batch``."""
-    if not _BATCH_RULES:
-        _BATCH_RULES.update(_batch_rules())
-    rule = _BATCH_RULES.get(type(node))
-    if rule is not None:
-        return rule(node, tin)
-    own = getattr(node, "jvp_batch", None)  # a rule written for batched tangents
-    res = own(tin, *saved) if own is not None else None
+    res = batched_form(node, _BATCH_RULES, _batch_rules, "jvp_batch", tin, saved)
     if res is not None:
         return res
     if getattr(type(node), "jvp_batched", False):

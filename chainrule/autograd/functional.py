@@ -307,13 +307,8 @@ _BACKWARD_BATCH_RULES: dict = {}
 
 def _node_backward_batched(node, g, saved, batch):
     """``node``'s gradients for its inputs, each with the leading batch dim of ``g``."""
-    if not _BACKWARD_BATCH_RULES:
-        _BACKWARD_BATCH_RULES.update(_backward_batch_rules())
-    rule = _BACKWARD_BATCH_RULES.get(type(node))
-    if rule is not None:
-        return rule(node, g)
-    own = getattr(node, "backward_batch", None)
-    res = own(g, *saved) if own is not None else None
+    res = forward_ad.batched_form(node, _BACKWARD_BATCH_RULES, _backward_batch_rules,
+                                  "backward_batch", g, saved)
     if res is not None:
         return res
     if getattr(type(node), "jvp_batched", False) and node.num_outputs == 1:
