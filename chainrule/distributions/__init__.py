@@ -17,8 +17,10 @@ import math
 
 from ..tensor import Size, Tensor
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Exponential", "Independent", "Laplace",
-           "MultivariateNormal", "Normal", "Uniform", "kl_divergence"]
+__all__ = ["Bernoulli", "Beta", "Categorical", "Cauchy", "Dirichlet", "Distribution",
+           "Exponential", "Gamma", "Geometric", "Gumbel", "HalfNormal", "Independent", "Laplace",
+           "LogNormal", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
+           "StudentT", "Uniform", "kl_divergence", "register_kl"]
 
 
 def _cr():
@@ -78,6 +80,24 @@ class Distribution:
     @property
     def stddev(self) -> Tensor:
         return self.variance.sqrt()
+
+    def expand(self, batch_shape, _instance=None):
+        """A view of this distribution with a larger batch shape (parameters expanded)."""
+        batch_shape = Size(batch_shape)
+        new = _instance if _instance is not None else object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        for name, ndim in self._expand_params().items():
+            value = self.__dict__.get(name)
+            if value is None:
+                continue
+            tail = tuple(value.shape[value.dim() - ndim:]) if ndim else ()
+            new.__dict__[name] = value.expand(tuple(batch_shape) + tail)
+        new._batch_shape = batch_shape
+        return new
+
+    def _expand_params(self):
+        """Attribute name -> number of trailing (non-batch) dims, for ``expand``."""
+        return {n: 0 for n in self._param_names()}
 
     def perplexity(self) -> Tensor:
         return self.entropy().exp()
@@ -227,6 +247,9 @@ class Categorical(Distribution):
     def _param_names(self):
         return tuple(n for n in ("probs", "logits") if getattr(self, "_" + n) is not None)
 
+    def _expand_params(self):
+        return {"_probs": 1, "_logits": 1}
+
     @property
     def param_shape(self) -> Size:
         return (self._probs if self._probs is not None else self._logits).shape
@@ -308,6 +331,9 @@ class Bernoulli(Distribution):
 
     def _param_names(self):
         return tuple(n for n in ("probs", "logits") if getattr(self, "_" + n) is not None)
+
+    def _expand_params(self):
+        return {"_probs": 0, "_logits": 0}
 
     @property
     def mean(self) -> Tensor:
@@ -454,6 +480,9 @@ class MultivariateNormal(Distribution):
     def _param_names(self):
         return ("loc", self._given)
 
+    def _expand_params(self):
+        return {"loc": 1}
+
     @property
     def scale_tril(self) -> Tensor:
         t = self._unbroadcasted_scale_tril
@@ -555,11 +584,53 @@ class Independent(Distribution):
     def __repr__(self) -> str:
         return f"Independent({self.base_dist!r}, {self.reinterpreted_batch_ndims})"
 
+    def expand(self, batch_shape, _instance=None):
+        batch_shape = Size(batch_shape)
+        new = _instance if _instance is not None else object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        n = self.reinterpreted_batch_ndims
+        base_batch = tuple(self.base_dist.batch_shape)
+        new.base_dist = self.base_dist.expand(tuple(batch_shape)
+                                              + base_batch[len(base_batch) - n:])
+        new._batch_shape = batch_shape
+        return new
+
+
+_KL_REGISTRY = {}
+
+
+def register_kl(type_p, type_q):
+    """Decorator registering ``fn(p, q)`` as KL(p || q) for instances of these types."""
+    if not (isinstance(type_p, type) and issubclass(type_p, Distribution)):
+        raise TypeError(f"Expected type_p to be a Distribution subclass but got {type_p}")
+    if not (isinstance(type_q, type) and issubclass(type_q, Distribution)):
+        raise TypeError(f"Expected type_q to be a Distribution subclass but got {type_q}")
+
+    def decorator(fn):
+        _KL_REGISTRY[type_p, type_q] = fn
+        return fn
+
+    return decorator
+
+
+def _kl_lookup(type_p, type_q):
+    best, best_rank = None, None
+    for (tp, tq), fn in _KL_REGISTRY.items():
+        if issubclass(type_p, tp) and issubclass(type_q, tq):
+            rank = (type_p.__mro__.index(tp), type_q.__mro__.index(tq))
+            if best_rank is None or rank < best_rank:
+                best, best_rank = fn, rank
+    return best
+
 
 def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
-    """KL(p || q) for pairs of the same family (Normal, Categorical, Bernoulli, Uniform,
-    Independent of those)."""
+    """KL(p || q): functions registered with ``register_kl``, then pairs of the same family
+    (Normal, Categorical, Bernoulli, Uniform, Exponential, Laplace, MultivariateNormal,
+    Independent, Beta, Gamma, Dirichlet, Poisson, Geometric, OneHotCategorical)."""
     cr = _cr()
+    fn = _kl_lookup(type(p), type(q))
+    if fn is not None:
+        return fn(p, q)
     if isinstance(p, Normal) and isinstance(q, Normal):
         var_ratio = (p.scale / q.scale).pow(2)
         t1 = ((p.loc - q.loc) / q.scale).pow(2)
@@ -605,7 +676,16 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
         if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
             raise NotImplementedError
         return p._sum_rightmost(kl_divergence(p.base_dist, q.base_dist))
+    from ._extra import _kl_extra
+
+    result = _kl_extra(p, q)
+    if result is not None:
+        return result
     raise NotImplementedError(f"No KL(p || q) is implemented for p type {type(p).__name__} "
                               f"and q type {type(q).__name__}")
 
 
+
+
+from ._extra import (Beta, Cauchy, Dirichlet, Gamma, Geometric, Gumbel, HalfNormal,  # noqa: E402
+                     LogNormal, OneHotCategorical, Poisson, StudentT)
