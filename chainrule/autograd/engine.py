@@ -315,9 +315,12 @@ def _capture(node, grad, captures, results, accumulate, needed, create_graph) ->
         if type(node) is AccumulateGrad and g is not None and not accumulate:
             for fn in node.variable._tensor_hooks():  # a leaf's hooks run in grad() too
                 g = _call_tensor_hook(fn, g, create_graph)
-            want = t._data.dtype
-            if g.dtype != want and want.kind in "fc":  # float32 leaf used with float64
-                g = g.astype(want) if type(g) is np.ndarray else g.to(t.dtype)
+            want = t._data.dtype  # a float32 leaf used with float64: its own dtype back
+            if hasattr(g, "_data"):  # create_graph: a Tensor
+                if g._data.dtype != want and want.kind in "fc":
+                    g = g.to(t.dtype)
+            elif g.dtype != want and want.kind in "fc":
+                g = np.asarray(g).astype(want)
         if accumulate:
             if type(node) is not AccumulateGrad:
                 _accumulate_nonleaf(t, g)
