@@ -286,3 +286,158 @@ def test_rsample_gradients_flow():
     x = CD.Gamma(cr.tensor(3.0), rate).rsample((6,))
     (g,) = cr.autograd.grad(x.sum(), [rate])
     np.testing.assert_allclose(g.item(), -(x / rate).sum().item(), rtol=1e-5)
+
+
+def _leaf(lib, a):
+    return lib.tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
+
+
+@pytest.mark.torch
+def test_binomial_matches_torch():
+    pr = np.array([0.2, 0.5, 0.9])
+    value = np.array([0.0, 3.0, 10.0])
+    for kw in ("probs", "logits"):
+        arg = pr if kw == "probs" else np.log(pr / (1 - pr))
+        pc, pt = _leaf(cr, arg), _leaf(torch, arg)
+        dc = CD.Binomial(cr.tensor(10.0, dtype=cr.float64), **{kw: pc})
+        dt = TD.Binomial(torch.tensor(10.0, dtype=torch.float64), **{kw: pt})
+        assert repr(dc) == repr(dt)
+        for oc, ot in [(dc.log_prob(cr.tensor(value)), dt.log_prob(torch.tensor(value))),
+                       (dc.entropy(), dt.entropy()), (dc.mean, dt.mean),
+                       (dc.variance, dt.variance)]:
+            _close(oc, ot)
+            _grads_match(oc, ot, [pc], [pt])
+        _close(dc.mode, dt.mode)
+        ec, et = dc.expand((2, 3)), dt.expand((2, 3))
+        assert repr(ec) == repr(et)
+        sc, st = ec.sample((4,)), et.sample((4,))
+        assert tuple(sc.shape) == tuple(st.shape) and str(sc.dtype) == str(st.dtype)
+    q = (CD.Binomial(10, cr.tensor([0.3, 0.4, 0.5])), TD.Binomial(10, torch.tensor([0.3, 0.4, 0.5])))
+    _close(CD.kl_divergence(CD.Binomial(10, cr.tensor(pr)), q[0]),
+           TD.kl_divergence(TD.Binomial(10, torch.tensor(pr)), q[1]), rtol=1e-6)
+    cr.manual_seed(0)
+    s = CD.Binomial(cr.tensor([5.0, 20.0]), cr.tensor([0.3, 0.6])).sample((20000,)).numpy()
+    assert (s == np.floor(s)).all() and (s >= 0).all() and (s <= [5, 20]).all()
+    np.testing.assert_allclose(s.mean(0), [1.5, 12.0], rtol=0.05)
+
+
+def _transform_lists(lib):
+    T = (CD if lib is cr else TD).transforms
+    return {
+        "exp_affine": [T.ExpTransform(), T.AffineTransform(1.0, 2.0)],
+        "neg_affine": [T.AffineTransform(lib.tensor(0.5, dtype=lib.float64), -3.0)],
+        "sigmoid": [T.SigmoidTransform()],
+        "tanh_affine": [T.TanhTransform(), T.AffineTransform(0.0, 2.0)],
+        "compose": T.ComposeTransform([T.AffineTransform(0.3, 0.5), T.ExpTransform()]),
+    }
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("key", ["exp_affine", "neg_affine", "sigmoid", "tanh_affine",
+                                 "compose"])
+def test_transformed_distribution_matches_torch(key):
+    loc = np.array([0.1, -0.4])
+    scale = np.array([0.7, 1.3])
+    lc, sc_ = _leaf(cr, loc), _leaf(cr, scale)
+    lt, st_ = _leaf(torch, loc), _leaf(torch, scale)
+    dc = CD.TransformedDistribution(CD.Normal(lc, sc_), _transform_lists(cr)[key])
+    dt = TD.TransformedDistribution(TD.Normal(lt, st_), _transform_lists(torch)[key])
+    assert repr(dc) == repr(dt)
+    assert tuple(dc.batch_shape) == tuple(dt.batch_shape) and dc.has_rsample == dt.has_rsample
+    x = dt.sample((3,)).detach()
+    xc = cr.tensor(x.numpy())
+    for oc, ot in [(dc.log_prob(xc), dt.log_prob(x)), (dc.cdf(xc), dt.cdf(x)),
+                   (dc.icdf(cr.tensor([0.2, 0.7])), dt.icdf(torch.tensor([0.2, 0.7])))]:
+        _close(oc, ot, rtol=1e-8)
+        _grads_match(oc, ot, [lc, sc_], [lt, st_])
+    r = dc.rsample((4,))
+    assert tuple(r.shape) == (4, 2)
+    (g,) = cr.autograd.grad(r.sum(), [lc])
+    assert np.all(g.numpy() != 0)
+    assert tuple(dc.expand((5, 2)).sample((3,)).shape) == (3, 5, 2)
+
+
+@pytest.mark.torch
+def test_transforms_match_torch():
+    x = np.array([-1.2, 0.3, 2.0])
+    for key in ("exp_affine", "sigmoid", "tanh_affine"):
+        for tc, tt in zip(_transform_lists(cr)[key], _transform_lists(torch)[key]):
+            assert repr(tc) == repr(tt)
+            yc, yt = tc(cr.tensor(x)), tt(torch.tensor(x))
+            _close(yc, yt)
+            _close(tc.inv(yc), tt.inv(yt), rtol=1e-7)
+            _close(tc.log_abs_det_jacobian(cr.tensor(x), yc),
+                   tt.log_abs_det_jacobian(torch.tensor(x), yt))
+    cc, ct = _transform_lists(cr)["compose"], _transform_lists(torch)["compose"]
+    assert repr(cc) == repr(ct)
+    yc, yt = cc(cr.tensor(x)), ct(torch.tensor(x))
+    _close(cc.log_abs_det_jacobian(cr.tensor(x), yc), ct.log_abs_det_jacobian(torch.tensor(x), yt))
+    _close(cc.inv(yc), ct.inv(yt))
+    ac = CD.transforms.AffineTransform(cr.zeros(2), cr.tensor([2.0, 3.0]), event_dim=1)
+    at = TD.transforms.AffineTransform(torch.zeros(2), torch.tensor([2.0, 3.0]), event_dim=1)
+    z = np.ones((4, 2), dtype=np.float32)
+    _close(ac.log_abs_det_jacobian(cr.tensor(z), ac(cr.tensor(z))),
+           at.log_abs_det_jacobian(torch.tensor(z), at(torch.tensor(z))), rtol=1e-6)
+
+
+@pytest.mark.torch
+def test_relaxed_one_hot_categorical_matches_torch():
+    logits = np.array([[0.2, -1.0, 0.5], [1.0, 0.0, -0.3]])
+    lc, lt = _leaf(cr, logits), _leaf(torch, logits)
+    tc_, tt_ = _leaf(cr, 0.7), _leaf(torch, 0.7)
+    dc = CD.RelaxedOneHotCategorical(tc_, logits=lc)
+    dt = TD.RelaxedOneHotCategorical(tt_, logits=lt)
+    assert repr(dc) == repr(dt) and dc.has_rsample and dt.has_rsample
+    assert tuple(dc.batch_shape) == (2,) and tuple(dc.event_shape) == (3,)
+    v = np.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]])
+    oc, ot = dc.log_prob(cr.tensor(v)), dt.log_prob(torch.tensor(v))
+    _close(oc, ot)
+    _grads_match(oc, ot, [lc, tc_], [lt, tt_])
+    cr.manual_seed(0)
+    s = dc.rsample((5,))
+    assert tuple(s.shape) == (5, 2, 3)
+    np.testing.assert_allclose(s.detach().numpy().sum(-1), 1.0, atol=1e-9)
+    gl, gt = cr.autograd.grad((s * cr.tensor([1.0, 2.0, 3.0])).sum(), [lc, tc_])
+    assert np.any(gl.numpy() != 0) and gt.item() != 0
+    # low temperature: argmax of samples follows the categorical probabilities
+    d = CD.RelaxedOneHotCategorical(cr.tensor(0.05), probs=cr.tensor([0.2, 0.3, 0.5]))
+    s = d.sample((20000,)).numpy()
+    np.testing.assert_allclose(np.bincount(s.argmax(-1), minlength=3) / 20000,
+                               [0.2, 0.3, 0.5], atol=0.02)
+
+
+@pytest.mark.torch
+def test_mixture_same_family_matches_torch():
+    w = np.array([[0.2, 0.8], [0.5, 0.5]])
+    loc = np.array([[-1.0, 2.0], [0.0, 1.0]])
+    scale = np.array([[0.5, 1.0], [2.0, 0.3]])
+    pc = [_leaf(cr, a) for a in (w, loc, scale)]
+    pt = [_leaf(torch, a) for a in (w, loc, scale)]
+    dc = CD.MixtureSameFamily(CD.Categorical(probs=pc[0]), CD.Normal(pc[1], pc[2]))
+    dt = TD.MixtureSameFamily(TD.Categorical(probs=pt[0]), TD.Normal(pt[1], pt[2]))
+    assert repr(dc) == repr(dt)
+    assert tuple(dc.batch_shape) == (2,) and tuple(dc.event_shape) == ()
+    x = np.array([0.3, -0.7])
+    for oc, ot in [(dc.log_prob(cr.tensor(x)), dt.log_prob(torch.tensor(x))),
+                   (dc.cdf(cr.tensor(x)), dt.cdf(torch.tensor(x))), (dc.mean, dt.mean),
+                   (dc.variance, dt.variance)]:
+        _close(oc, ot)
+        _grads_match(oc, ot, pc, pt)
+    assert tuple(dc.sample((4,)).shape) == tuple(dt.sample((4,)).shape) == (4, 2)
+    ec, et = dc.expand((3, 2)), dt.expand((3, 2))
+    assert tuple(ec.batch_shape) == tuple(et.batch_shape)
+    _close(ec.log_prob(cr.tensor(x)), et.log_prob(torch.tensor(x)))
+    mvc = CD.MixtureSameFamily(CD.Categorical(probs=cr.tensor([0.3, 0.7])),
+                               CD.Independent(CD.Normal(cr.zeros(2, 3), cr.ones(2, 3)), 1))
+    mvt = TD.MixtureSameFamily(TD.Categorical(probs=torch.tensor([0.3, 0.7])),
+                               TD.Independent(TD.Normal(torch.zeros(2, 3), torch.ones(2, 3)), 1))
+    v = np.full(3, 0.5, dtype=np.float32)
+    _close(mvc.log_prob(cr.tensor(v)), mvt.log_prob(torch.tensor(v)), rtol=1e-6)
+    assert tuple(mvc.sample((5,)).shape) == tuple(mvt.sample((5,)).shape) == (5, 3)
+    cr.manual_seed(0)
+    m = CD.MixtureSameFamily(CD.Categorical(probs=cr.tensor([0.25, 0.75])),
+                             CD.Normal(cr.tensor([-2.0, 2.0]), cr.tensor([0.5, 0.5])))
+    s = m.sample((20000,)).numpy()
+    assert abs(s.mean() - 1.0) < 0.06 and abs((s < 0).mean() - 0.25) < 0.02
+    with pytest.raises(ValueError):
+        CD.MixtureSameFamily(CD.Categorical(probs=cr.ones(3)), CD.Normal(cr.zeros(2), 1.0))

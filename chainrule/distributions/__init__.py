@@ -17,10 +17,11 @@ import math
 
 from ..tensor import Size, Tensor
 
-__all__ = ["Bernoulli", "Beta", "Categorical", "Cauchy", "Dirichlet", "Distribution",
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Dirichlet", "Distribution",
            "Exponential", "Gamma", "Geometric", "Gumbel", "HalfNormal", "Independent", "Laplace",
-           "LogNormal", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
-           "StudentT", "Uniform", "kl_divergence", "register_kl"]
+           "LogNormal", "MixtureSameFamily", "MultivariateNormal", "Normal",
+           "OneHotCategorical", "Poisson", "RelaxedOneHotCategorical", "StudentT",
+           "TransformedDistribution", "Uniform", "kl_divergence", "register_kl", "transforms"]
 
 
 def _cr():
@@ -687,5 +688,23 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
 
 
 
-from ._extra import (Beta, Cauchy, Dirichlet, Gamma, Geometric, Gumbel, HalfNormal,  # noqa: E402
-                     LogNormal, OneHotCategorical, Poisson, StudentT)
+from . import transforms
+from ._extra import (
+    Beta,
+    Cauchy,
+    Dirichlet,
+    Gamma,
+    Geometric,
+    Gumbel,
+    HalfNormal,
+    LogNormal,
+    OneHotCategorical,
+    Poisson,
+    StudentT,
+)
+from ._transformed import (
+    Binomial,
+    MixtureSameFamily,
+    RelaxedOneHotCategorical,
+    TransformedDistribution,
+)

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from ..tensor import Size, Tensor
-from . import (Categorical, Distribution, Normal, _as_param, _broadcast_all, _cr)
+from . import Categorical, Distribution, Normal, _as_param, _broadcast_all, _cr
 
 _EULER = 0.57721566490153286060
 
@@ -688,4 +688,6 @@ def _kl_extra(p, q):
         from . import kl_divergence
 
         return kl_divergence(p._normal(), q._normal())
-    return None
+    from ._transformed import _kl_transformed
+
+    return _kl_transformed(p, q)

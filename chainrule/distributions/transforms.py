@@ -1,0 +1,205 @@
+"""torch.distributions.transforms: the bijections TransformedDistribution uses most (Exp,
+Affine, Sigmoid, Tanh, Compose), each with ``inv`` and ``log_abs_det_jacobian``."""
+from __future__ import annotations
+
+import math
+
+__all__ = ["AffineTransform", "ComposeTransform", "ExpTransform", "SigmoidTransform",
+           "TanhTransform", "Transform"]
+
+
+def _cr():
+    import chainrule
+
+    return chainrule
+
+
+def _sum_rightmost(value, dim: int):
+    if dim == 0:
+        return value
+    return value.reshape(tuple(value.shape[:value.dim() - dim]) + (-1,)).sum(-1)
+
+
+class Transform:
+    """Base class: ``t(x)``, ``t.inv(y)``, ``t.log_abs_det_jacobian(x, y)``."""
+
+    bijective = True
+    event_dim = 0
+    sign = 1
+
+    @property
+    def inv(self) -> Transform:
+        return _InverseTransform(self)
+
+    def __call__(self, x):
+        return self._call(x)
+
+    def _inv_call(self, y):
+        raise NotImplementedError
+
+    def log_abs_det_jacobian(self, x, y):
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return type(self).__name__ + "()"
+
+
+class _InverseTransform(Transform):
+    def __init__(self, transform: Transform):
+        self._inv = transform
+
+    @property
+    def inv(self) -> Transform:
+        return self._inv
+
+    @property
+    def event_dim(self):
+        return self._inv.event_dim
+
+    @property
+    def sign(self):
+        return self._inv.sign
+
+    def _call(self, x):
+        return self._inv._inv_call(x)
+
+    def _inv_call(self, y):
+        return self._inv._call(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return -self._inv.log_abs_det_jacobian(y, x)
+
+    def __repr__(self) -> str:
+        return f"_InverseTransform({self._inv!r})"
+
+
+class ExpTransform(Transform):
+    """y = exp(x)."""
+
+    def _call(self, x):
+        return x.exp()
+
+    def _inv_call(self, y):
+        return y.log()
+
+    def log_abs_det_jacobian(self, x, y):
+        return x
+
+
+class AffineTransform(Transform):
+    """y = loc + scale * x (``event_dim`` rightmost dims treated as one event)."""
+
+    def __init__(self, loc, scale, event_dim: int = 0, cache_size: int = 0):
+        self.loc, self.scale, self._event_dim = loc, scale, event_dim
+
+    @property
+    def event_dim(self):
+        return self._event_dim
+
+    @property
+    def sign(self):
+        if isinstance(self.scale, (int, float)):
+            return 1 if float(self.scale) > 0 else -1 if float(self.scale) < 0 else 0
+        return self.scale.sign()
+
+    def _call(self, x):
+        return self.loc + self.scale * x
+
+    def _inv_call(self, y):
+        return (y - self.loc) / self.scale
+
+    def log_abs_det_jacobian(self, x, y):
+        cr = _cr()
+        shape = tuple(x.shape)
+        scale = self.scale
+        if isinstance(scale, (int, float)):
+            result = cr.full_like(x, math.log(abs(scale)))
+        else:
+            result = scale.abs().log()
+        if self._event_dim:
+            result = result.reshape(tuple(result.shape[:result.dim() - self._event_dim])
+                                    + (-1,)).sum(-1)
+            shape = shape[:len(shape) - self._event_dim]
+        return result.expand(shape)
+
+
+class SigmoidTransform(Transform):
+    """y = sigmoid(x), clamped into (0, 1) as torch does."""
+
+    def _call(self, x):
+        cr = _cr()
+        finfo = cr.finfo(x.dtype)
+        return cr.sigmoid(x).clamp(min=finfo.tiny, max=1.0 - finfo.eps)
+
+    def _inv_call(self, y):
+        cr = _cr()
+        finfo = cr.finfo(y.dtype)
+        y = y.clamp(min=finfo.tiny, max=1.0 - finfo.eps)
+        return y.log() - cr.log1p(-y)
+
+    def log_abs_det_jacobian(self, x, y):
+        from ..nn.functional import softplus
+
+        return -softplus(-x) - softplus(x)
+
+
+class TanhTransform(Transform):
+    """y = tanh(x)."""
+
+    def _call(self, x):
+        return x.tanh()
+
+    def _inv_call(self, y):
+        return _cr().atanh(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        from ..nn.functional import softplus
+
+        return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
+
+
+class ComposeTransform(Transform):
+    """Apply ``parts`` in order."""
+
+    def __init__(self, parts, cache_size: int = 0):
+        self.parts = list(parts)
+
+    @property
+    def event_dim(self):
+        return max((p.event_dim for p in self.parts), default=0)
+
+    @property
+    def sign(self):
+        s = 1
+        for p in self.parts:
+            s = s * p.sign
+        return s
+
+    @property
+    def inv(self) -> Transform:
+        return ComposeTransform([p.inv for p in reversed(self.parts)])
+
+    def _call(self, x):
+        for p in self.parts:
+            x = p(x)
+        return x
+
+    def _inv_call(self, y):
+        for p in reversed(self.parts):
+            y = p.inv(y)
+        return y
+
+    def log_abs_det_jacobian(self, x, y):
+        if not self.parts:
+            return _cr().zeros_like(x)
+        total = 0
+        for p in self.parts:
+            y = p(x)
+            total = total + _sum_rightmost(p.log_abs_det_jacobian(x, y),
+                                           self.event_dim - p.event_dim)
+            x = y
+        return total
+
+    def __repr__(self) -> str:
+        inner = ",\n    ".join(repr(p) for p in self.parts)
+        return f"{type(self).__name__}(\n    {inner}\n)"
