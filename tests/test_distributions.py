@@ -441,3 +441,35 @@ def test_mixture_same_family_matches_torch():
     assert abs(s.mean() - 1.0) < 0.06 and abs((s < 0).mean() - 0.25) < 0.02
     with pytest.raises(ValueError):
         CD.MixtureSameFamily(CD.Categorical(probs=cr.ones(3)), CD.Normal(cr.zeros(2), 1.0))
+
+
+@pytest.mark.torch
+def test_support_and_arg_constraints_match_torch():
+    for name in sorted(CASES) + ["Uniform", "Bernoulli", "Exponential", "Laplace",
+                                 "Categorical", "MultivariateNormal", "Binomial",
+                                 "RelaxedOneHotCategorical"]:
+        cc, ct = getattr(CD, name), getattr(TD, name)
+        if not isinstance(ct.arg_constraints, dict):  # torch computes Uniform's per instance
+            continue
+        assert {k: repr(v) for k, v in cc.arg_constraints.items()} == \
+            {k: repr(v) for k, v in ct.arg_constraints.items()}, name
+        if not isinstance(ct.__dict__.get("support"), property) and "support" in ct.__dict__:
+            assert repr(cc.support) == repr(ct.support), name
+    assert repr(CD.Categorical(cr.ones(4)).support) == repr(TD.Categorical(torch.ones(4)).support)
+    ic = CD.Independent(CD.Gamma(cr.ones(2), 1.0), 1)
+    it = TD.Independent(TD.Gamma(torch.ones(2), 1.0), 1)
+    assert repr(ic.support) == repr(it.support)
+    tc = CD.TransformedDistribution(CD.Normal(0.0, 1.0), [CD.transforms.ExpTransform()])
+    tt = TD.TransformedDistribution(TD.Normal(0.0, 1.0), [TD.transforms.ExpTransform()])
+    assert repr(tc.support) == repr(tt.support)
+    x = np.array([-1.0, 0.0, 0.5, 1.0, 2.0])
+    for cons in ("real", "positive", "nonnegative", "unit_interval", "nonnegative_integer",
+                 "boolean"):
+        got = getattr(CD.constraints, cons).check(cr.tensor(x)).numpy()
+        want = getattr(TD.constraints, cons).check(torch.tensor(x)).numpy()
+        assert (got == want).all(), cons
+    s = np.array([[0.2, 0.8], [0.5, 0.6], [1.0, 0.0]])
+    for cons in ("simplex", "one_hot"):
+        got = getattr(CD.constraints, cons).check(cr.tensor(s)).numpy()
+        want = getattr(TD.constraints, cons).check(torch.tensor(s)).numpy()
+        assert (got == want).all(), cons

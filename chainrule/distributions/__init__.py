@@ -21,7 +21,8 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Dirichlet"
            "Exponential", "Gamma", "Geometric", "Gumbel", "HalfNormal", "Independent", "Laplace",
            "LogNormal", "MixtureSameFamily", "MultivariateNormal", "Normal",
            "OneHotCategorical", "Poisson", "RelaxedOneHotCategorical", "StudentT",
-           "TransformedDistribution", "Uniform", "kl_divergence", "register_kl", "transforms"]
+           "TransformedDistribution", "Uniform", "constraints", "kl_divergence", "register_kl",
+           "transforms"]
 
 
 def _cr():
@@ -708,3 +709,75 @@ from ._transformed import (
     RelaxedOneHotCategorical,
     TransformedDistribution,
 )
+from . import constraints  # noqa: E402
+
+
+def _attach_constraints():
+    c = constraints
+    pos, real = c.positive, c.real
+    logit_pair = {"probs": c.simplex, "logits": c.real_vector}
+    binary_pair = {"probs": c.unit_interval, "logits": real}
+    table = {
+        Normal: ({"loc": real, "scale": pos}, real),
+        Uniform: ({"low": c.dependent, "high": c.dependent}, None),
+        Categorical: (logit_pair, None),
+        OneHotCategorical: (logit_pair, c.one_hot),
+        Bernoulli: (binary_pair, c.boolean),
+        Exponential: ({"rate": pos}, c.nonnegative),
+        Laplace: ({"loc": real, "scale": pos}, real),
+        MultivariateNormal: ({"loc": c.real_vector, "covariance_matrix": c.positive_definite,
+                              "precision_matrix": c.positive_definite,
+                              "scale_tril": c.lower_cholesky}, c.real_vector),
+        Independent: ({}, None),
+        Gamma: ({"concentration": pos, "rate": pos}, c.nonnegative),
+        Beta: ({"concentration1": pos, "concentration0": pos}, c.unit_interval),
+        Dirichlet: ({"concentration": c.independent(pos, 1)}, c.simplex),
+        Poisson: ({"rate": c.nonnegative}, c.nonnegative_integer),
+        Geometric: (binary_pair, c.nonnegative_integer),
+        Cauchy: ({"loc": real, "scale": pos}, real),
+        Gumbel: ({"loc": real, "scale": pos}, real),
+        HalfNormal: ({"scale": pos}, c.nonnegative),
+        LogNormal: ({"loc": real, "scale": pos}, pos),
+        StudentT: ({"df": pos, "loc": real, "scale": pos}, real),
+        Binomial: (dict(binary_pair, total_count=c.nonnegative_integer), None),
+        RelaxedOneHotCategorical: (logit_pair, c.simplex),
+        MixtureSameFamily: ({}, None),
+        TransformedDistribution: ({}, None),
+    }
+    for cls, (args, support) in table.items():
+        cls.arg_constraints = args
+        if support is not None:
+            cls.support = support
+    Distribution.arg_constraints = {}
+    Uniform.support = property(lambda self: c.interval(self.low, self.high))
+    Categorical.support = property(
+        lambda self: c.integer_interval(0, self._num_events - 1))
+    Binomial.support = property(lambda self: c.integer_interval(0, self.total_count))
+    Independent.support = property(lambda self: c.independent(
+        self.base_dist.support, self.reinterpreted_batch_ndims))
+    MixtureSameFamily.support = property(lambda self: self._component_distribution.support)
+    TransformedDistribution.support = property(_transformed_support)
+
+
+def _transformed_support(self):
+    from .transforms import AffineTransform, ComposeTransform, ExpTransform, SigmoidTransform
+    from .transforms import TanhTransform
+
+    parts = []
+    for t in self.transforms:
+        parts.extend(t.parts if isinstance(t, ComposeTransform) else [t])
+    if not parts:
+        return self.base_dist.support
+    last = parts[-1]
+    if isinstance(last, ExpTransform):
+        return constraints.positive
+    if isinstance(last, SigmoidTransform):
+        return constraints.unit_interval
+    if isinstance(last, TanhTransform):
+        return constraints.interval(-1.0, 1.0)
+    if isinstance(last, AffineTransform) and len(parts) == 1:
+        return self.base_dist.support
+    return constraints.dependent
+
+
+_attach_constraints()
