@@ -2,10 +2,9 @@
 Geometric, Cauchy, Gumbel, HalfNormal, LogNormal, StudentT.
 
 log_prob, entropy, mean, variance (and cdf/icdf where present) are compositions of
-chainrule ops, so they are differentiable in the parameters. Gamma/Beta/Dirichlet draws come
-from NumPy's gamma sampler seeded from chainrule's generator; their ``rsample`` carries the
-gradient to the scale parameter (Gamma ``rate``) but not to concentrations (PyTorch uses
-implicit reparameterisation there).
+chainrule ops, so they are differentiable in the parameters. Gamma/Beta/Dirichlet/StudentT draws
+come from NumPy's gamma sampler seeded from chainrule's generator; ``rsample`` is
+reparameterised in every parameter (implicit gradients for concentrations, as in PyTorch).
 """
 from __future__ import annotations
 
@@ -29,12 +28,48 @@ def _from_numpy(arr, dtype):
     return _cr().tensor(np.asarray(arr), dtype=dtype)
 
 
+def _np_special(fn, arr):
+    return getattr(_cr(), fn)(_cr().tensor(arr, dtype=_cr().float64)).numpy()
+
+
+def _standard_gamma_grad(alpha, x):
+    """d x / d alpha for x ~ Gamma(alpha, 1) held at fixed CDF value (implicit
+    reparameterisation): -(dP(alpha, x)/d alpha) / density, with P the regularised lower
+    incomplete gamma summed by its series; a normal approximation for very large x."""
+    alpha = np.asarray(alpha, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty(x.shape)
+    big = x > 2000.0
+    out[big] = (x[big] + alpha[big]) / (2 * alpha[big])
+    small = ~big
+    if small.any():
+        a, xs = alpha[small], x[small]
+        n_terms = int(xs.max() + 12 * math.sqrt(xs.max()) + 40)
+        n = np.arange(n_terms, dtype=np.float64)
+        an = a[:, None] + n[None, :] + 1.0
+        logx = np.log(xs)
+        log_terms = (a[:, None] + n[None, :]) * logx[:, None] - xs[:, None] \
+            - _np_special("lgamma", an)
+        terms = np.exp(log_terms) * (logx[:, None] - _np_special("digamma", an))
+        dp_da = terms.sum(-1)
+        log_density = (a - 1) * logx - xs - _np_special("lgamma", a)
+        out[small] = -dp_da / np.exp(log_density)
+    return out
+
+
 def _standard_gamma(alpha: Tensor, shape) -> Tensor:
-    """Gamma(alpha, 1) draws of ``shape`` (no gradient)."""
+    """Gamma(alpha, 1) draws of ``shape``, reparameterised: the gradient to ``alpha`` is the
+    implicit one (as torch's ``_standard_gamma``)."""
+    cr = _cr()
     a = np.broadcast_to(alpha.detach().numpy(), tuple(shape))
     draws = _rng().standard_gamma(a)
-    tiny = np.finfo(draws.dtype).tiny
-    return _from_numpy(np.maximum(draws, tiny), alpha.dtype)
+    tiny = np.finfo(a.dtype).tiny
+    x = _from_numpy(np.maximum(draws, tiny).astype(a.dtype), alpha.dtype)
+    if not alpha.requires_grad or not cr.is_grad_enabled():
+        return x
+    grad = _from_numpy(_standard_gamma_grad(a, x.numpy()).astype(a.dtype), alpha.dtype)
+    # x + (alpha - alpha.detach()) * dx/dalpha: value x, gradient dx/dalpha to alpha.
+    return x + (alpha.expand(tuple(shape)) - alpha.detach().expand(tuple(shape))) * grad
 
 
 def _check_positive(dist, name, value):
@@ -204,9 +239,7 @@ class Dirichlet(Distribution):
 
     def rsample(self, sample_shape=Size()) -> Tensor:
         g = _standard_gamma(self.concentration, self._extended_shape(sample_shape))
-        with _cr().no_grad():
-            x = g / g.sum(-1, keepdim=True)
-        return x
+        return g / g.sum(-1, keepdim=True)
 
     def log_prob(self, value) -> Tensor:
         cr = _cr()
@@ -626,8 +659,8 @@ class StudentT(Distribution):
         cr = _cr()
         shape = self._extended_shape(sample_shape)
         x = cr.randn(shape, dtype=self.df.dtype)
-        z = _standard_gamma(self.df.detach() * 0.5, shape) * 2
-        y = x * cr.rsqrt(z / self.df.detach())
+        z = _standard_gamma(self.df * 0.5, shape) * 2
+        y = x * cr.rsqrt(z / self.df)
         return self.loc + self.scale * y
 
     def log_prob(self, value) -> Tensor:
