@@ -496,3 +496,45 @@ def test_support_and_arg_constraints_match_torch():
         got = getattr(CD.constraints, cons).check(cr.tensor(s)).numpy()
         want = getattr(TD.constraints, cons).check(torch.tensor(s)).numpy()
         assert (got == want).all(), cons
+
+
+@pytest.mark.torch
+def test_kl_mvn_and_independent_match_torch():
+    loc_p, loc_q = np.array([0.1, -0.3]), np.array([1.0, 0.5])
+    cov_p = np.array([[1.5, 0.2], [0.2, 0.8]])
+    cov_q = np.array([[0.7, -0.1], [-0.1, 1.2]])
+    pc = [_leaf(cr, a) for a in (loc_p, cov_p, loc_q, cov_q)]
+    pt = [_leaf(torch, a) for a in (loc_p, cov_p, loc_q, cov_q)]
+    kc = CD.kl_divergence(CD.MultivariateNormal(pc[0], covariance_matrix=pc[1]),
+                          CD.MultivariateNormal(pc[2], covariance_matrix=pc[3]))
+    kt = TD.kl_divergence(TD.MultivariateNormal(pt[0], covariance_matrix=pt[1]),
+                          TD.MultivariateNormal(pt[2], covariance_matrix=pt[3]))
+    _close(kc, kt, rtol=1e-8)
+    _grads_match(kc, kt, pc, pt)
+    a, b = _leaf(cr, [[0.5, 1.0, 2.0]]), _leaf(torch, [[0.5, 1.0, 2.0]])
+    kc = CD.kl_divergence(CD.Independent(CD.Gamma(a, 1.0), 1), CD.Independent(CD.Gamma(1.0, a), 1))
+    kt = TD.kl_divergence(TD.Independent(TD.Gamma(b, 1.0), 1), TD.Independent(TD.Gamma(1.0, b), 1))
+    assert tuple(kc.shape) == tuple(kt.shape) == (1,)
+    _close(kc, kt)
+    _grads_match(kc, kt, [a], [b])
+
+
+@pytest.mark.torch
+def test_existing_classes_mode_cdf_icdf_match_torch():
+    lo, hi = np.array([0.0, -1.0]), np.array([2.0, 0.5])
+    v, q = np.array([0.3, 0.2]), np.array([0.1, 0.8])
+    cases = [("Uniform", [lo, hi], ("mode", "mean", "variance"), True),
+             ("Exponential", [np.array([0.5, 2.0])], ("mode", "mean", "variance"), True),
+             ("Laplace", [lo, np.array([0.7, 1.5])], ("mode", "mean", "variance", "stddev"),
+              True),
+             ("Bernoulli", [np.array([0.3, 0.5])], ("mode", "mean", "variance"), False)]
+    for name, params, props, has_cdf in cases:
+        dc, pc = _make(cr, name, params, {})
+        dt, pt = _make(torch, name, params, {})
+        for prop in props:
+            _close(getattr(dc, prop), getattr(dt, prop))
+        if has_cdf:
+            for oc, ot in [(dc.cdf(cr.tensor(v)), dt.cdf(torch.tensor(v))),
+                           (dc.icdf(cr.tensor(q)), dt.icdf(torch.tensor(q)))]:
+                _close(oc, ot)
+                _grads_match(oc, ot, pc, pt)

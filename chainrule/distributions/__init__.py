@@ -212,6 +212,13 @@ class Uniform(Distribution):
     def cdf(self, value) -> Tensor:
         return ((value - self.low) / (self.high - self.low)).clamp(min=0, max=1)
 
+    def icdf(self, value) -> Tensor:
+        return value * (self.high - self.low) + self.low
+
+    @property
+    def mode(self) -> Tensor:
+        return math.nan * self.high
+
 
 class Categorical(Distribution):
     """Categorical(probs=... or logits=...) over the last dim (event: an int64 index)."""
@@ -342,6 +349,12 @@ class Bernoulli(Distribution):
         return self.probs
 
     @property
+    def mode(self) -> Tensor:
+        cr = _cr()
+        mode = (self.probs >= 0.5).to(self.probs.dtype)
+        return cr.where(self.probs == 0.5, cr.full_like(mode, math.nan), mode)
+
+    @property
     def variance(self) -> Tensor:
         return self.probs * (1 - self.probs)
 
@@ -408,6 +421,9 @@ class Exponential(Distribution):
     def cdf(self, value) -> Tensor:
         return 1 - _cr().exp(-self.rate * value)
 
+    def icdf(self, value) -> Tensor:
+        return -_cr().log1p(-value) / self.rate
+
 
 class Laplace(Distribution):
     """Laplace(loc, scale)."""
@@ -444,6 +460,22 @@ class Laplace(Distribution):
 
     def entropy(self) -> Tensor:
         return 1 + _cr().log(2 * self.scale)
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def stddev(self) -> Tensor:
+        return math.sqrt(2) * self.scale
+
+    def cdf(self, value) -> Tensor:
+        d = value - self.loc
+        return 0.5 - 0.5 * d.sign() * _cr().expm1(-d.abs() / self.scale)
+
+    def icdf(self, value) -> Tensor:
+        term = value - 0.5
+        return self.loc - self.scale * term.sign() * _cr().log1p(-2 * term.abs())
 
 
 class MultivariateNormal(Distribution):
@@ -689,7 +721,10 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
 
 
 
-from . import transforms
+from . import (
+    constraints,
+    transforms,
+)
 from ._extra import (
     Beta,
     Cauchy,
@@ -709,7 +744,6 @@ from ._transformed import (
     RelaxedOneHotCategorical,
     TransformedDistribution,
 )
-from . import constraints  # noqa: E402
 
 
 def _attach_constraints():
@@ -760,8 +794,13 @@ def _attach_constraints():
 
 
 def _transformed_support(self):
-    from .transforms import AffineTransform, ComposeTransform, ExpTransform, SigmoidTransform
-    from .transforms import TanhTransform
+    from .transforms import (
+        AffineTransform,
+        ComposeTransform,
+        ExpTransform,
+        SigmoidTransform,
+        TanhTransform,
+    )
 
     parts = []
     for t in self.transforms:
