@@ -538,3 +538,34 @@ def test_existing_classes_mode_cdf_icdf_match_torch():
                            (dc.icdf(cr.tensor(q)), dt.icdf(torch.tensor(q)))]:
                 _close(oc, ot)
                 _grads_match(oc, ot, pc, pt)
+
+
+@pytest.mark.torch
+def test_enumerate_support_and_flags_match_torch():
+    for name in ("Bernoulli", "Categorical", "OneHotCategorical", "Normal", "Gamma",
+                 "Binomial", "Poisson"):
+        assert getattr(CD, name).has_enumerate_support == \
+            getattr(TD, name).has_enumerate_support, name
+    pr = np.array([[0.2, 0.7], [0.5, 0.1]])
+    for expand in (True, False):
+        ec = CD.Bernoulli(cr.tensor(pr)).enumerate_support(expand)
+        et = TD.Bernoulli(torch.tensor(pr)).enumerate_support(expand)
+        assert tuple(ec.shape) == tuple(et.shape) and str(ec.dtype) == str(et.dtype)
+        np.testing.assert_array_equal(ec.numpy(), et.numpy())
+        ec = CD.Binomial(3, cr.tensor(pr)).enumerate_support(expand)
+        et = TD.Binomial(3, torch.tensor(pr)).enumerate_support(expand)
+        np.testing.assert_array_equal(ec.numpy(), et.numpy())
+        ec = CD.OneHotCategorical(cr.tensor(pr)).enumerate_support(expand)
+        et = TD.OneHotCategorical(torch.tensor(pr)).enumerate_support(expand)
+        np.testing.assert_array_equal(ec.numpy(), et.numpy())
+    with pytest.raises(NotImplementedError):
+        CD.Poisson(cr.tensor(1.0)).entropy()
+    with pytest.raises(NotImplementedError):
+        CD.Beta(1.0, 1.0).cdf(cr.tensor(0.5))
+    for n in (0, 1):
+        ic = CD.Independent(CD.Bernoulli(cr.tensor(pr)), n)
+        it = TD.Independent(TD.Bernoulli(torch.tensor(pr)), n)
+        assert ic.has_enumerate_support == it.has_enumerate_support
+    np.testing.assert_array_equal(
+        CD.Independent(CD.Bernoulli(cr.tensor(pr)), 0).enumerate_support().numpy(),
+        TD.Independent(TD.Bernoulli(torch.tensor(pr)), 0).enumerate_support().numpy())

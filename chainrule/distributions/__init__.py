@@ -50,7 +50,38 @@ class Distribution:
     """Base class: shapes, sampling without gradient, and the shape checks of PyTorch."""
 
     has_rsample = False
+    has_enumerate_support = False
     _validate_args = True
+
+    @staticmethod
+    def set_default_validate_args(value: bool) -> None:
+        if value not in (True, False):
+            raise ValueError
+        Distribution._validate_args = value
+
+    @property
+    def mean(self) -> Tensor:
+        raise NotImplementedError
+
+    @property
+    def mode(self) -> Tensor:
+        raise NotImplementedError(f"{self.__class__} does not implement mode")
+
+    @property
+    def variance(self) -> Tensor:
+        raise NotImplementedError
+
+    def entropy(self) -> Tensor:
+        raise NotImplementedError
+
+    def cdf(self, value) -> Tensor:
+        raise NotImplementedError
+
+    def icdf(self, value) -> Tensor:
+        raise NotImplementedError
+
+    def log_prob(self, value) -> Tensor:
+        raise NotImplementedError
 
     def __init__(self, batch_shape=Size(), event_shape=Size(), validate_args=None):
         self._batch_shape = Size(batch_shape)
@@ -223,6 +254,8 @@ class Uniform(Distribution):
 class Categorical(Distribution):
     """Categorical(probs=... or logits=...) over the last dim (event: an int64 index)."""
 
+    has_enumerate_support = True
+
     def __init__(self, probs=None, logits=None, validate_args=None):
         if (probs is None) == (logits is None):
             raise ValueError("Either `probs` or `logits` must be specified, but not both.")
@@ -312,6 +345,15 @@ class Categorical(Distribution):
 
 class Bernoulli(Distribution):
     """Bernoulli(probs=... or logits=...): samples 0./1. in the parameter's dtype."""
+
+    has_enumerate_support = True
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        cr = _cr()
+        param = self._probs if self._probs is not None else self._logits
+        values = cr.arange(2, dtype=param.dtype)
+        values = values.view((-1,) + (1,) * len(self._batch_shape))
+        return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         if (probs is None) == (logits is None):
@@ -590,6 +632,16 @@ class Independent(Distribution):
     @property
     def has_rsample(self) -> bool:
         return self.base_dist.has_rsample
+
+    @property
+    def has_enumerate_support(self) -> bool:
+        return (self.reinterpreted_batch_ndims == 0
+                and self.base_dist.has_enumerate_support)
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        if self.reinterpreted_batch_ndims:
+            raise NotImplementedError("Enumeration over cartesian product is not implemented")
+        return self.base_dist.enumerate_support(expand=expand)
 
     @property
     def mean(self) -> Tensor:

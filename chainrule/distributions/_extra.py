@@ -86,6 +86,8 @@ def _check_support(dist, value, support):
 class OneHotCategorical(Distribution):
     """OneHotCategorical(probs=... or logits=...): one-hot float samples, event shape (n,)."""
 
+    has_enumerate_support = True
+
     def __init__(self, probs=None, logits=None, validate_args=None):
         self._categorical = Categorical(probs, logits, validate_args=False)
         n = self._categorical._num_events

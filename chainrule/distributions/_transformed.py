@@ -252,6 +252,8 @@ class MixtureSameFamily(Distribution):
 class Binomial(Distribution):
     """Binomial(total_count=1, probs=... or logits=...): float counts."""
 
+    has_enumerate_support = True
+
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
         if (probs is None) == (logits is None):
             raise ValueError("Either `probs` or `logits` must be specified, but not both.")
