@@ -627,3 +627,21 @@ def test_ctc_loss_errors_like_torch(args):
                                         L.tensor(args["tl"]), blank=args.get("blank", 0))
 
     _same_error(f)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
+@pytest.mark.parametrize("shape", [(1, 2, 5), (1, 2, 3, 4), (1, 1, 3, 4, 5)])
+def test_nearest_modes_in_every_rank_values_grads_and_node_names(mode, shape):
+    import torch
+
+    a = np.random.default_rng(0).standard_normal(shape)
+    res = []
+    for L in (cr, torch):
+        t = L.tensor(a, requires_grad=True)
+        y = L.nn.functional.interpolate(t, scale_factor=1.7, mode=mode)
+        (y * y).sum().backward()
+        res.append((y.detach().numpy(), t.grad.numpy(), y.grad_fn.name()))
+    np.testing.assert_array_equal(res[0][0], res[1][0])
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-12)
+    assert res[0][2] == res[1][2]

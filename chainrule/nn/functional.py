@@ -1177,8 +1177,6 @@ _INTERP_MODES = ("nearest | linear | bilinear | bicubic | trilinear | lanczos | 
 _INTERP_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 UpsampleBicubic2DBackward0 = _conv._linear_node("UpsampleBicubic2DBackward0")
 UpsampleTrilinear3DBackward0 = _conv._linear_node("UpsampleTrilinear3DBackward0")
-UpsampleNearest3DBackward0 = _conv._linear_node("UpsampleNearest3DBackward0")
-UpsampleNearestExact3DBackward0 = _conv._linear_node("UpsampleNearestExact3DBackward0")
 UpsampleBilinear2DAaBackward0 = _conv._linear_node("UpsampleBilinear2DAaBackward0")
 UpsampleBicubic2DAaBackward0 = _conv._linear_node("UpsampleBicubic2DAaBackward0")
 
@@ -1306,34 +1304,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         pool = (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1]
         return pool(input, out if nd > 1 else out[0])
-    if nd < 3 and (mode in ("nearest", "nearest-exact", "linear")
-                   or mode == "bilinear" and not antialias):
+    if mode in ("nearest", "nearest-exact") or nd < 3 and (
+            mode == "linear" or mode == "bilinear" and not antialias):
         return _conv.interpolate(input, size, scale_factor, mode, align_corners,
                                  recompute_scale_factor)
     # per-dim scale (in / out, or 1 / scale_factor when one was given and kept)
     scales = [1.0 / sf[i] if sf is not None and sf[i] > 0 else sp[i] / out[i] if out[i] else 0.0
               for i in range(nd)]
-    if mode in ("nearest", "nearest-exact"):  # 3-D: gather along each dim
-        idxs = []
-        for i in range(nd):
-            dst = np.arange(out[i], dtype=np.float64)
-            src = np.floor(dst * np.float32(scales[i]) if x.dtype == np.float32 and
-                           mode == "nearest" else (dst + 0.5 * (mode != "nearest")) * scales[i])
-            idxs.append((2 + i, np.minimum(src.astype(np.int64), sp[i] - 1), sp[i]))
-
-        def gather(a):
-            for ax, ix, _ in idxs:
-                a = np.take(a, ix, axis=ax)
-            return a
-
-        def scatter(g):
-            for ax, ix, n in reversed(idxs):
-                g = _conv._take_adjoint(g, ax, ix, n)
-            return g
-
-        cls = UpsampleNearest3DBackward0 if mode == "nearest" \
-            else UpsampleNearestExact3DBackward0
-        return _conv._linear(input, gather, scatter, cls)
     if x.dtype.kind not in "fc":
         kind = "cubic" if mode == "bicubic" else "linear"
         raise NotImplementedError(f'"compute_indices_weights_{kind}" not implemented for '

@@ -1221,6 +1221,15 @@ ReplicationPad3DBackward0 = _linear_node("ReplicationPad3DBackward0")
 CircularPadBackward0 = _linear_node("CircularPadBackward0")  # PyTorch: a cat/slice chain
 UpsampleNearest1DBackward0 = _linear_node("UpsampleNearest1DBackward0")
 UpsampleNearest2DBackward0 = _linear_node("UpsampleNearest2DBackward0")
+UpsampleNearest3DBackward0 = _linear_node("UpsampleNearest3DBackward0")
+UpsampleNearestExact1DBackward0 = _linear_node("UpsampleNearestExact1DBackward0")
+UpsampleNearestExact2DBackward0 = _linear_node("UpsampleNearestExact2DBackward0")
+UpsampleNearestExact3DBackward0 = _linear_node("UpsampleNearestExact3DBackward0")
+_NEAREST_NODES = {
+    "nearest": (UpsampleNearest1DBackward0, UpsampleNearest2DBackward0,
+                UpsampleNearest3DBackward0),
+    "nearest-exact": (UpsampleNearestExact1DBackward0, UpsampleNearestExact2DBackward0,
+                      UpsampleNearestExact3DBackward0)}
 UpsampleLinear1DBackward0 = _linear_node("UpsampleLinear1DBackward0")
 UpsampleBilinear2DBackward0 = _linear_node("UpsampleBilinear2DBackward0")
 
@@ -1342,7 +1351,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     """
     x = input._data
     nd = x.ndim - 2
-    if nd not in (1, 2):
+    if nd not in (1, 2) and not (nd == 3 and mode in ("nearest", "nearest-exact")):
         raise NotImplementedError(f"Input Error: Only 3D and 4D input Tensors supported (got "
                                   f"{x.ndim}D) for the modes: nearest | linear | bilinear")
     if mode in ("nearest", "nearest-exact") and align_corners is not None:
@@ -1381,7 +1390,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                 g = _take_adjoint(g, ax, ix, n)
             return g
 
-        cls = UpsampleNearest1DBackward0 if nd == 1 else UpsampleNearest2DBackward0
+        cls = _NEAREST_NODES[mode][nd - 1]
         return _linear(input, fwd, adj, cls)
     if mode not in ("linear", "bilinear"):
         raise NotImplementedError(f"interpolate mode '{mode}' is not supported")
