@@ -366,7 +366,8 @@ def _batched_backward(outputs, inputs, grads, retain_graph):
             g = buffers.pop(node, None)
             for nr, i in captures.get(node, ()):
                 gi = g[nr] if node.num_outputs > 1 else g
-                results[i] = gi if results[i] is None or gi is None else results[i] + gi
+                if gi is not None:
+                    results[i] = gi if results[i] is None else results[i] + gi
             if type(node) is AccumulateGrad or g is None or node not in needed:
                 continue
             saved = node.saved
