@@ -184,3 +184,16 @@ def test_context_fn_wraps_forward_and_recompute():
     assert seen == ["forward"]
     out.sum().backward()
     assert seen == ["forward", "recompute"]
+
+
+def test_checkpoint_is_reachable_from_the_package_alone():
+    """``torch.utils.checkpoint`` works after ``import torch`` only; so must chainrule's."""
+    import subprocess
+    import sys
+
+    code = ("import chainrule as torch\n"
+            "x = torch.ones(2, requires_grad=True)\n"
+            "torch.utils.checkpoint.checkpoint(lambda t: t * 3, x, use_reentrant=False)"
+            ".sum().backward()\n"
+            "assert x.grad.tolist() == [3.0, 3.0]\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
