@@ -34,6 +34,7 @@ from .autograd import functional as _F
 
 __all__ = [
     "functional_call",
+    "stack_module_state",
     "grad",
     "grad_and_value",
     "hessian",
@@ -722,6 +723,33 @@ def _place_out(out, out_dims):
 # ======================================================================================
 # functional_call
 # ======================================================================================
+def stack_module_state(models):
+    """``(params, buffers)``: each parameter and buffer of the same-architecture ``models``
+    stacked along a new dim 0 (for ``vmap`` over an ensemble with ``functional_call``). The
+    stacked parameters are new leaves that require grad; buffers are stacked as they are.
+
+    >>> import chainrule as torch
+    >>> p, b = torch.func.stack_module_state([torch.nn.Linear(3, 2) for _ in range(4)])
+    >>> p["weight"].shape
+    torch.Size([4, 2, 3])
+    """
+    cr = _cr()
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if any(m.training != models[0].training for m in models):
+        raise RuntimeError("stack_module_state: Expected all models to have the same training/"
+                           "eval mode.")
+    names = [n for n, _ in models[0].named_parameters()]
+    params = {}
+    for n in names:
+        parts = [dict(m.named_parameters())[n].detach() for m in models]
+        params[n] = cr.stack(parts).requires_grad_(parts[0].dtype.is_floating_point)
+    buffers = {n: cr.stack([dict(m.named_buffers())[n] for m in models])
+               for n, _ in models[0].named_buffers()}
+    return params, buffers
+
+
 def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *,
                     tie_weights=True, strict=False):
     """Call ``module`` with its parameters/buffers replaced by the given tensors."""

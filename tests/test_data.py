@@ -187,3 +187,45 @@ def test_batched_fetch_with_getitems():
 
     out = [b.tolist() for b in DataLoader(Batched(), batch_size=2)]
     assert out == [[0.0, 1.0], [2.0, 3.0], [4.0]] and calls == [[0, 1], [2, 3], [4]]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("n, replicas, drop_last", [(10, 3, False), (10, 3, True), (9, 3, False),
+                                                    (2, 4, False)])
+def test_distributed_sampler_shards_like_torch(n, replicas, drop_last):
+    from torch.utils.data.distributed import DistributedSampler as TorchSampler
+
+    from chainrule.utils.data.distributed import DistributedSampler
+
+    for rank in range(replicas):
+        ours = DistributedSampler(list(range(n)), replicas, rank, shuffle=False,
+                                  drop_last=drop_last)
+        theirs = TorchSampler(list(range(n)), replicas, rank, shuffle=False, drop_last=drop_last)
+        assert list(ours) == list(theirs) and len(ours) == len(theirs)
+    shuffled = [DistributedSampler(list(range(n)), replicas, r, seed=3) for r in range(replicas)]
+    for s in shuffled:
+        s.set_epoch(2)
+    seen = sorted(i for s in shuffled for i in s)
+    assert set(seen) == set(range(n)) and len(seen) == shuffled[0].total_size
+
+
+@pytest.mark.torch
+def test_distributed_sampler_errors_and_submodule_paths_like_torch():
+    import torch
+    from torch.utils.data.distributed import DistributedSampler as TorchSampler
+
+    from chainrule.utils.data.dataloader import default_collate
+    from chainrule.utils.data.distributed import DistributedSampler
+
+    for kw in ({}, dict(num_replicas=2, rank=2)):
+        with pytest.raises(ValueError) as theirs:
+            TorchSampler(list(range(4)), **kw)
+        with pytest.raises(ValueError) as ours:
+            DistributedSampler(list(range(4)), **kw)
+        assert str(ours.value) == str(theirs.value)
+    batch = [cr.ones(2), cr.zeros(2)]
+    np.testing.assert_array_equal(
+        default_collate(batch).numpy(),
+        torch.utils.data.dataloader.default_collate([torch.ones(2), torch.zeros(2)]).numpy())
+    from chainrule.utils.data.sampler import WeightedRandomSampler  # noqa: F401
+    from chainrule.utils.data.dataset import TensorDataset  # noqa: F401

@@ -252,3 +252,32 @@ def test_functional_call_per_sample_grads():
         np.testing.assert_allclose(gc[k].numpy(), gt[k].numpy(), rtol=1e-5, atol=1e-6)
     # the module's own parameters are untouched
     np.testing.assert_array_equal(m.weight.detach().numpy(), tm.weight.detach().numpy())
+
+
+@pytest.mark.torch
+def test_stack_module_state_and_ensemble_vmap_like_torch():
+    import copy
+
+    import torch
+
+    rng = np.random.default_rng(0)
+    ws = [(rng.standard_normal((2, 3)), rng.standard_normal(2)) for _ in range(4)]
+    x = rng.standard_normal((5, 3))
+    outs = []
+    for L in (cr, torch):
+        models = []
+        for w, b in ws:
+            m = L.nn.Linear(3, 2).double()
+            with L.no_grad():
+                m.weight.copy_(L.tensor(w))
+                m.bias.copy_(L.tensor(b))
+            models.append(m)
+        params, buffers = L.func.stack_module_state(models)
+        assert all(p.is_leaf and p.requires_grad for p in params.values())
+        base = copy.deepcopy(models[0])
+        y = L.func.vmap(lambda p, b, xx: L.func.functional_call(base, (p, b), (xx,)),
+                        in_dims=(0, 0, None))(params, buffers, L.tensor(x))
+        y.sum().backward()
+        outs.append((y.detach().numpy(), params["weight"].grad.numpy()))
+    np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=1e-12)
+    np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-12)

@@ -21,6 +21,7 @@ import random
 import sys
 import time
 import traceback
+import types
 import warnings
 import weakref
 
@@ -31,6 +32,7 @@ from ..tensor import Tensor, _make
 
 __all__ = [
     "BatchSampler",
+    "DistributedSampler",
     "ChainDataset",
     "ConcatDataset",
     "DataLoader",
@@ -897,3 +899,68 @@ class DataLoader:
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
         return len(self.sampler)
+
+
+# ======================================================================================
+# DistributedSampler, and torch's submodule paths
+# ======================================================================================
+class DistributedSampler(Sampler):
+    """The share of the indices of replica ``rank`` out of ``num_replicas`` (PyTorch's
+    sharding: padded by repeating indices unless ``drop_last``; reshuffled per ``set_epoch``).
+    chainrule has no process group, so ``num_replicas`` and ``rank`` must be given."""
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle: bool = True,
+                 seed: int = 0, drop_last: bool = False):
+        if num_replicas is None or rank is None:
+            raise ValueError("Default process group has not been initialized, please make "
+                             "sure to call init_process_group.")
+        if rank >= num_replicas or rank < 0:
+            raise ValueError(f"Invalid rank {rank}, rank should be in the interval "
+                             f"[0, {num_replicas - 1}]")
+        self.dataset, self.num_replicas, self.rank = dataset, num_replicas, rank
+        self.epoch, self.drop_last, self.shuffle, self.seed = 0, drop_last, shuffle, seed
+        n = len(dataset)
+        if drop_last and n % num_replicas:
+            self.num_samples = math.ceil((n - num_replicas) / num_replicas)
+        else:
+            self.num_samples = math.ceil(n / num_replicas)
+        self.total_size = self.num_samples * num_replicas
+
+    def __iter__(self):
+        n = len(self.dataset)
+        if self.shuffle:  # same seed and epoch on every replica: the same permutation
+            indices = np.random.default_rng(self.seed + self.epoch).permutation(n).tolist()
+        else:
+            indices = list(range(n))
+        if not self.drop_last:
+            pad = self.total_size - len(indices)
+            if pad > 0:
+                indices += (indices * math.ceil(pad / max(len(indices), 1)))[:pad]
+        else:
+            indices = indices[:self.total_size]
+        return iter(indices[self.rank:self.total_size:self.num_replicas])
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+
+def _submodule(name: str, **members):
+    """``torch.utils.data.<name>``: a module of this module's names, importable by path."""
+    mod = types.ModuleType(f"{__name__}.{name}")
+    mod.__dict__.update(members)
+    sys.modules[mod.__name__] = mod
+    return mod
+
+
+dataloader = _submodule("dataloader", DataLoader=DataLoader, default_collate=default_collate,
+                        get_worker_info=get_worker_info)
+distributed = _submodule("distributed", DistributedSampler=DistributedSampler)
+sampler = _submodule("sampler", Sampler=Sampler, SequentialSampler=SequentialSampler,
+                     RandomSampler=RandomSampler, SubsetRandomSampler=SubsetRandomSampler,
+                     BatchSampler=BatchSampler, WeightedRandomSampler=WeightedRandomSampler)
+dataset = _submodule("dataset", Dataset=Dataset, IterableDataset=IterableDataset,
+                     TensorDataset=TensorDataset, ConcatDataset=ConcatDataset, Subset=Subset,
+                     random_split=random_split)
