@@ -29,7 +29,7 @@ from ._memory_format import *  # noqa: F401,F403
 from .serialization import load, save
 from . import autograd, backends, cuda, func, linalg, nn, optim, utils  # noqa: E402
 from . import accelerator, amp, cpu, distributed, distributions, fft, jit, random  # noqa: E402
-from . import special, testing  # noqa: E402
+from . import overrides, profiler, special, testing, types  # noqa: E402
 from . import version  # noqa: E402
 from .amp import GradScaler  # noqa: E402
 from .func import vmap  # noqa: E402

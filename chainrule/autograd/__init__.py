@@ -5,7 +5,7 @@ from .engine import run_backward
 from .function import (AccumulateGrad, Function, FunctionCtx, Node, once_differentiable)
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                         no_grad, set_grad_enabled)
-from . import anomaly_mode, forward_ad, functional, graph  # noqa: E402
+from . import anomaly_mode, forward_ad, functional, graph, profiler  # noqa: E402
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .explain import explain
 from .gradcheck import gradcheck, gradgradcheck

@@ -1,0 +1,2 @@
+"""``torch.distributions.bernoulli``: the same class as ``chainrule.distributions`` has."""
+from . import Bernoulli  # noqa: F401

@@ -1,0 +1,2 @@
+"""``torch.distributions.beta``: the same class as ``chainrule.distributions`` has."""
+from . import Beta  # noqa: F401

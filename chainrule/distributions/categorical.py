@@ -1,0 +1,2 @@
+"""``torch.distributions.categorical``: the same class as ``chainrule.distributions`` has."""
+from . import Categorical  # noqa: F401

@@ -1,0 +1,2 @@
+"""``torch.distributions.cauchy``: the same class as ``chainrule.distributions`` has."""
+from . import Cauchy  # noqa: F401

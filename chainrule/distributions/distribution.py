@@ -1,0 +1,2 @@
+"""``torch.distributions.distribution``: the same class as ``chainrule.distributions`` has."""
+from . import Distribution  # noqa: F401

@@ -1,0 +1,2 @@
+"""``torch.distributions.geometric``: the same class as ``chainrule.distributions`` has."""
+from . import Geometric  # noqa: F401

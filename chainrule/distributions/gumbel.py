@@ -1,0 +1,2 @@
+"""``torch.distributions.gumbel``: the same class as ``chainrule.distributions`` has."""
+from . import Gumbel  # noqa: F401

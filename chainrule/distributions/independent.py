@@ -1,0 +1,2 @@
+"""``torch.distributions.independent``: the same class as ``chainrule.distributions`` has."""
+from . import Independent  # noqa: F401

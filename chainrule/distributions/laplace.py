@@ -1,0 +1,2 @@
+"""``torch.distributions.laplace``: the same class as ``chainrule.distributions`` has."""
+from . import Laplace  # noqa: F401

@@ -1,0 +1,2 @@
+"""``torch.distributions.multivariate_normal``: the same class as ``chainrule.distributions`` has."""
+from . import MultivariateNormal  # noqa: F401

@@ -1,0 +1,2 @@
+"""``torch.distributions.normal``: the same class as ``chainrule.distributions`` has."""
+from . import Normal  # noqa: F401

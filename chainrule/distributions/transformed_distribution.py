@@ -1,0 +1,2 @@
+"""``torch.distributions.transformed_distribution``: the same class as ``chainrule.distributions`` has."""
+from . import TransformedDistribution  # noqa: F401
