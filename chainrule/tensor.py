@@ -559,6 +559,26 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
     def half(self) -> "Tensor":
         return self.to(_dtype.float16)
 
+    def cfloat(self) -> "Tensor":
+        return self.to(_dtype.complex64)
+
+    def cdouble(self) -> "Tensor":
+        return self.to(_dtype.complex128)
+
+    def is_pinned(self, device=None) -> bool:
+        return False  # CPU memory is never pinned here
+
+    def is_shared(self) -> bool:
+        return False
+
+    def to_dense(self, dtype=None, *, masked_grad=None) -> "Tensor":
+        return self if dtype is None else self.to(dtype)  # tensors are always dense
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of its ``grad_fn`` this tensor is (0 for leaves)."""
+        return self._output_nr
+
     def long(self) -> "Tensor":
         return self.to(_dtype.int64)
 
@@ -724,6 +744,24 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
     @property
     def mT(self):
         return _shp.transpose(self, -2, -1)
+
+    @property
+    def mH(self):
+        """The conjugate transpose of the last two dims (``mT`` for real tensors)."""
+        t = _shp.transpose(self, -2, -1)
+        return t.conj() if self._data.dtype.kind == "c" else t
+
+    def adjoint(self):
+        return self.mH
+
+    @property
+    def H(self):
+        n = self._data.ndim
+        if n != 2:
+            raise RuntimeError(
+                f"tensor.H is only supported on matrices (2-D tensors). Got {n}-D tensor."
+                + (" For batches of matrices, consider using tensor.mH" if n > 2 else ""))
+        return self.mH
 
     def permute(self, *args, dims=None):  # x.permute(1, 0), ((1, 0)) or (dims=(1, 0))
         return _shp.permute(self, *(args if dims is None else (dims,)))

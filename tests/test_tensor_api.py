@@ -365,3 +365,35 @@ def test_view_of_non_contiguous_tensors(make, shape):
     assert ours == theirs
     if theirs is None:
         assert tuple(make(cr).view(*shape).shape) == tuple(make(torch).view(*shape).shape)
+
+
+@pytest.mark.torch
+def test_conjugate_transposes_conversions_and_split_spellings_like_torch():
+    import torch
+
+    res = []
+    for L in (cr, torch):
+        x = L.tensor([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]], dtype=L.float64)
+        z = L.tensor([[1 + 2j, 3j], [2.0 + 0j, -1j]])
+        res.append([x.mH.numpy(), x.H.numpy(), x.adjoint().numpy(), z.mH.resolve_conj().numpy(),
+                    z.H.resolve_conj().numpy(),
+                    [p.numpy() for p in x.split_with_sizes([1, 2], dim=1)],
+                    [p.numpy() for p in x.unsafe_chunk(3, 1)],
+                    [p.numpy() for p in x.unsafe_split(2, 1)],
+                    x.narrow_copy(1, 1, 2).numpy(), str(x.cdouble().dtype),
+                    str(x.cfloat().dtype), x.output_nr, x.is_pinned(), x.is_shared(),
+                    x.to_dense() is x, x.hardshrink(1.0).numpy(),
+                    x.prelu(L.tensor([0.25], dtype=L.float64)).numpy()])
+        for bad in (L.ones(2, 2, 2), L.ones(3)):
+            with pytest.raises(RuntimeError) as e:
+                bad.H  # noqa: B018 - the property raises
+            res[-1].append(str(e.value))
+    ours, theirs = res
+    for a, b in zip(ours, theirs):
+        if isinstance(a, list):
+            for u, v in zip(a, b):
+                np.testing.assert_array_equal(u, v)
+        elif isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b)
+        else:
+            assert a == b

@@ -292,6 +292,16 @@ class ElementwiseMethods:
     def relu_(self):
         return _ops.elementwise.relu_(self)
 
+    def hardshrink(self, lambd=0.5):
+        from ..nn import functional as F
+
+        return F.hardshrink(self, lambd)
+
+    def prelu(self, weight):
+        from ..nn import functional as F
+
+        return F.prelu(self, weight)
+
     def neg_(self):
         return _ops.elementwise.neg_(self)
 

@@ -56,6 +56,17 @@ class ShapeMethods:
     def split(self, split_size, dim=0):
         return _ops.shape.split(self, split_size, dim)
 
+    def split_with_sizes(self, split_sizes, dim=0):
+        return _ops.shape.split(self, list(split_sizes), dim)
+
+    unsafe_split = split
+
+    def unsafe_chunk(self, chunks, dim=0):
+        return _ops.shape.chunk(self, chunks, dim)
+
+    def narrow_copy(self, dim, start, length):
+        return _ops.shape.narrow(self, dim, start, length).clone()
+
     def chunk(self, chunks, dim=0):
         return _ops.shape.chunk(self, chunks, dim)
 
