@@ -37,6 +37,8 @@ from .amp import autocast  # noqa: E402
 from .nn.functional import (cosine_similarity, dropout, layer_norm,  # noqa: E402
                             log_softmax, pairwise_distance, softmax)
 from ._misc_ops import adaptive_max_pool1d, batch_norm, embedding  # noqa: E402
+from ._misc_ops import complex_from_parts as complex  # noqa: E402,A004 - torch.complex
+from ._misc_ops import inclusive_range as range  # noqa: E402,A004 - torch.range
 from .nn.functional import (alpha_dropout, bilinear, celu, feature_alpha_dropout,  # noqa: E402
                             group_norm, hardshrink, prelu, relu_, rms_norm, rrelu, rrelu_,
                             selu, threshold, threshold_)

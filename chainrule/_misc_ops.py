@@ -22,7 +22,7 @@ from .ops.elementwise import _float, unary
 from .ops.reduction import _return_type
 from .tensor import Tensor, _make
 
-__all__ = ["are_deterministic_algorithms_enabled", "bitwise_left_shift", "bitwise_right_shift",
+__all__ = ["are_deterministic_algorithms_enabled", "pdist", "polar", "bitwise_left_shift", "bitwise_right_shift",
            "compile", "corrcoef", "cov", "cumulative_trapezoid", "deg2rad", "diff",
            "frexp", "gcd", "get_default_device", "get_float32_matmul_precision",
            "get_num_interop_threads", "get_num_threads", "heaviside", "histc",
@@ -711,3 +711,62 @@ def adaptive_max_pool1d(input, output_size):
     from .nn import functional as F
 
     return F.adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
+# ======================================================================================
+# complex, polar, range, pdist at the top level (complex and range are exported under
+# torch's names by chainrule/__init__.py: here they would shadow the builtins)
+# ======================================================================================
+_FLOAT_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def complex_from_parts(real, imag, *, out=None):
+    """``real + i * imag`` from two float tensors of one dtype (differentiable in both)."""
+    from ._dtype import complex64, complex128
+
+    rd, idt = real._data.dtype, imag._data.dtype
+    if rd.name not in _FLOAT_NAMES or idt.name not in _FLOAT_NAMES:
+        raise RuntimeError("Expected both inputs to be Half, Float or Double tensors but got "
+                           f"{_scalar_type(rd)} and {_scalar_type(idt)}")
+    if rd != idt:
+        raise RuntimeError(f"Expected object of scalar type {_FLOAT_NAMES[rd.name]} but got "
+                           f"scalar type {_FLOAT_NAMES[idt.name]} for second argument")
+    ct = complex128 if rd == np.float64 else complex64
+    return real.to(ct) + imag.to(ct) * 1j
+
+
+def _scalar_type(dt) -> str:
+    from .ops.linalg import _scalar_name
+
+    return _scalar_name(dt)
+
+
+def polar(abs, angle, *, out=None):  # noqa: A002 - torch's argument names
+    """``abs * (cos(angle) + i sin(angle))``."""
+    return complex_from_parts(abs * angle.cos(), abs * angle.sin())
+
+
+def inclusive_range(start, end, step=1, *, out=None, dtype=None, layout=None, device=None,
+                    requires_grad=False):
+    """Deprecated ``torch.range``: like ``arange`` but with ``end`` included (default dtype
+    unless ``dtype`` is given)."""
+    import warnings
+
+    from ._dtype import get_default_dtype
+    from .ops.creation import arange
+
+    warnings.warn("torch.range is deprecated and will be removed in a future release because its "
+                  "behavior is inconsistent with Python's range builtin. Instead, use "
+                  "torch.arange, which produces values in [start, end).", UserWarning,
+                  stacklevel=2)
+    n = int(np.floor((end - start) / step)) + 1
+    return arange(n, dtype=dtype or get_default_dtype(),
+                  requires_grad=requires_grad) * step + start if n > 0 else \
+        arange(0, dtype=dtype or get_default_dtype())
+
+
+def pdist(input, p=2):
+    """``torch.pdist``: the same as ``nn.functional.pdist``."""
+    from .nn import functional as F
+
+    return F.pdist(input, p)

@@ -397,3 +397,34 @@ def test_conjugate_transposes_conversions_and_split_spellings_like_torch():
             np.testing.assert_array_equal(a, b)
         else:
             assert a == b
+
+
+@pytest.mark.torch
+def test_complex_polar_range_pdist_at_top_level_like_torch():
+    import warnings
+
+    import torch
+
+    res = []
+    for L in (cr, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            r = [L.range(1, 4).numpy(), L.range(0, 5, 2, dtype=L.long).numpy(),
+                 L.range(1, 2, 0.5).numpy()]
+        a = L.tensor([1.0, 2.0], requires_grad=True)
+        b = L.tensor([0.5, -1.0], requires_grad=True)
+        z = L.complex(a, b)
+        (z.abs() ** 2).sum().backward()
+        r += [str(z.dtype), z.detach().numpy(), a.grad.numpy(), b.grad.numpy(),
+              L.polar(L.tensor([2.0]), L.tensor([0.5])).numpy(),
+              L.pdist(L.tensor([[0.0, 0.0], [3.0, 4.0], [1.0, 1.0]])).numpy()]
+        for bad in ((L.ones(2, dtype=L.float64), L.ones(2)), (L.ones(2, dtype=L.long),) * 2):
+            with pytest.raises(RuntimeError) as e:
+                L.complex(*bad)
+            r.append(str(e.value))
+        res.append(r)
+    for u, v in zip(*res):
+        if isinstance(u, np.ndarray):
+            np.testing.assert_allclose(u, v, rtol=1e-6)
+        else:
+            assert u == v
