@@ -22,7 +22,8 @@ from .ops.elementwise import _float, unary
 from .ops.reduction import _return_type
 from .tensor import Tensor, _make
 
-__all__ = ["are_deterministic_algorithms_enabled", "pdist", "polar", "bitwise_left_shift", "bitwise_right_shift",
+__all__ = ["are_deterministic_algorithms_enabled", "pdist", "polar", "view_as_complex",
+           "view_as_real", "bitwise_left_shift", "bitwise_right_shift",
            "compile", "corrcoef", "cov", "cumulative_trapezoid", "deg2rad", "diff",
            "frexp", "gcd", "get_default_device", "get_float32_matmul_precision",
            "get_num_interop_threads", "get_num_threads", "heaviside", "histc",
@@ -770,3 +771,75 @@ def pdist(input, p=2):
     from .nn import functional as F
 
     return F.pdist(input, p)
+
+
+# ======================================================================================
+# view_as_real / view_as_complex (rotary embeddings and FFT code use them)
+# ======================================================================================
+class ViewAsRealBackward0(Node):
+    """r = (Re z, Im z) along a new last dim:  dz = g[..., 0] + i g[..., 1]"""
+
+    __slots__ = ()
+    saved_spec = ()
+
+    def backward(self, g):
+        return (xp(g).complex(g[..., 0], g[..., 1]) if xp(g) is not np
+                else g[..., 0] + 1j * g[..., 1],)
+
+    def jvp(self, tangents):
+        t = tangents[0]
+        return xp(t).view_as_real(t) if xp(t) is not np else _real_view(t)
+
+
+class ViewAsComplexBackward0(Node):
+    """z = x[..., 0] + i x[..., 1]:  dx = (Re g, Im g) along the last dim"""
+
+    __slots__ = ()
+    saved_spec = ()
+    complex_rule = True  # the formula is already in torch's convention for complex grads
+
+    def backward(self, g):
+        return (xp(g).view_as_real(g.resolve_conj() if hasattr(g, "resolve_conj") else g)
+                if xp(g) is not np else _real_view(np.ascontiguousarray(g)),)
+
+    def jvp(self, tangents):
+        t = tangents[0]
+        return xp(t).view_as_complex(t) if xp(t) is not np else t[..., 0] + 1j * t[..., 1]
+
+
+def _real_view(z: np.ndarray) -> np.ndarray:
+    z = np.ascontiguousarray(z)
+    return z.view(z.real.dtype).reshape(z.shape + (2,))
+
+
+def view_as_real(input: Tensor) -> Tensor:
+    """A real view of a complex tensor: a last dim of size 2 holds (real, imag)."""
+    z = input._data
+    if z.dtype.kind != "c":
+        raise RuntimeError("view_as_real is only supported for complex tensors")
+    if not z.flags.c_contiguous:
+        z = np.ascontiguousarray(z)
+    return unary(ViewAsRealBackward0, input, z.view(z.real.dtype).reshape(z.shape + (2,)), ())
+
+
+def view_as_complex(input: Tensor) -> Tensor:
+    """A complex view of a real tensor whose last dim of size 2 holds (real, imag)."""
+    x = input._data
+    if x.dtype not in (np.float32, np.float64):
+        raise RuntimeError("view_as_complex is only supported for half, float and double "
+                           f"tensors, but got a tensor of scalar type: {_torch_scalar(x.dtype)}"
+                           + (" (chainrule has no complex32)" if x.dtype == np.float16 else ""))
+    if x.ndim == 0 or x.shape[-1] != 2:
+        raise RuntimeError("Tensor must have a last dimension of size 2")
+    if x.strides[-1] != x.itemsize:
+        raise RuntimeError("Tensor must have a last dimension with stride 1")
+    if not x.flags.c_contiguous:
+        x = np.ascontiguousarray(x)
+    ct = np.complex64 if x.dtype == np.float32 else np.complex128
+    return unary(ViewAsComplexBackward0, input, x.view(ct)[..., 0], ())
+
+
+def _torch_scalar(dt) -> str:
+    from .ops.linalg import _scalar_name
+
+    return _scalar_name(dt)

@@ -428,3 +428,33 @@ def test_complex_polar_range_pdist_at_top_level_like_torch():
             np.testing.assert_allclose(u, v, rtol=1e-6)
         else:
             assert u == v
+
+
+@pytest.mark.torch
+def test_view_as_real_and_complex_in_a_rotary_embedding_like_torch():
+    """The rotary-embedding idiom: pairs of features as complex numbers, rotated, back to real;
+    values, gradients to second order, node names and errors compared with torch."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    xa, ga, th = rng.standard_normal((3, 4, 2)), rng.standard_normal((3, 4, 2)), \
+        rng.standard_normal((3, 4))
+    res = []
+    for L in (cr, torch):
+        x = L.tensor(xa, requires_grad=True)
+        z = L.view_as_complex(x)
+        y = L.view_as_real(z * L.polar(L.ones(3, 4, dtype=L.float64), L.tensor(th)) * z)
+        (g1,) = L.autograd.grad((y * L.tensor(ga)).sum(), x, create_graph=True)
+        (g2,) = L.autograd.grad((g1 ** 2).sum(), x)
+        errs = []
+        for bad in (lambda: L.view_as_complex(L.ones(3, 3)), lambda: L.view_as_real(L.ones(3)),
+                    lambda: L.view_as_complex(L.ones(3, 2, dtype=L.long))):
+            with pytest.raises(RuntimeError) as e:
+                bad()
+            errs.append(str(e.value))
+        res.append((y.detach().numpy(), g1.detach().numpy(), g2.numpy(), z.grad_fn.name(),
+                    y.grad_fn.name(), str(z.dtype), errs))
+    ours, theirs = res
+    for a, b in zip(ours[:3], theirs[:3]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    assert ours[3:] == theirs[3:]
