@@ -22,7 +22,7 @@ from .ops.elementwise import _float, unary
 from .ops.reduction import _return_type
 from .tensor import Tensor, _make
 
-__all__ = ["are_deterministic_algorithms_enabled", "pdist", "polar", "view_as_complex",
+__all__ = ["are_deterministic_algorithms_enabled", "as_strided", "pdist", "polar", "view_as_complex",
            "view_as_real", "bitwise_left_shift", "bitwise_right_shift",
            "compile", "corrcoef", "cov", "cumulative_trapezoid", "deg2rad", "diff",
            "frexp", "gcd", "get_default_device", "get_float32_matmul_precision",
@@ -843,3 +843,54 @@ def _torch_scalar(dt) -> str:
     from .ops.linalg import _scalar_name
 
     return _scalar_name(dt)
+
+
+# ======================================================================================
+# as_strided
+# ======================================================================================
+class AsStridedBackward0(Node):
+    """out[i] = storage[offset + sum_k i_k stride_k]:  dstorage = the scatter-add of g"""
+
+    __slots__ = ("index", "in_shape")
+    saved_spec = ()
+
+    def backward(self, g):
+        n = math.prod(self.in_shape)
+        if type(g) is np.ndarray:
+            flat = np.bincount(self.index.ravel(), weights=g.ravel(), minlength=n)
+            return (flat.astype(g.dtype, copy=False).reshape(self.in_shape),)
+        from .ops.indexing import index_add
+
+        zeros = xp(g).zeros(n, dtype=g.dtype)
+        return (index_add(zeros, 0, _make(self.index.ravel(), False, None), g.reshape(-1))
+                .reshape(self.in_shape),)
+
+    def jvp(self, tangents):
+        t = tangents[0]
+        return t.reshape(-1)[self.index] if type(t) is np.ndarray else \
+            t.reshape(-1)[_make(self.index, False, None)]
+
+
+def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
+    """The elements of ``input``'s (C-ordered) storage at ``offset + sum_k i_k stride_k``.
+    A copy here (PyTorch returns a view: writes into it do not reach ``input``)."""
+    size, stride = tuple(int(v) for v in size), tuple(int(v) for v in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape")
+    offset = int(storage_offset or 0)
+    x = input._data
+    n = x.size
+    need = offset + 1 + sum((s - 1) * st for s, st in zip(size, stride)) if all(size) else 0
+    if need > n or offset < 0:
+        raise RuntimeError(
+            f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, "
+            f"and itemsize {x.itemsize} requiring a storage size of {need * x.itemsize} are out "
+            f"of bounds for storage of size {n * x.itemsize}")
+    index = offset + sum(np.arange(s).reshape((-1,) + (1,) * (len(size) - k - 1)) * st
+                         for k, (s, st) in enumerate(zip(size, stride))) \
+        if size else np.asarray(offset)
+    index = np.broadcast_to(index, size).astype(np.int64)
+    res = unary(AsStridedBackward0, input, np.ascontiguousarray(x).reshape(-1)[index], ())
+    if res.grad_fn is not None:
+        res.grad_fn.index, res.grad_fn.in_shape = index, x.shape
+    return res

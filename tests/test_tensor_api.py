@@ -458,3 +458,30 @@ def test_view_as_real_and_complex_in_a_rotary_embedding_like_torch():
     for a, b in zip(ours[:3], theirs[:3]):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
     assert ours[3:] == theirs[3:]
+
+
+@pytest.mark.torch
+def test_as_strided_windows_and_gradients_like_torch():
+    import torch
+
+    rng = np.random.default_rng(1)
+    xa, wa = rng.standard_normal(10), rng.standard_normal((3, 4))
+    res = []
+    for L in (cr, torch):
+        x = L.tensor(xa, requires_grad=True)
+        y = x.as_strided((3, 4), (2, 1), 1)
+        (g1,) = L.autograd.grad(((y * L.tensor(wa)) ** 2).sum(), x, create_graph=True)
+        (g2,) = L.autograd.grad(g1.sum(), x)
+        with pytest.raises(RuntimeError) as e:
+            x.as_strided((3, 4), (2, 1), 5)
+        res.append((y.detach().numpy(), g1.detach().numpy(), g2.numpy(), y.grad_fn.name(),
+                    str(e.value),
+                    L.as_strided(L.arange(12.0).reshape(3, 4), (2, 2), (4, 1), 1).numpy()))
+    ours, theirs = res
+    for a, b in zip(ours, theirs):
+        if isinstance(a, np.ndarray):
+            np.testing.assert_allclose(a, b, rtol=1e-12)
+        else:
+            assert a == b
+    x = cr.tensor(xa, requires_grad=True)
+    assert cr.autograd.gradcheck(lambda t: t.as_strided((2, 3), (3, 2), 0), (x,))

@@ -56,6 +56,11 @@ class ShapeMethods:
     def split(self, split_size, dim=0):
         return _ops.shape.split(self, split_size, dim)
 
+    def as_strided(self, size, stride, storage_offset=None):
+        from .._misc_ops import as_strided
+
+        return as_strided(self, size, stride, storage_offset)
+
     def split_with_sizes(self, split_sizes, dim=0):
         return _ops.shape.split(self, list(split_sizes), dim)
 
