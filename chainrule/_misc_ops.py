@@ -22,16 +22,53 @@ from .ops.elementwise import _float, unary
 from .ops.reduction import _return_type
 from .tensor import Tensor, _make
 
-__all__ = ["are_deterministic_algorithms_enabled", "as_strided", "pdist", "polar", "view_as_complex",
-           "view_as_real", "bitwise_left_shift", "bitwise_right_shift",
-           "compile", "corrcoef", "cov", "cumulative_trapezoid", "deg2rad", "diff",
-           "frexp", "gcd", "get_default_device", "get_float32_matmul_precision",
-           "get_num_interop_threads", "get_num_threads", "heaviside", "histc",
-           "histogram", "is_nonzero", "is_same_size", "is_signed", "isreal", "lcm",
-           "ldexp", "nanquantile", "nextafter", "positive", "quantile", "rad2deg",
-           "renorm", "set_default_device", "set_float32_matmul_precision",
-           "set_num_interop_threads", "set_num_threads", "sinc", "trapezoid", "trapz",
-           "typename", "unravel_index", "use_deterministic_algorithms"]
+__all__ = [
+    "are_deterministic_algorithms_enabled",
+    "as_strided",
+    "bitwise_left_shift",
+    "bitwise_right_shift",
+    "compile",
+    "corrcoef",
+    "cov",
+    "cumulative_trapezoid",
+    "deg2rad",
+    "diff",
+    "frexp",
+    "gcd",
+    "get_default_device",
+    "get_float32_matmul_precision",
+    "get_num_interop_threads",
+    "get_num_threads",
+    "heaviside",
+    "histc",
+    "histogram",
+    "is_nonzero",
+    "is_same_size",
+    "is_signed",
+    "isreal",
+    "lcm",
+    "ldexp",
+    "nanquantile",
+    "nextafter",
+    "pdist",
+    "polar",
+    "positive",
+    "quantile",
+    "rad2deg",
+    "renorm",
+    "set_default_device",
+    "set_float32_matmul_precision",
+    "set_num_interop_threads",
+    "set_num_threads",
+    "sinc",
+    "trapezoid",
+    "trapz",
+    "typename",
+    "unravel_index",
+    "use_deterministic_algorithms",
+    "view_as_complex",
+    "view_as_real",
+]
 
 
 def _cr():
@@ -742,7 +779,7 @@ def _scalar_type(dt) -> str:
     return _scalar_name(dt)
 
 
-def polar(abs, angle, *, out=None):  # noqa: A002 - torch's argument names
+def polar(abs, angle, *, out=None):
     """``abs * (cos(angle) + i sin(angle))``."""
     return complex_from_parts(abs * angle.cos(), abs * angle.sin())
 
@@ -851,7 +888,7 @@ def _torch_scalar(dt) -> str:
 class AsStridedBackward0(Node):
     """out[i] = storage[offset + sum_k i_k stride_k]:  dstorage = the scatter-add of g"""
 
-    __slots__ = ("index", "in_shape")
+    __slots__ = ("in_shape", "index")
     saved_spec = ()
 
     def backward(self, g):
@@ -876,7 +913,7 @@ def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
     A copy here (PyTorch returns a view: writes into it do not reach ``input``)."""
     size, stride = tuple(int(v) for v in size), tuple(int(v) for v in stride)
     if len(size) != len(stride):
-        raise RuntimeError(f"mismatch in length of strides and shape")
+        raise RuntimeError("mismatch in length of strides and shape")
     offset = int(storage_offset or 0)
     x = input._data
     n = x.size
