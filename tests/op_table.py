@@ -1537,6 +1537,17 @@ def covered_names():
 _NOT_OP = "not an op: "
 _RANDOM = "random: torch's generator cannot be matched; "
 EXCLUDED = {
+    # spellings checked against torch in test_nn_spellings.py
+    "F.upsample_nearest": "test_nn_spellings.py: deprecated interpolate(mode='nearest')",
+    "F.upsample_bilinear": "test_nn_spellings.py: deprecated interpolate(mode='bilinear')",
+    "F.max_pool1d_with_indices": "test_nn_spellings.py: max_pool1d(return_indices=True)",
+    "F.max_pool2d_with_indices": "test_nn_spellings.py: max_pool2d(return_indices=True)",
+    "F.max_pool3d_with_indices": "test_nn_spellings.py: max_pool3d(return_indices=True)",
+    "F.adaptive_max_pool1d_with_indices": "test_nn_spellings.py: with return_indices=True",
+    "F.adaptive_max_pool2d_with_indices": "test_nn_spellings.py: with return_indices=True",
+    "F.adaptive_max_pool3d_with_indices": "test_nn_spellings.py: with return_indices=True",
+    "F.selu_": "test_nn_spellings.py: selu(inplace=True)",
+    "F.celu_": "test_nn_spellings.py: celu(inplace=True)",
     # spellings checked against torch in test_tensor_api.py
     "complex": "test_tensor_api.py: builds a complex tensor from two float ones (gradients too)",
     "polar": "test_tensor_api.py: complex from abs and angle",

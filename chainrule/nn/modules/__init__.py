@@ -6,6 +6,7 @@ from .dropout import *
 from .flatten import Flatten, Unflatten  # noqa: F401
 from .linear import Bilinear, Identity, LazyLinear, Linear  # noqa: F401
 from .loss import *
+from .parallel import DataParallel  # noqa: F401
 from .misc import *
 from .module import Module, RemovableHandle  # noqa: F401
 from .normalization import *
