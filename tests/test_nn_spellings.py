@@ -51,3 +51,34 @@ def test_module_set_submodule_extra_state_to_empty_and_data_parallel_like_torch(
         res.append((repr(m), m.to_empty(device="cpu") is m, list(dp.state_dict()), repr(dp),
                     str(e.value)[:60], dp.module is m))
     assert res[0] == res[1]
+
+
+@pytest.mark.torch
+def test_full_backward_pre_hook_scales_grad_output_like_torch():
+    import torch
+
+    res = []
+    for L in (cr, torch):
+        m = L.nn.Linear(3, 2).double()
+        with L.no_grad():
+            m.weight.copy_(L.tensor(np.arange(6.0).reshape(2, 3)))
+            m.bias.zero_()
+        calls = []
+
+        def pre(mod, gout, calls=calls):
+            calls.append(("pre", tuple(gout[0].shape)))
+            return (gout[0] * 2,)
+
+        def post(mod, gin, gout, calls=calls):
+            calls.append(("post", tuple(gout[0].shape), gin[0] is None))
+
+        h1 = m.register_full_backward_pre_hook(pre)
+        m.register_full_backward_hook(post)
+        x = L.ones(4, 3, dtype=L.float64, requires_grad=True)
+        m(x).sum().backward()
+        h1.remove()
+        m(x).sum().backward()  # removed: no doubling the second time
+        res.append((calls, x.grad.numpy(), m.weight.grad.numpy()))
+    assert res[0][0] == res[1][0]
+    np.testing.assert_array_equal(res[0][1], res[1][1])
+    np.testing.assert_array_equal(res[0][2], res[1][2])

@@ -91,6 +91,7 @@ class Module:
         d["_forward_pre_hooks"] = OrderedDict()
         d["_forward_pre_hooks_with_kwargs"] = set()
         d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
         d["_state_dict_hooks"] = OrderedDict()
         d["_load_state_dict_pre_hooks"] = OrderedDict()
 
@@ -585,8 +586,19 @@ class Module:
 
     register_backward_hook = register_full_backward_hook
 
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output)`` before the gradients w.r.t. the module's inputs are
+        computed; a non-None result replaces ``grad_output``."""
+        hooks = self.__dict__.setdefault("_backward_pre_hooks", OrderedDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks):
+        pre = self.__dict__.get("_backward_pre_hooks")
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or pre):
             return self.forward(*args, **kwargs)
         for hid, hook in list(self._forward_pre_hooks.items()):
             if hid in self._forward_pre_hooks_with_kwargs:
@@ -597,7 +609,7 @@ class Module:
                 res = hook(self, args)
                 if res is not None:
                     args = res if isinstance(res, tuple) else (res,)
-        bw = _BackwardHookState(self) if self._backward_hooks else None
+        bw = _BackwardHookState(self) if self._backward_hooks or pre else None
         if bw is not None:
             args = bw.wrap_inputs(args)
         out = self.forward(*args, **kwargs)
@@ -648,6 +660,13 @@ class _BackwardHookState:
         self.grad_output = None
         self.n_inputs = 0
 
+    def _run_pre_hooks(self, grad_output: tuple) -> tuple:
+        for hook in list(self.module.__dict__.get("_backward_pre_hooks", {}).values()):
+            res = hook(self.module, grad_output)
+            if res is not None:
+                grad_output = tuple(res) if isinstance(res, (tuple, list)) else (res,)
+        return grad_output
+
     def _run_hooks(self, grad_input: tuple) -> tuple:
         for hook in list(self.module._backward_hooks.values()):
             res = hook(self.module, grad_input, self.grad_output)
@@ -697,9 +716,10 @@ def _hook_identity_class():
         def backward(ctx, *grads):
             state = ctx.state
             if ctx.side == "out":
+                grads = state._run_pre_hooks(grads)
                 state.grad_output = grads
-                if state.n_inputs == 0:  # no input needs a gradient: hooks see None
-                    state._run_hooks((None,))
+                if state.n_inputs == 0 and state.module._backward_hooks:
+                    state._run_hooks((None,))  # no input needs a gradient: hooks see None
                 return (None, None, *grads)
             new = state._run_hooks(grads)
             return (None, None, *new)
