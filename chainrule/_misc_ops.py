@@ -39,6 +39,7 @@ __all__ = [
     "get_float32_matmul_precision",
     "get_num_interop_threads",
     "get_num_threads",
+    "gradient",
     "heaviside",
     "histc",
     "histogram",
@@ -931,3 +932,66 @@ def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
     if res.grad_fn is not None:
         res.grad_fn.index, res.grad_fn.in_shape = index, x.shape
     return res
+
+
+# ======================================================================================
+# gradient: finite differences of samples (central inside, one-sided at the edges)
+# ======================================================================================
+def gradient(input: Tensor, *, spacing=1, dim=None, edge_order: int = 1) -> tuple:
+    """``torch.gradient``: d input / d coordinate along each of ``dim`` (all dims by
+    default), second-order accurate inside; ``spacing`` is a number, one number per dim, or
+    one coordinate tensor per dim. A composition of slices, so it is differentiable."""
+    x = input
+    ndim = x.dim()
+    dims = list(range(ndim)) if dim is None else \
+        [canon_dim(d, ndim) for d in (dim if isinstance(dim, (list, tuple)) else (dim,))]
+    if edge_order not in (1, 2):
+        raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+    if isinstance(spacing, (list, tuple)):
+        if len(spacing) != len(dims):
+            raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar or "
+                               f"it's spacing and dim arguments to have the same length, but "
+                               f"got a spacing argument of length {len(spacing)} and a dim "
+                               f"argument of length {len(dims)}.")
+        steps = list(spacing)
+    else:
+        steps = [spacing] * len(dims)
+    out = []
+    for d, h in zip(dims, steps):
+        n = x.shape[d]
+        if n < edge_order + 1:
+            raise RuntimeError("torch.gradient expected each dimension size to be at least "
+                               "edge_order+1")
+        out.append(_gradient_1d(x, d, n, h, edge_order))
+    return tuple(out)
+
+
+def _gradient_1d(x, d, n, h, edge_order):
+    def sl(a, b):
+        return x.narrow(d, a, b - a)
+
+    if isinstance(h, Tensor):  # coordinates: possibly uneven steps
+        if edge_order != 1:
+            raise NotImplementedError("torch.gradient with coordinate tensors: edge_order=2 "
+                                      "is not implemented in chainrule")
+        c = h.to(x.dtype) if x.dtype.is_floating_point else h.double()
+        shape = [1] * x.dim()
+        shape[d] = n - 1
+        dx = (c[1:] - c[:-1]).reshape(shape)
+        hs, hd = dx.narrow(d, 0, n - 2), dx.narrow(d, 1, n - 2)
+        inner = (hs * hs * sl(2, n) + (hd * hd - hs * hs) * sl(1, n - 1) - hd * hd * sl(0, n - 2)) \
+            / (hs * hd * (hd + hs))
+        first = (sl(1, 2) - sl(0, 1)) / dx.narrow(d, 0, 1)
+        last = (sl(n - 1, n) - sl(n - 2, n - 1)) / dx.narrow(d, n - 2, 1)
+    else:
+        h = float(h)
+        inner = (sl(2, n) - sl(0, n - 2)) / (2 * h)
+        if edge_order == 1:
+            first = (sl(1, 2) - sl(0, 1)) / h
+            last = (sl(n - 1, n) - sl(n - 2, n - 1)) / h
+        else:
+            first = (-1.5 * sl(0, 1) + 2 * sl(1, 2) - 0.5 * sl(2, 3)) / h
+            last = (0.5 * sl(n - 3, n - 2) - 2 * sl(n - 2, n - 1) + 1.5 * sl(n - 1, n)) / h
+    from .ops.shape import cat
+
+    return cat([first, inner, last], d) if n > 2 else cat([first, last], d)

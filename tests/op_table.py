@@ -1549,6 +1549,7 @@ EXCLUDED = {
     "F.selu_": "test_nn_spellings.py: selu(inplace=True)",
     "F.celu_": "test_nn_spellings.py: celu(inplace=True)",
     # spellings checked against torch in test_tensor_api.py
+    "gradient": "test_tensor_api.py: finite differences of samples (values and gradients)",
     "complex": "test_tensor_api.py: builds a complex tensor from two float ones (gradients too)",
     "polar": "test_tensor_api.py: complex from abs and angle",
     "range": "test_tensor_api.py: deprecated arange with the end included",

@@ -485,3 +485,39 @@ def test_as_strided_windows_and_gradients_like_torch():
             assert a == b
     x = cr.tensor(xa, requires_grad=True)
     assert cr.autograd.gradcheck(lambda t: t.as_strided((2, 3), (3, 2), 0), (x,))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kw", [{}, dict(spacing=2.0, dim=1), dict(spacing=(0.5,), dim=1,
+                                                                     edge_order=2),
+                                dict(dim=(0, 1), spacing=(1.5, 0.25)), dict(dim=-1)])
+def test_gradient_values_and_its_own_gradients_like_torch(kw):
+    import torch
+
+    xa = np.random.default_rng(0).standard_normal((3, 5))
+    res = []
+    for L in (cr, torch):
+        x = L.tensor(xa, requires_grad=True)
+        gs = L.gradient(x, **kw)
+        sum((g * g).sum() for g in gs).backward()
+        res.append(([g.detach().numpy() for g in gs], x.grad.numpy()))
+    for a, b in zip(res[0][0], res[1][0]):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-12)
+
+
+@pytest.mark.torch
+def test_gradient_with_coordinates_and_errors_like_torch():
+    import torch
+
+    res = []
+    for L in (cr, torch):
+        y = L.tensor([1.0, 2.0, 4.0, 7.0, 11.0], dtype=L.float64)
+        c = L.tensor([0.0, 1.0, 3.0, 4.0, 7.5], dtype=L.float64)
+        with pytest.raises(RuntimeError) as e:
+            L.gradient(L.tensor([1.0]))
+        res.append((L.gradient(y, spacing=[c])[0].numpy(), str(e.value)))
+    np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-12)
+    assert res[0][1] == res[1][1]
+    x = cr.tensor(np.random.default_rng(1).standard_normal((4, 3)), requires_grad=True)
+    assert cr.autograd.gradcheck(lambda t: cr.gradient(t, edge_order=2)[0], (x,))
