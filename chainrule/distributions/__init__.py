@@ -343,7 +343,27 @@ class Categorical(Distribution):
         return values.expand((-1,) + tuple(self._batch_shape)) if expand else values
 
 
-class Bernoulli(Distribution):
+class _BinaryProbs:
+    """``probs`` and ``logits`` of a success probability given as either one: the other is
+    derived on first use (Bernoulli, Geometric, Binomial)."""
+
+    @property
+    def probs(self) -> Tensor:
+        if self._probs is None:
+            self._probs = _cr().sigmoid(self._logits)
+        return self._probs
+
+    @property
+    def logits(self) -> Tensor:
+        if self._logits is None:
+            cr = _cr()
+            eps = cr.finfo(self._probs.dtype).eps
+            p = self._probs.clamp(min=eps, max=1 - eps)
+            self._logits = cr.log(p) - cr.log1p(-p)
+        return self._logits
+
+
+class Bernoulli(_BinaryProbs, Distribution):
     """Bernoulli(probs=... or logits=...): samples 0./1. in the parameter's dtype."""
 
     has_enumerate_support = True
@@ -364,21 +384,6 @@ class Bernoulli(Distribution):
         else:
             (self._logits,) = param = _broadcast_all(logits)
         super().__init__(param[0].shape, Size(), validate_args)
-
-    @property
-    def probs(self) -> Tensor:
-        if self._probs is None:
-            self._probs = _cr().sigmoid(self._logits)
-        return self._probs
-
-    @property
-    def logits(self) -> Tensor:
-        if self._logits is None:
-            cr = _cr()
-            eps = cr.finfo(self._probs.dtype).eps
-            p = self._probs.clamp(min=eps, max=1 - eps)
-            self._logits = cr.log(p) - cr.log1p(-p)
-        return self._logits
 
     def _param_names(self):
         return tuple(n for n in ("probs", "logits") if getattr(self, "_" + n) is not None)

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ..tensor import Size, Tensor
-from . import Categorical, Distribution, Normal, _as_param, _broadcast_all, _cr
+from . import Categorical, Distribution, _BinaryProbs, Normal, _as_param, _broadcast_all, _cr
 
 _EULER = 0.57721566490153286060
 
@@ -357,7 +357,7 @@ class Poisson(Distribution):
         return cr.xlogy(value, rate) - rate - cr.lgamma(value + 1)
 
 
-class Geometric(Distribution):
+class Geometric(_BinaryProbs, Distribution):
     """Geometric(probs=... or logits=...): number of failures before the first success."""
 
     def __init__(self, probs=None, logits=None, validate_args=None):
@@ -379,21 +379,6 @@ class Geometric(Distribution):
 
     def _expand_params(self):
         return {"_probs": 0, "_logits": 0}
-
-    @property
-    def probs(self) -> Tensor:
-        if self._probs is None:
-            self._probs = _cr().sigmoid(self._logits)
-        return self._probs
-
-    @property
-    def logits(self) -> Tensor:
-        if self._logits is None:
-            cr = _cr()
-            eps = cr.finfo(self._probs.dtype).eps
-            p = self._probs.clamp(min=eps, max=1 - eps)
-            self._logits = cr.log(p) - cr.log1p(-p)
-        return self._logits
 
     @property
     def mean(self) -> Tensor:

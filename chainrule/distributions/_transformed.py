@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..tensor import Size, Tensor
-from . import Categorical, Distribution, _as_param, _broadcast_all, _cr
+from . import Categorical, Distribution, _BinaryProbs, _as_param, _broadcast_all, _cr
 from ._extra import _check_support, _from_numpy, _rng
 from .transforms import ExpTransform, Transform, _sum_rightmost
 
@@ -249,7 +249,7 @@ class MixtureSameFamily(Distribution):
             return cr.gather(comp_samples, gather_dim, idx).squeeze(gather_dim)
 
 
-class Binomial(Distribution):
+class Binomial(_BinaryProbs, Distribution):
     """Binomial(total_count=1, probs=... or logits=...): float counts."""
 
     has_enumerate_support = True
@@ -280,21 +280,6 @@ class Binomial(Distribution):
 
     def _expand_params(self):
         return {"total_count": 0, "_probs": 0, "_logits": 0}
-
-    @property
-    def probs(self) -> Tensor:
-        if self._probs is None:
-            self._probs = _cr().sigmoid(self._logits)
-        return self._probs
-
-    @property
-    def logits(self) -> Tensor:
-        if self._logits is None:
-            cr = _cr()
-            eps = cr.finfo(self._probs.dtype).eps
-            p = self._probs.clamp(min=eps, max=1 - eps)
-            self._logits = cr.log(p) - cr.log1p(-p)
-        return self._logits
 
     @property
     def mean(self) -> Tensor:
