@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ..tensor import Size, Tensor
-from . import Categorical, Distribution, _BinaryProbs, Normal, _as_param, _broadcast_all, _cr
+from . import Categorical, Distribution, Normal, _as_param, _BinaryProbs, _broadcast_all, _cr
 
 _EULER = 0.57721566490153286060
 

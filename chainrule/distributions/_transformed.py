@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..tensor import Size, Tensor
-from . import Categorical, Distribution, _BinaryProbs, _as_param, _broadcast_all, _cr
+from . import Categorical, Distribution, _as_param, _BinaryProbs, _broadcast_all, _cr
 from ._extra import _check_support, _from_numpy, _rng
 from .transforms import ExpTransform, Transform, _sum_rightmost
 
