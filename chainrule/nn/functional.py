@@ -21,6 +21,7 @@ from ..autograd.grad_mode import grad_state
 from ..ops import conv as _conv
 from ..ops import elementwise as _ew
 from ..ops._broadcast import broadcast_error, canon_dim, shape_str, sum_to, xp
+from ..ops._broadcast import sum_rows as _sum_rows
 from ..ops.conv import (  # noqa
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -764,15 +765,16 @@ class AddmmBackward0(Node):
         x2 = x if x.ndim == 2 else x.reshape(-1, k)
         g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
         gx = gw = gb = None
+        arrays = type(g2) is np.ndarray  # ndarray.dot: as @ for 2-D, ~0.5 us faster
         if fx[0] is not None:
-            gx = g2 @ w
+            gx = g2.dot(w) if arrays else g2 @ w
             if x.ndim != 2:
                 gx = gx.reshape(x.shape)
         if fw[0] is not None:
-            gw = g2.T @ x2
+            gw = g2.T.dot(x2) if arrays else g2.T @ x2
         if self.has_bias:
             if self.next_functions[2][0] is not None:
-                gb = g2.sum(axis=0)
+                gb = _sum_rows(g2) if arrays else g2.sum(axis=0)
             return gx, gw, gb
         return gx, gw
 
@@ -821,7 +823,7 @@ def linear(input, weight, bias=None):
                            f"{_C_NAMES.get(x.dtype.name, x.dtype.name)} != "
                            f"{_C_NAMES.get(w.dtype.name, w.dtype.name)}")
     x2 = x if x.ndim == 2 else x.reshape(-1, k)
-    out = x2 @ w.T
+    out = x2.dot(w.T)  # for 2-D the same BLAS call as @, with ~0.5 us less overhead
     if bias is not None:
         b = bias._data
         if b.dtype != out.dtype:

@@ -753,7 +753,7 @@ class TanhBackward0(ElementwiseNode):
 
     def backward(self, g, out):
         if type(g) is not Tensor:
-            return (g * (1 - out * out),)
+            return (g - g * out * out,)  # = g * (1 - out**2), one NumPy temporary fewer
         gd, y = g._data, out._data  # create_graph: one recorded node, as PyTorch, not three
         return (_backward_op(TanhBackwardBackward0, g, out, gd * (1 - y * y)),)
 

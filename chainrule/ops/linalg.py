@@ -357,6 +357,11 @@ class MmBackward0(Node):
     def backward(self, g, a, b):
         fa, fb = self.next_functions
         if type(g) is _ndarray and g.dtype.kind != "c":  # the common real case: plain .T
+            if g.ndim == 2:
+                # ndarray.dot, not @: the same BLAS call, ~0.5 us less overhead on small
+                # matrices (a batch of gradients, (B, m, n), takes @)
+                return (g.dot(b.T) if fa[0] is not None else None,
+                        a.T.dot(g) if fb[0] is not None else None)
             return (g @ b.T if fa[0] is not None else None,
                     a.T @ g if fb[0] is not None else None)
         return (g @ _mH(b) if fa[0] is not None else None,
@@ -545,7 +550,7 @@ def matmul(input, other, *, out=None):
         a, b = input._data, other._data
         if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and \
                 a.dtype is b.dtype and a.dtype.kind == "f":
-            res = a @ b
+            res = a.dot(b)  # for 2-D the same BLAS call as @, with ~0.5 us less overhead
             ta, tb = input._requires_grad, other._requires_grad
             if (ta or tb) and grad_state.enabled:
                 node = _new(MmBackward0)
