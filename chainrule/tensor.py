@@ -629,9 +629,6 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
     def __rpow__(self, other):
         return _ew.pow(other, self)
 
-    def __matmul__(self, other):
-        return _la.matmul(self, other)
-
     def __rmatmul__(self, other):
         return _la.matmul(_as_operand(other), self)
 
@@ -667,21 +664,6 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
 
     negative = neg
 
-    def exp(self):
-        return _ew.exp(self)
-
-    def log(self):
-        return _ew.log(self)
-
-    def sigmoid(self):
-        return _ew.sigmoid(self)
-
-    def tanh(self):
-        return _ew.tanh(self)
-
-    def relu(self):
-        return _ew.relu(self)
-
     def softmax(self, dim, dtype=None):
         from .nn import functional as F
 
@@ -694,9 +676,6 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
 
     def clone(self, *, memory_format=None):
         return _ew.clone(self)
-
-    def matmul(self, other):
-        return _la.matmul(self, other)
 
     def mm(self, mat2):
         return _la.mm(self, mat2)
@@ -1015,3 +994,6 @@ Tensor.__mul__ = _ew._mul
 Tensor.__truediv__ = _ew._div
 Tensor.__radd__ = _ew._add  # a + b == b + a for numbers
 Tensor.__rmul__ = _ew._mul
+Tensor.__matmul__ = Tensor.matmul = _la.matmul
+Tensor.tanh, Tensor.sigmoid, Tensor.relu = _ew.tanh, _ew.sigmoid, _ew.relu
+Tensor.exp, Tensor.log = _ew.exp, _ew.log

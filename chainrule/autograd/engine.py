@@ -34,7 +34,7 @@ def _root_grads(tensors, grad_tensors, create_graph):
             if not t._data.dtype.kind in "fc":
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                                    f"but got {t.dtype}")
-            g = np.ones_like(t._data)
+            g = np.ones(t._data.shape, t._data.dtype)
         else:
             if isinstance(g, Tensor):
                 gt = g
@@ -248,8 +248,15 @@ def _plain_loop(ready, deps, buffers, owned, retain_graph, handed, captures=None
                             push_ready((next_node, next_grad))
                         next_node, next_grad = child, g
                     else:
-                        if g is not None:
-                            _add_to_buffer(buffers, child, nr, g, owned)
+                        if g is not None:  # _add_to_buffer's two common cases inline
+                            old = buffers.get(child)
+                            if old is None and child.num_outputs == 1:
+                                buffers[child] = g  # the first contribution, as it is
+                            elif child in owned and g.shape == old.shape and \
+                                    g.dtype == old.dtype:  # a weight used at every step
+                                np.add(old, g, out=old)
+                            else:
+                                _add_to_buffer(buffers, child, nr, g, owned)
                         deps[child] = d - 1
                         if d == 1:
                             if next_node is not None:

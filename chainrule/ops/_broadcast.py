@@ -60,12 +60,23 @@ def sum_to(g, shape):
     return g.reshape(shape)
 
 
+def broadcast_one(x, shape):
+    """A read-only view of the one-element array ``x`` as ``shape`` (all strides 0): what
+    ``np.broadcast_to`` gives, ~10x faster (it is Python code, ~2.5 us). The gradient of
+    every full reduction (``loss.sum()``, ``.mean()``) goes through here."""
+    view = np.ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
+    view.setflags(write=False)
+    return view
+
+
 def broadcast_to(g, shape):
     """Expand ``g`` to ``shape`` (for arrays a read-only view, or a small copy; ``expand``
     for Tensors)."""
     if type(g) is np.ndarray or isinstance(g, np.generic):
         if g.shape == shape:
             return g
+        if type(g) is np.ndarray and g.size == 1:
+            return broadcast_one(g, shape)
         n = 1
         for s in shape:
             n *= s

@@ -584,6 +584,19 @@ def unary(node_cls, input, out, saved):
     """Wrap ``out`` as a Tensor; record a one-input ``node_cls`` node if a gradient is wanted."""
     if input._requires_grad and grad_state.enabled:
         kind = out.dtype.kind
+        if kind == "f" and type(out) is _ndarray:
+            # The hot case (activations in a loop): ``edge`` and ``_make`` written inline.
+            node = _new(node_cls)
+            fn = input.grad_fn
+            node.next_functions = ((fn, input._output_nr) if fn is not None else edge(input),)
+            node.saved = saved
+            t = _new(Tensor)
+            t._data = out
+            t._requires_grad = True
+            t.grad_fn = node
+            if array_versions:
+                stamp_versions(node)
+            return t
         if kind == "f":
             node = node_cls()
         elif kind == "c":

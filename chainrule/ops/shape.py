@@ -11,7 +11,7 @@ from .. import _dtype
 from ..autograd.function import FREED, NO_EDGE, SECOND_BACKWARD_MSG, Node, as_graph_tensor, edge
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, _make
-from ._broadcast import broadcast_error, canon_dim, shape_str, sum_to
+from ._broadcast import broadcast_error, broadcast_one, canon_dim, shape_str, sum_to
 from ._broadcast import broadcast_to as _broadcast_to
 from .elementwise import unary
 
@@ -248,7 +248,7 @@ def expand(input, *sizes):
             f"number of sizes provided ({len(sizes)}) must be greater or equal to the number of "
             f"dimensions in the tensor ({x.ndim})")
     target = _expand_target(x.shape, sizes)
-    out = np.broadcast_to(x, target)
+    out = broadcast_one(x, target) if x.size == 1 else np.broadcast_to(x, target)
     res = unary(ExpandBackward0, input, out, ())
     if res.grad_fn is not None:
         res.grad_fn.in_shape = x.shape
