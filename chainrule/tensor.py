@@ -683,12 +683,7 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
     def dot(self, other):
         return _la.dot(self, other)
 
-    # -- reductions (ops/reduction.py) ------------------------------------------------
-    def sum(self, dim=None, keepdim=False, *, dtype=None, **kwargs):
-        return _red.sum(self, dim, keepdim, dtype=dtype, **kwargs)
-
-    def mean(self, dim=None, keepdim=False, *, dtype=None, **kwargs):
-        return _red.mean(self, dim, keepdim, dtype=dtype, **kwargs)
+    # -- reductions (ops/reduction.py): sum and mean are bound at the end of this file
 
     # -- shape (ops/shape.py) -----------------------------------------------------------
     def reshape(self, *args, shape=None):  # x.reshape(2, 3), ((2, 3)) or (shape=(2, 3))
@@ -716,9 +711,10 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
 
     @property
     def T(self):
-        if self._data.ndim < 2:
+        n = self._data.ndim
+        if n < 2:
             return self
-        return _shp.permute(self, *range(self._data.ndim - 1, -1, -1))
+        return _shp.permute_checked(self, tuple(range(n - 1, -1, -1)))
 
     @property
     def mT(self):
@@ -997,3 +993,4 @@ Tensor.__rmul__ = _ew._mul
 Tensor.__matmul__ = Tensor.matmul = _la.matmul
 Tensor.tanh, Tensor.sigmoid, Tensor.relu = _ew.tanh, _ew.sigmoid, _ew.relu
 Tensor.exp, Tensor.log = _ew.exp, _ew.log
+Tensor.sum, Tensor.mean = _red.sum, _red.mean

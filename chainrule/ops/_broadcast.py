@@ -54,7 +54,7 @@ def sum_to(g, shape):
             g = np.add.reduce(g, axis=axes, keepdims=True)
         return g.reshape(shape)
     if axes and axes[-1] < lead:  # only new leading dims (a bias): one SumBackward1 node
-        return g.sum(dim=axes)
+        return g.sum(axes if len(axes) > 1 else axes[0])  # an int dim: the quick check
     if axes:
         g = g.sum(dim=axes, keepdim=True)
     return g.reshape(shape)

@@ -37,6 +37,8 @@ def _with_dtype(input, dtype):
 def _axes(dim, ndim):
     """The NumPy axes of a reduction over ``dim`` (checked like PyTorch's dims). A 0-d tensor
     reduces over dim 0 or -1 as over all of it, which NumPy spells ``axis=None``."""
+    if type(dim) is int and 0 <= dim < ndim:  # the common case, checked in one line
+        return (dim,)
     axes = canon_dims(dim, ndim)
     return None if ndim == 0 else axes
 
@@ -375,10 +377,14 @@ SumBackward1 = type("SumBackward1", (SumBackward0,), {"__slots__": ()})
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, **kwargs):  # noqa: A001 - torch.sum
     """Sum over ``dim`` (all elements when None)."""
-    dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
-    input = _with_dtype(input, dtype)
+    if kwargs:
+        dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
+    elif keepdim is not False:
+        keepdim = bool(keepdim)
+    if dtype is not None:
+        input = input.to(dtype)  # recorded: its backward casts the gradient back
     x = input._data
-    axes = _axes(dim, x.ndim)
+    axes = None if dim is None else _axes(dim, x.ndim)
     if dtype is None and x.dtype.kind in "biu":
         x = x.astype(np.int64)  # PyTorch sums integers and bools in int64
     out = np.add.reduce(x, axis=axes, keepdims=keepdim, dtype=x.dtype)  # np.sum, unwrapped
@@ -406,27 +412,37 @@ MeanBackward1 = type("MeanBackward1", (MeanBackward0,), {"__slots__": ()})
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
     """Mean over ``dim`` (all elements when None); needs a floating dtype, like PyTorch."""
-    dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
-    input = _with_dtype(input, dtype)
+    if kwargs:
+        dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
+    elif keepdim is not False:
+        keepdim = bool(keepdim)
+    if dtype is not None:
+        input = input.to(dtype)  # recorded: its backward casts the gradient back
     x = input._data
     if x.dtype.kind not in "fc":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {_dtype.from_numpy_dtype(x.dtype).name.capitalize()}")
-    axes = _axes(dim, x.ndim)
-    if x.dtype.kind == "f" and x.dtype.itemsize >= 4 and x.size:
-        # np.mean is Python code (~4 us); this is the same sum and division
-        count = _count(x.shape, axes)
-        out = np.true_divide(np.add.reduce(x, axis=axes, keepdims=keepdim), count)
-    else:  # float16 (NumPy accumulates it in float32), empty (NaN, with no warning)
+    axes = None if dim is None else _axes(dim, x.ndim)
+    count = _count(x.shape, axes)
+    if x.dtype.itemsize > 2:
+        # np.mean is Python code (~4 us); this is its sum and division
+        total = np.add.reduce(x, axis=axes, keepdims=keepdim)
+        if count:
+            out = np.true_divide(total, count)
+        else:  # empty: NaN, silently (as PyTorch)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out = np.true_divide(total, count)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+    else:  # float16: NumPy accumulates it in float32
         with np.errstate(invalid="ignore", divide="ignore"):
-            out = np.mean(x, axis=axes, keepdims=keepdim)
-    res = unary(MeanBackward0 if dim is None else MeanBackward1, input, np.asarray(out, x.dtype),
-                ())
+            out = np.asarray(np.mean(x, axis=axes, keepdims=keepdim), x.dtype)
+    res = unary(MeanBackward0 if dim is None else MeanBackward1, input, out, ())
     node = res.grad_fn
     if node is not None:
         node.in_shape, node.axes, node.keepdim = x.shape, axes, keepdim
-        node.count = _count(x.shape, axes)
+        node.count = count
     return res
 
 

@@ -179,7 +179,7 @@ class PermuteBackward0(Node):
 
     def jvp(self, tangents):
         t = tangents[0]
-        dims = tuple(int(i) for i in np.argsort(self.inverse))
+        dims = _inverse_permutation(self.inverse)
         return t.transpose(dims) if type(t) is np.ndarray else t.permute(dims)
 
 
@@ -194,11 +194,23 @@ def permute(input, *dims):
     dims = tuple(canon_dim(d, x.ndim) for d in dims)
     if len(set(dims)) != len(dims):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    res = unary(PermuteBackward0, input, x.transpose(dims), ())
+    return permute_checked(input, dims)
+
+
+def permute_checked(input, dims: tuple):
+    """``permute`` with ``dims`` already a valid tuple of non-negative ints (``Tensor.T``)."""
+    res = unary(PermuteBackward0, input, input._data.transpose(dims), ())
     if res.grad_fn is not None:
-        res.grad_fn.inverse = tuple(np.argsort(dims))
+        res.grad_fn.inverse = _inverse_permutation(dims)
     _as_view(res, input, lambda a: a.transpose(dims))
     return res
+
+
+def _inverse_permutation(dims: tuple) -> tuple:
+    inverse = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inverse[d] = i
+    return tuple(inverse)
 
 
 class ExpandBackward0(Node):
@@ -420,7 +432,10 @@ def _as_view(res, input, view_fn):
     """Mark ``res`` as a view of ``input`` when it shares memory and is in a graph, so that
     an in-place write into it also rebases ``input``'s history (PyTorch's view semantics)."""
     r = res._data
-    if grad_state.enabled and (r.size == 0 or np.may_share_memory(r, input._data)):
+    base = r.base  # NumPy points a view at the array owning the memory: the quick answer
+    if grad_state.enabled and (base is not None and (base is input._data or
+                                                    base is input._data.base)
+                               or r.size == 0 or np.may_share_memory(r, input._data)):
         d = res.__dict__
         d["_base"] = input
         d["_view_fn"] = view_fn
