@@ -102,9 +102,9 @@ class BinaryNode(ElementwiseNode):
         """Sum each gradient back to its input's shape."""
         shapes = self.shapes
         if shapes is not None:
-            if ga is not None:
+            if ga is not None and ga.shape != shapes[0]:
                 ga = sum_to(ga, shapes[0])
-            if gb is not None:
+            if gb is not None and gb.shape != shapes[1]:
                 gb = sum_to(gb, shapes[1])
         return ga, gb
 
@@ -201,7 +201,12 @@ def _arith_op(node_cls, ufunc, save_inputs, number_cls):
                             ea = (fn, a._output_nr) if fn is not None else edge(a)
                         else:
                             ea = NO_EDGE
-                        node.next_functions = (ea, edge(b) if rb else NO_EDGE)
+                        if rb:
+                            fn = b.grad_fn
+                            eb = (fn, b._output_nr) if fn is not None else edge(b)
+                        else:
+                            eb = NO_EDGE
+                        node.next_functions = (ea, eb)
                         # Save only what the wanted gradients read (PyTorch does the same):
                         # an operand saved needlessly would trip the in-place version check.
                         if save_inputs:
@@ -748,9 +753,15 @@ def _sigmoid_array(x: np.ndarray) -> np.ndarray:
     if x.dtype.kind == "c":
         with _quiet():
             return 1 / (1 + np.exp(-x))
-    # exp(-|x|) never overflows; pick the algebraically equal form for each sign.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    if x.ndim == 0:  # ufuncs give 0-d results as scalars: no out= below
+        return np.asarray(1 / (1 + np.exp(-x)), x.dtype)
+    # 1 / (1 + exp(-x)) in three ufunc calls on one buffer (~3x faster than a two-branch
+    # stable form). For x below about -88 (float32) exp(-x) overflows to inf and the result
+    # is 0 where the exact value is a denormal; NumPy's overflow warning is filtered
+    # (ops/__init__.py).
+    e = np.exp(np.negative(x))
+    np.add(e, 1, out=e)
+    return np.reciprocal(e, out=e)
 
 
 def sigmoid(input):

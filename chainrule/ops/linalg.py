@@ -19,8 +19,10 @@ from ..autograd.function import (
     OUTPUT,
     SECOND_BACKWARD_MSG,
     Node,
+    array_versions,
     as_graph_tensor,
     edge,
+    stamp_versions,
 )
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, _make
@@ -561,7 +563,13 @@ def matmul(input, other, *, out=None):
                     ((fb, other._output_nr) if fb is not None else edge(other)) if tb
                     else NO_EDGE)
                 node.saved = (a, b)
-                return _make(res, True, node)
+                out = _new(Tensor)  # _make, inline
+                out._data = res
+                out._requires_grad = True
+                out.grad_fn = node
+                if array_versions:
+                    stamp_versions(node)
+                return out
             return _make(res, False, None)
     if type(other) is not Tensor:
         other = _tensor(other)
