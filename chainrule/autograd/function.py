@@ -166,7 +166,11 @@ def _made_at(node) -> int:
 
 def unpack_saved(node, saved) -> tuple:
     """Check versions and undo pack hooks: the saved values a formula may use."""
-    if _clock[0] > _made_at(node):  # something was written since this node was made
+    try:  # _made_at(node), inline: this runs for every node once anything was written
+        made = node._clock
+    except AttributeError:
+        made = 0
+    if _clock[0] > made:  # something was written since this node was made
         check_versions(node, saved)
     if _special[0] and any(type(a) is _Packed for a in saved):
         saved = tuple(a.array() if type(a) is _Packed else a for a in saved)
