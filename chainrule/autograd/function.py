@@ -387,7 +387,9 @@ def edge(t):
     if fn is not None:
         return (fn, t._output_nr)
     if t._requires_grad:
-        return (get_accumulator(t), 0)
+        ref = t._acc_ref  # get_accumulator's common case inline: the node already exists
+        acc = ref() if ref is not None else None
+        return (acc if acc is not None else get_accumulator(t), 0)
     return (None, 0)
 
 

@@ -116,7 +116,7 @@ def _mH(x):
         return x.conj().swapaxes(-1, -2)
     if not x._requires_grad:  # a constant (create_graph over data): nothing to record
         return _const(x._data.swapaxes(-1, -2))
-    return x.swapaxes(-1, -2)
+    return x.t() if x._data.ndim == 2 else x.swapaxes(-1, -2)  # t(): TBackward0, as torch
 
 
 def _conj(x):
@@ -550,9 +550,13 @@ def matmul(input, other, *, out=None):
     if type(input) is Tensor and type(other) is Tensor:
         # The hot case (layers, RNN steps): two float matrices of one dtype that fit.
         a, b = input._data, other._data
-        if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and \
-                a.dtype is b.dtype and a.dtype.kind == "f":
-            res = a.dot(b)  # for 2-D the same BLAS call as @, with ~0.5 us less overhead
+        dt = a.dtype
+        if a.ndim == 2 and b.ndim == 2 and dt is b.dtype and dt.kind == "f":
+            try:
+                res = a.dot(b)  # for 2-D the same BLAS call as @, with ~0.5 us less overhead
+            except ValueError:  # the inner sizes differ
+                _check_matmul(a, b)  # raises PyTorch's message
+                raise
             ta, tb = input._requires_grad, other._requires_grad
             if (ta or tb) and grad_state.enabled:
                 node = _new(MmBackward0)
