@@ -3,7 +3,8 @@
 Timing: each implementation is warmed up, then the implementations are run in interleaved
 rounds (chainrule, torch, numpy, then the reverse order, ...) so that load changes on a
 shared machine hit all of them alike; every call is timed alone with ``time.perf_counter``
-and the median and the minimum are reported.  The garbage collector stays enabled (as in
+and the median and the minimum are reported. Within a round each implementation runs a
+block of consecutive calls whose first is untimed (see ``time_interleaved``).  The garbage collector stays enabled (as in
 real use); ``gc.collect()`` runs once before the timed rounds.
 
 Memory: a workload that defines ``memory_case(impl)`` is run once more in a fresh Python
@@ -107,11 +108,18 @@ def machine_info() -> dict:
 
 # -- timing ---------------------------------------------------------------------------
 def time_interleaved(fns: dict, budget_s: float = 6.0, warmup: int = 2,
-                     min_rounds: int = 5, max_rounds: int = 300) -> dict:
+                     min_rounds: int = 5, max_rounds: int = 300, block: int = 3,
+                     settle_below_s: float = 0.05) -> dict:
     """Median/min seconds per call of each callable in ``fns`` (name -> fn).
 
     ``warmup`` untimed calls each, one call each to size the rounds, then interleaved rounds
-    until ``budget_s`` is used (at least ``min_rounds``; stops after 2.5 x budget_s)."""
+    until ``budget_s`` is used (at least ``min_rounds``; stops after 2.5 x budget_s).
+
+    In a round each implementation runs a block: for calls shorter than ``settle_below_s``,
+    one untimed call and then ``block`` timed calls, so that every timed call follows a call
+    of the same code (the steady state of a training loop), not of the other library, whose
+    run evicts the caches (measured here: each library is 10-30% slower right after the
+    other's call than after its own). Longer calls are timed one per block, as they come."""
     est = {}
     for name, fn in fns.items():
         for _ in range(warmup):
@@ -119,7 +127,9 @@ def time_interleaved(fns: dict, budget_s: float = 6.0, warmup: int = 2,
         t0 = time.perf_counter()
         fn()
         est[name] = time.perf_counter() - t0
-    per_round = max(sum(est.values()), 1e-9)
+    settle = {name: e < settle_below_s for name, e in est.items()}
+    timed_calls = {name: block if settle[name] else 1 for name in fns}
+    per_round = max(sum(est[n] * (timed_calls[n] + settle[n]) for n in fns), 1e-9)
     rounds = int(min(max(budget_s / per_round, min_rounds), max_rounds))
     times = {name: [] for name in fns}
     order = list(fns)
@@ -130,9 +140,12 @@ def time_interleaved(fns: dict, budget_s: float = 6.0, warmup: int = 2,
             break
         for name in (order if r % 2 == 0 else order[::-1]):
             fn = fns[name]
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
+            if settle[name]:
+                fn()
+            for _ in range(timed_calls[name]):
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
     return {name: {"median": statistics.median(ts), "min": min(ts), "n": len(ts)}
             for name, ts in times.items()}
 

@@ -5,6 +5,7 @@
     python benchmarks/run.py --json out.json # also write the figures as JSON
     python benchmarks/run.py --budget 3      # seconds of timed rounds per workload
     python benchmarks/run.py --torch-threads 1  # torch.set_num_threads(1) (default: untouched)
+    python benchmarks/run.py --block 1       # time each call right after the other libraries'
 
 Before timing, each workload computes its gradients once with chainrule, torch and the
 hand-written NumPy code from the same initial weights and compares them with torch's; a
@@ -87,7 +88,7 @@ def _child_series(name, impls, repeats, notes):
     return runs
 
 
-def run_workload(name: str, budget: float, memory: bool) -> dict:
+def run_workload(name: str, budget: float, memory: bool, block: int = 3) -> dict:
     mod = importlib.import_module(H.WORKLOAD_MODULES[name])
     res = {"name": name, "title": mod.TITLE, "unit": mod.UNIT, "time": {}, "mem": {},
            "traced_mb": {}, "notes": [], "targets": [], "grad_ok": {}}
@@ -131,7 +132,8 @@ def run_workload(name: str, budget: float, memory: bool) -> dict:
         timed = {k: v for k, v in fns.items() if v is not None}
         try:
             t = H.time_interleaved(timed, budget_s=getattr(mod, "BUDGET", budget),
-                                   warmup=getattr(mod, "WARMUP", 2),
+                                   warmup=getattr(mod, "WARMUP", 2), block=block,
+                                   settle_below_s=0.05 if block > 1 else 0.0,
                                    min_rounds=getattr(mod, "MIN_ROUNDS", 5))
         except Exception as e:  # noqa: BLE001
             traceback.print_exc()
@@ -264,6 +266,10 @@ def main(argv=None):
     ap.add_argument("--torch-threads", type=int,
                     help="torch.set_num_threads(N) first (default: torch's own default)")
     ap.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
+    ap.add_argument("--block", type=int, default=3,
+                    help="timed calls in a row per implementation and round, after one untimed "
+                         "call (default 3); 1: each call timed right after the other "
+                         "libraries' calls, the method before 2026-11-26")
     ap.add_argument("--_child", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--tracemalloc", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -282,12 +288,13 @@ def main(argv=None):
         torch.set_num_threads(args.torch_threads)
         H.os.environ["BENCH_TORCH_THREADS"] = str(args.torch_threads)  # for the children
     info = H.machine_info()
+    info["timing_block"] = args.block
     print("machine: " + ", ".join(f"{k}={v}" for k, v in info.items()))
     t0 = time.perf_counter()
     results = []
     for name in names:
         try:
-            results.append(run_workload(name, args.budget, not args.no_memory))
+            results.append(run_workload(name, args.budget, not args.no_memory, args.block))
         except Exception as e:  # noqa: BLE001
             traceback.print_exc()
             print(f"{name} crashed: {type(e).__name__}: {e}")
