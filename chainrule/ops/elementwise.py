@@ -19,7 +19,7 @@ from ..autograd.grad_mode import grad_state, inference_depth
 from ..tensor import Tensor, _make, inplace
 
 _new = object.__new__
-from ._broadcast import broadcast_error, broadcast_to, sum_to, xp
+from ._broadcast import broadcast_error, broadcast_to, sum_rows, sum_to, xp
 
 
 __all__ = ['abs', 'absolute', 'acos', 'acosh', 'add', 'addcdiv', 'addcmul', 'allclose', 'angle',
@@ -164,7 +164,7 @@ def _arith_op(node_cls, ufunc, save_inputs, number_cls):
                     t = _new(Tensor)
                     t._data = out
                     if a._requires_grad and grad_state.enabled:
-                        node = number_cls()
+                        node = _new(number_cls)
                         fn = a.grad_fn
                         node.next_functions = ((fn, a._output_nr) if fn is not None
                                                else edge(a), NO_EDGE)
@@ -195,7 +195,7 @@ def _arith_op(node_cls, ufunc, save_inputs, number_cls):
                     t = _new(Tensor)
                     t._data = out
                     if (ra or rb) and grad_state.enabled:
-                        node = node_cls()
+                        node = _new(node_cls)  # the arithmetic nodes have no __init__
                         if ra:
                             fn = a.grad_fn
                             ea = (fn, a._output_nr) if fn is not None else edge(a)
@@ -324,7 +324,13 @@ class AddBackward0(BinaryNode):
         fa, fb = self.next_functions
         ga = g if fa[0] is not None else None
         gb = g if fb[0] is not None else None
-        return (ga, gb) if self.shapes is None else self.reduce(ga, gb)
+        shapes = self.shapes
+        if shapes is None:
+            return ga, gb
+        if type(g) is _ndarray and g.ndim == 2 and shapes[0] == g.shape and \
+                shapes[1] == g.shape[1:]:  # x + bias: the bias gets the column sums
+            return ga, (sum_rows(g) if gb is not None else None)
+        return self.reduce(ga, gb)
 
     def jvp(self, tangents):
         return _sum_tangents(self, *tangents)
@@ -838,7 +844,8 @@ class SigmoidBackwardBackward0(BinaryNode):
 
 
 def tanh(input):
-    out = np.tanh(_float(input._data))
+    x = input._data
+    out = np.tanh(x if x.dtype.kind in "fc" else _float(x))
     return unary(TanhBackward0, input, out, (out,))
 
 
