@@ -618,10 +618,10 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
 
     # -- arithmetic operators (the ops live in ops/elementwise.py) --------------------
     def __rsub__(self, other):
-        return _ew.sub(other, self)
+        return _ew.rsub(self, other)
 
     def __rtruediv__(self, other):
-        return _ew.div(other, self)
+        return _ew._rtruediv(self, other)
 
     def __pow__(self, other):
         return _ew.pow(self, other)

@@ -407,9 +407,34 @@ def sub(input, other, *, alpha=1, out=None):
     return _sub(input, other if alpha == 1 else other * alpha)
 
 
+class RsubBackward1(ElementwiseNode):
+    """out = c - x (c a number):  dx = -g"""
+
+    __slots__ = ()
+    saved_spec = ()
+
+    def backward(self, g):
+        return (-g,)
+
+    def jvp(self, tangents):
+        return -tangents[0]
+
+
 def rsub(input, other, *, alpha=1):
-    """``other - alpha * input``."""
+    """``other - alpha * input`` (``number - tensor`` is ``rsub(tensor, number)``)."""
+    if alpha == 1 and type(other) in (int, float) and isinstance(input, Tensor):
+        xd = input._data
+        _check_bool_sub(xd, other)
+        return unary(RsubBackward1, input, _compute(np.subtract, other, xd, False), ())
     return sub(other, input * alpha if alpha != 1 else input)
+
+
+def _rtruediv(input, other):
+    """``other / input``: for a number, ``reciprocal(input) * other``, as PyTorch computes it
+    (the same rounding, and the same two nodes: ReciprocalBackward0, MulBackward0)."""
+    if type(other) in (int, float) and isinstance(input, Tensor):
+        return _mul(reciprocal(input), other)
+    return div(other, input)
 
 
 class MulBackward0(BinaryNode):
