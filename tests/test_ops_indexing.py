@@ -546,6 +546,8 @@ BAD = {
                          "INDICES element is out of DATA bounds, id=4 axis_dim=4"),
     "index_select_neg": (lambda L, x: x.index_select(1, _idx(L, [0, -1])), RuntimeError,
                          "INDICES element is out of DATA bounds, id=-1 axis_dim=4"),
+    "index_select_oob_dim0": (lambda L, x: x.index_select(0, _idx(L, [3])), IndexError,
+                              "index out of range in self"),
     "masked_fill_float_mask": (lambda L, x: x.masked_fill(L.ones(3, 4), 0.0), RuntimeError,
                                ("masked_fill_ only supports boolean masks, but got mask with "
                                "dtype float")),

@@ -422,7 +422,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
     if x.dtype.kind not in "fc":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {_dtype.from_numpy_dtype(x.dtype).name.capitalize()}")
+            f"or complex dtype. Got: {_scalar_name(x.dtype)}")
     axes = None if dim is None else _axes(dim, x.ndim)
     count = _count(x.shape, axes)
     if x.dtype.itemsize > 2:
