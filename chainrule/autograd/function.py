@@ -184,9 +184,9 @@ def check_versions(node, saved) -> None:
         if type(a) is np.ndarray:
             entry = array_versions.get(id(_root(a)))
             if entry is not None and entry[2] > made:
-                from .._dtype import from_numpy_dtype
+                from ..ops.reduction import _scalar_name
 
-                kind = from_numpy_dtype(a.dtype).name.capitalize().replace("Float32", "Float")
+                kind = _scalar_name(a.dtype)  # torch.FloatTensor, torch.DoubleTensor, ...
                 now = entry[1]
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by "
