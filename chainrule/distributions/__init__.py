@@ -17,12 +17,12 @@ import math
 
 from ..tensor import Size, Tensor
 
-__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Dirichlet", "Distribution",
-           "Exponential", "Gamma", "Geometric", "Gumbel", "HalfNormal", "Independent", "Laplace",
-           "LogNormal", "MixtureSameFamily", "MultivariateNormal", "Normal",
-           "OneHotCategorical", "Poisson", "RelaxedOneHotCategorical", "StudentT",
-           "TransformedDistribution", "Uniform", "constraints", "kl_divergence", "register_kl",
-           "transforms"]
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
+           "Distribution", "Exponential", "Gamma", "Geometric", "Gumbel", "HalfCauchy",
+           "HalfNormal", "Independent", "Laplace", "LogNormal", "MixtureSameFamily",
+           "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
+           "Pareto", "Poisson", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution",
+           "Uniform", "Weibull", "constraints", "kl_divergence", "register_kl", "transforms"]
 
 
 def _cr():
@@ -877,3 +877,11 @@ def _transformed_support(self):
 
 
 _attach_constraints()
+
+# Families with their own files; they set arg_constraints and support in their class bodies.
+from .chi2 import Chi2
+from .half_cauchy import HalfCauchy
+from .multinomial import Multinomial
+from .negative_binomial import NegativeBinomial
+from .pareto import Pareto
+from .weibull import Weibull
