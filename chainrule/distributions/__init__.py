@@ -17,12 +17,14 @@ import math
 
 from ..tensor import Size, Tensor
 
-__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet",
-           "Distribution", "Exponential", "Gamma", "Geometric", "Gumbel", "HalfCauchy",
-           "HalfNormal", "Independent", "Laplace", "LogNormal", "MixtureSameFamily",
-           "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
-           "Pareto", "Poisson", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution",
-           "Uniform", "Weibull", "constraints", "kl_divergence", "register_kl", "transforms"]
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
+           "ContinuousBernoulli", "Dirichlet", "Distribution", "Exponential", "FisherSnedecor",
+           "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent",
+           "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal", "LowRankMultivariateNormal",
+           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal",
+           "OneHotCategorical", "Pareto", "Poisson", "RelaxedBernoulli",
+           "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform",
+           "VonMises", "Weibull", "constraints", "kl_divergence", "register_kl", "transforms"]
 
 
 def _cr():
@@ -880,8 +882,15 @@ _attach_constraints()
 
 # Families with their own files; they set arg_constraints and support in their class bodies.
 from .chi2 import Chi2
+from .continuous_bernoulli import ContinuousBernoulli
+from .fishersnedecor import FisherSnedecor
 from .half_cauchy import HalfCauchy
+from .kumaraswamy import Kumaraswamy
+from .logistic_normal import LogisticNormal
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .multinomial import Multinomial
 from .negative_binomial import NegativeBinomial
 from .pareto import Pareto
+from .relaxed_bernoulli import RelaxedBernoulli
+from .von_mises import VonMises
 from .weibull import Weibull

@@ -1,11 +1,11 @@
 """torch.distributions.transforms: the bijections TransformedDistribution uses most (Exp,
-Affine, Sigmoid, Tanh, Compose), each with ``inv`` and ``log_abs_det_jacobian``."""
+Affine, Sigmoid, Tanh, StickBreaking, Compose), each with ``inv`` and ``log_abs_det_jacobian``."""
 from __future__ import annotations
 
 import math
 
 __all__ = ["AffineTransform", "ComposeTransform", "ExpTransform", "SigmoidTransform",
-           "TanhTransform", "Transform"]
+           "StickBreakingTransform", "TanhTransform", "Transform"]
 
 
 def _cr():
@@ -156,6 +156,38 @@ class TanhTransform(Transform):
         from ..nn.functional import softplus
 
         return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
+
+
+class StickBreakingTransform(Transform):
+    """R^(K-1) -> the K-simplex: z_i = sigmoid(x_i - log(K - 1 - i)), y_i = z_i prod_{j<i}
+    (1 - z_j), the last entry takes what is left (x = 0 maps to the uniform point)."""
+
+    event_dim = 1
+
+    @staticmethod
+    def _log_offset(n: int, like):
+        cr = _cr()
+        return cr.log(cr.arange(n, 0, -1, dtype=like.dtype))  # log(K-1), ..., log(1)
+
+    def _call(self, x):
+        cr = _cr()
+        z = cr.sigmoid(x - self._log_offset(x.shape[-1], x))
+        rest = (1 - z).cumprod(-1)  # what is left after each break
+        ones = cr.ones_like(z[..., :1])
+        return cr.cat([z, ones], -1) * cr.cat([ones, rest], -1)
+
+    def _inv_call(self, y):
+        cr = _cr()
+        y_crop = y[..., :-1]
+        left = (1 - y_crop.cumsum(-1)).clamp(min=cr.finfo(y.dtype).tiny)
+        return y_crop.log() - left.log() + self._log_offset(y_crop.shape[-1], y)
+
+    def log_abs_det_jacobian(self, x, y):
+        # dy_i / dx_i = y_i (1 - z_i); log(1 - z_i) = logsigmoid(t) - t, t = x_i - log offset_i
+        from ..nn.functional import logsigmoid
+
+        t = x - self._log_offset(x.shape[-1], x)
+        return (-t + logsigmoid(t) + y[..., :-1].log()).sum(-1)
 
 
 class ComposeTransform(Transform):
