@@ -43,6 +43,7 @@ from .nn.functional import (alpha_dropout, bilinear, celu, feature_alpha_dropout
                             group_norm, hardshrink, prelu, relu_, rms_norm, rrelu, rrelu_,
                             selu, threshold, threshold_)
 from .autograd.anomaly_mode import is_anomaly_enabled  # noqa: E402
+from ._stft import istft, stft
 
 __version__ = "0.1.0"
 

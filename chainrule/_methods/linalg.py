@@ -5,7 +5,8 @@ from .. import ops as _ops  # submodules are bound once chainrule.tensor has loa
 
 
 class LinalgMethods:
-    """Mixed into Tensor; every method forwards to ``chainrule.ops.linalg``."""
+    """Mixed into Tensor; every method forwards to ``chainrule.ops.linalg`` (stft and istft:
+    to ``chainrule._stft``)."""
 
     __slots__ = ()
 
@@ -97,6 +98,22 @@ class LinalgMethods:
 
     def dist(self, other, p=2):
         return _ops.linalg.dist(self, other, p)
+
+    # spectral: short-time Fourier transforms (chainrule/_stft.py)
+    def stft(self, n_fft, hop_length=None, win_length=None, window=None, center=True,
+             pad_mode="reflect", normalized=False, onesided=None, return_complex=None,
+             align_to_window=None):
+        from .._stft import stft
+
+        return stft(self, n_fft, hop_length, win_length, window, center, pad_mode, normalized,
+                    onesided, return_complex, align_to_window)
+
+    def istft(self, n_fft, hop_length=None, win_length=None, window=None, center=True,
+              normalized=False, onesided=None, length=None, return_complex=False):
+        from .._stft import istft
+
+        return istft(self, n_fft, hop_length, win_length, window, center, normalized,
+                     onesided, length, return_complex)
 
     # in-place add* products: computed out of place, written back by ``inplace``
     def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
