@@ -44,6 +44,8 @@ from .nn.functional import (alpha_dropout, bilinear, celu, feature_alpha_dropout
                             selu, threshold, threshold_)
 from .autograd.anomaly_mode import is_anomaly_enabled  # noqa: E402
 from ._stft import istft, stft
+from . import sparse
+from .sparse import sparse_coo_tensor
 
 __version__ = "0.1.0"
 

@@ -1573,6 +1573,15 @@ EXCLUDED = {
     "istft": "test_stft.py: overlap-add inverse (values, spectrum and window gradients)",
     "Tensor.stft": "test_stft.py: the method spelling of stft",
     "Tensor.istft": "test_stft.py: the method spelling of istft",
+    # the sparse COO layout, checked against torch in test_sparse.py
+    "sparse_coo_tensor": "test_sparse.py: builds a COO tensor (values and gradients)",
+    "Tensor.to_sparse": "test_sparse.py: dense -> COO (gradients reach the dense tensor)",
+    "Tensor.coalesce": "test_sparse.py: COO duplicates summed, indices sorted",
+    "Tensor.indices": "test_sparse.py: COO indices (an error on dense tensors)",
+    "Tensor.values": "test_sparse.py: COO values (an error on dense tensors)",
+    "Tensor.is_coalesced": "test_sparse.py: a COO query (an error on dense tensors)",
+    "Tensor.sparse_dim": "test_sparse.py: a layout query",
+    "Tensor.dense_dim": "test_sparse.py: a layout query",
     # types, dtype utilities, global state
     "Generator": "test_creation.py: a class (random generator state)",
     "Size": "test_creation.py: a class (shape tuple)",

@@ -175,3 +175,42 @@ class ShapeMethods:
 
     def resize_as_(self, other, memory_format=None):
         return self.resize_(other.shape)
+
+    # -- the sparse COO layout (chainrule/sparse.py): a dense tensor answers as PyTorch's --
+    def to_sparse(self, *args, **kwargs):
+        from .. import sparse
+
+        return sparse.to_sparse(self, *args, **kwargs)
+
+    def sparse_dim(self) -> int:
+        return 0
+
+    def dense_dim(self) -> int:
+        return self._data.ndim
+
+    def indices(self):
+        raise RuntimeError("indices expected sparse coordinate tensor layout but got Strided")
+
+    def values(self):
+        raise RuntimeError("values expected sparse tensor layout but got Strided")
+
+    def coalesce(self):
+        raise RuntimeError("coalesce expected sparse coordinate tensor layout but got Strided")
+
+    def is_coalesced(self):
+        raise RuntimeError("is_coalesced expected sparse coordinate tensor layout but got "
+                           "Strided")
+
+    def _indices(self):
+        raise _not_sparse("_indices")
+
+    def _values(self):
+        raise _not_sparse("_values")
+
+    def _nnz(self):
+        raise _not_sparse("_nnz")
+
+
+def _not_sparse(op: str) -> NotImplementedError:
+    return NotImplementedError(f"Could not run 'aten::{op}' with arguments from the 'CPU' "
+                               f"backend: it needs a sparse tensor (see Tensor.to_sparse)")
