@@ -6,7 +6,7 @@ import math
 
 from ..tensor import Size, Tensor
 from . import Distribution, _as_param, _broadcast_all, _cr, constraints
-from ._extra import _check_positive, _check_support, _standard_gamma
+from ._extra import Gamma, _check_support, _standard_gamma
 
 __all__ = ["FisherSnedecor"]
 
@@ -27,8 +27,9 @@ class FisherSnedecor(Distribution):
     def __init__(self, df1, df2, validate_args=None):
         self.df1, self.df2 = _broadcast_all(df1, df2)
         super().__init__(self.df1.shape, Size(), validate_args)
-        _check_positive(self, "df1", self.df1)
-        _check_positive(self, "df2", self.df2)
+        if self._validate_args:  # torch reports a bad df from its Gamma(df / 2, df / 2)
+            for df in (self.df1, self.df2):
+                Gamma(0.5 * df, 0.5 * df, validate_args=True)
 
     def _param_names(self):
         return ("df1", "df2")
