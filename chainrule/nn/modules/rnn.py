@@ -1,7 +1,8 @@
 """Recurrent layers: RNN, LSTM, GRU and their cells, with PyTorch's parameter names and gates.
 
-Each time step is composed from ``F.linear``, ``sigmoid`` and ``tanh``; the input projection
-of a whole sequence is one ``F.linear`` call before the time loop.
+Each time step is composed from ``F.linear``, ``sigmoid`` and ``tanh`` (the cells, and the
+layers with projections or packed sequences); a layer's plain sequence is one node of
+``nn/_rnn_fused.py`` with the same formulas.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import math
 import numpy as np
 
 from ...tensor import Tensor, _make
+from .. import _rnn_fused as _fused
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -169,6 +171,15 @@ class RNNBase(Module):
                 k = layer * d + direction
                 h = h0[k]
                 c = c0[k] if lstm else None
+                if masks is None and w_hr is None and _fused.can_fuse(
+                        layer_input, h, c, (w_ih, w_hh, b_ih, b_hh)):
+                    # The whole sequence as one node (same formulas, BPTT in NumPy).
+                    out, h, c = _fused.rnn_layer(self.mode, layer_input, h, c, w_ih, w_hh,
+                                                 b_ih, b_hh, direction == 1)
+                    outs.append(out)
+                    h_n.append(h)
+                    c_n.append(c)
+                    continue
                 steps = list(enumerate(F.linear(layer_input, w_ih, b_ih).unbind(0)))
                 if direction == 1:
                     steps = steps[::-1]

@@ -1,0 +1,320 @@
+"""One recurrent layer (one direction) as a single graph node: LSTM, GRU and Elman RNN.
+
+``nn.LSTM``/``nn.GRU``/``nn.RNN`` run a whole sequence here instead of recording a dozen ops
+per time step (PyTorch's CPU LSTM is one fused kernel too, ``MkldnnRnnLayerBackward0``).
+The forward keeps every step's gate activations; the backward is backpropagation through
+time on NumPy arrays, with the weight gradients of all steps summed by one matrix product
+each. The per-step formulas are the ones of ``nn/modules/rnn.py``'s ``_lstm_step``,
+``_gru_step`` and ``_rnn_step``, which the cells still use and which this node re-runs as
+recorded ops when its gradient must itself be differentiable (``create_graph=True``).
+
+Gate layouts are PyTorch's: LSTM (i, f, g, o), GRU (r, z, n).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import CONST, NO_EDGE, Node, edge
+from ..autograd.grad_mode import enable_grad, grad_state
+from ..ops._broadcast import sum_rows
+from ..tensor import Tensor, _make
+
+__all__ = ["can_fuse", "rnn_layer"]
+
+
+def _sigmoid(x, out):
+    """1 / (1 + exp(-x)) into ``out`` (three ufunc calls, no temporaries)."""
+    np.negative(x, out=out)
+    np.exp(out, out=out)
+    out += 1
+    return np.reciprocal(out, out=out)
+
+
+# ======================================================================================
+# Forward: every step's activations are kept for the backward
+# ======================================================================================
+def _lstm_forward(xg, h0, c0, w_hh, reverse):
+    """xg: (T, N, 4H) input projections with both biases. Returns (hs, cs, acts, tcs):
+    hs/cs (T+1, N, H) in processing order (hs[0] = h0), acts (T, N, 4H) = sigmoid(i, f),
+    tanh(g), sigmoid(o), tcs (T, N, H) = tanh(c)."""
+    steps, n, four_h = xg.shape
+    hidden = four_h // 4
+    dt = xg.dtype
+    hs = np.empty((steps + 1, n, hidden), dt)
+    cs = np.empty((steps + 1, n, hidden), dt)
+    acts = np.empty((steps, n, four_h), dt)
+    tcs = np.empty((steps, n, hidden), dt)
+    hs[0], cs[0] = h0, c0
+    w_hh_t = w_hh.T
+    g_cols = slice(2 * hidden, 3 * hidden)
+    for k in range(steps):
+        t = steps - 1 - k if reverse else k
+        gates = xg[t] + hs[k].dot(w_hh_t)
+        a = acts[k]
+        _sigmoid(gates, a)  # all four; the g block is then replaced by its tanh
+        np.tanh(gates[:, g_cols], out=a[:, g_cols])
+        i, f, g, o = a[:, :hidden], a[:, hidden:2 * hidden], a[:, g_cols], a[:, 3 * hidden:]
+        c = cs[k + 1]
+        np.multiply(f, cs[k], out=c)
+        c += i * g
+        np.tanh(c, out=tcs[k])
+        np.multiply(o, tcs[k], out=hs[k + 1])
+    return hs, cs, acts, tcs
+
+
+def _gru_forward(xg, h0, w_hh, b_hh, reverse):
+    """xg: (T, N, 3H) input projections with b_ih. Returns (hs, acts, hns): acts (T, N, 3H)
+    = (r, z, n), hns (T, N, H) = W_hn h + b_hn (what r multiplies)."""
+    steps, n, three_h = xg.shape
+    hidden = three_h // 3
+    dt = xg.dtype
+    hs = np.empty((steps + 1, n, hidden), dt)
+    acts = np.empty((steps, n, three_h), dt)
+    hns = np.empty((steps, n, hidden), dt)
+    hs[0] = h0
+    w_hh_t = w_hh.T
+    for k in range(steps):
+        t = steps - 1 - k if reverse else k
+        hg = hs[k].dot(w_hh_t)
+        if b_hh is not None:
+            hg += b_hh
+        a = acts[k]
+        x = xg[t]
+        _sigmoid(x[:, :2 * hidden] + hg[:, :2 * hidden], a[:, :2 * hidden])
+        r, z, nn = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:]
+        hns[k] = hg[:, 2 * hidden:]
+        np.tanh(x[:, 2 * hidden:] + r * hns[k], out=nn)
+        h = hs[k + 1]
+        np.subtract(hs[k], nn, out=h)  # h' = n + z (h - n)
+        h *= z
+        h += nn
+    return hs, acts, hns
+
+
+def _elman_forward(xg, h0, w_hh, relu, reverse):
+    """xg: (T, N, H) input projections with both biases. Returns hs (T+1, N, H)."""
+    steps, n, hidden = xg.shape
+    hs = np.empty((steps + 1, n, hidden), xg.dtype)
+    hs[0] = h0
+    w_hh_t = w_hh.T
+    for k in range(steps):
+        t = steps - 1 - k if reverse else k
+        pre = xg[t] + hs[k].dot(w_hh_t)
+        if relu:
+            np.maximum(pre, 0, out=hs[k + 1])
+        else:
+            np.tanh(pre, out=hs[k + 1])
+    return hs
+
+
+# ======================================================================================
+# Backward: backpropagation through time, newest step first
+# ======================================================================================
+def _lstm_steps(g_out, dh, g_cn, acts, cs, tcs, w_hh, reverse):
+    """Backpropagation through the steps: (d gates by time, the same, dh0, dc0)."""
+    steps, _, four_h = acts.shape
+    hidden = four_h // 4
+    dc = np.zeros_like(dh) if g_cn is None else np.array(g_cn, dh.dtype)
+    d_gates = np.empty(acts.shape, acts.dtype)  # indexed by time
+    for k in range(steps - 1, -1, -1):
+        t = steps - 1 - k if reverse else k
+        if g_out is not None:
+            dh = dh + g_out[t]
+        a = acts[k]
+        i, f, g, o = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:3 * hidden], \
+            a[:, 3 * hidden:]
+        tc = tcs[k]
+        dc = dc + dh * o * (1 - tc * tc)
+        d = d_gates[t]
+        np.multiply(dc * g, i * (1 - i), out=d[:, :hidden])  # through sigmoid(i)
+        np.multiply(dc * cs[k], f * (1 - f), out=d[:, hidden:2 * hidden])
+        np.multiply(dc * i, 1 - g * g, out=d[:, 2 * hidden:3 * hidden])  # tanh(g)
+        np.multiply(dh * tc, o * (1 - o), out=d[:, 3 * hidden:])
+        dh = d.dot(w_hh)
+        dc = dc * f
+    return d_gates, d_gates, dh, dc
+
+
+def _gru_steps(g_out, dh, acts, hs, hns, w_hh, reverse):
+    """(d input projections by time, d hidden projections by time, dh0, None)."""
+    steps, _, three_h = acts.shape
+    hidden = three_h // 3
+    d_xg = np.empty(acts.shape, acts.dtype)
+    d_hg = np.empty(acts.shape, acts.dtype)
+    for k in range(steps - 1, -1, -1):
+        t = steps - 1 - k if reverse else k
+        if g_out is not None:
+            dh = dh + g_out[t]
+        a = acts[k]
+        r, z, nn = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:]
+        h_prev = hs[k]
+        dan = dh * (1 - z) * (1 - nn * nn)  # through n = tanh(.)
+        dx, dhg = d_xg[t], d_hg[t]
+        np.multiply(dan * hns[k], r * (1 - r), out=dx[:, :hidden])
+        np.multiply(dh * (h_prev - nn), z * (1 - z), out=dx[:, hidden:2 * hidden])
+        dx[:, 2 * hidden:] = dan
+        dhg[:, :2 * hidden] = dx[:, :2 * hidden]
+        np.multiply(dan, r, out=dhg[:, 2 * hidden:])
+        dh = dh * z + dhg.dot(w_hh)
+    return d_xg, d_hg, dh, None
+
+
+def _elman_steps(g_out, dh, hs, w_hh, relu, reverse):
+    """(d pre-activations by time, dh0)."""
+    steps = hs.shape[0] - 1
+    d_pre = np.empty((steps,) + hs.shape[1:], hs.dtype)
+    for k in range(steps - 1, -1, -1):
+        t = steps - 1 - k if reverse else k
+        if g_out is not None:
+            dh = dh + g_out[t]
+        h = hs[k + 1]
+        d = d_pre[t]
+        if relu:
+            np.multiply(dh, h > 0, out=d)
+        else:
+            np.multiply(dh, 1 - h * h, out=d)
+        dh = d.dot(w_hh)
+    return d_pre, dh
+
+
+# ======================================================================================
+# The node
+# ======================================================================================
+class _RnnLayerBackward(Node):
+    """outputs (out, h_n[, c_n]) of one layer and direction; inputs (x, w_ih, w_hh, b_ih,
+    b_hh, h0, c0) as PyTorch's MkldnnRnnLayerBackward0 orders them."""
+
+    __slots__ = ("mode", "reverse")
+    saved_spec = (0, 1, 2, 3, 4, 5, 6, CONST, CONST, CONST, CONST)
+
+    def backward(self, grads, x, w_ih, w_hh, b_ih, b_hh, h0, c0, hs, cs, acts, extra):
+        if any(isinstance(g, Tensor) for g in grads):  # create_graph: differentiable form
+            return self._recorded_backward(grads, x, w_ih, w_hh, b_ih, b_hh, h0, c0)
+        g_out, g_hn = grads[0], grads[1]
+        g_cn = grads[2] if self.mode == "LSTM" else None
+        steps, n, _ = x.shape
+        hidden = w_hh.shape[1]
+        dt = hs.dtype
+        dh = np.zeros((n, hidden), dt) if g_hn is None else np.array(g_hn, dt)
+        reverse = self.reverse
+        if self.mode == "LSTM":
+            d_xg, d_hg, dh0, dc0 = _lstm_steps(g_out, dh, g_cn, acts, cs, extra, w_hh, reverse)
+        elif self.mode == "GRU":
+            d_xg, d_hg, dh0, dc0 = _gru_steps(g_out, dh, acts, hs, extra, w_hh, reverse)
+        else:
+            d_xg, dh0 = _elman_steps(g_out, dh, hs, w_hh, self.mode == "RNN_RELU", reverse)
+            d_hg, dc0 = d_xg, None
+        # The weight gradients of all steps: one product each over (T*N) rows.
+        rows = d_xg.reshape(steps * n, -1)
+        h_rows = d_hg.reshape(steps * n, -1)
+        h_prev = hs[:-1] if not reverse else hs[-2::-1]  # h_{t-1} at each time t
+        fx, fwi, fwh, fbi, fbh, fh, fc = (e[0] is not None for e in self.next_functions)
+        gx = rows.dot(w_ih).reshape(x.shape) if fx else None
+        gw_ih = rows.T.dot(x.reshape(steps * n, -1)) if fwi else None
+        gw_hh = h_rows.T.dot(h_prev.reshape(steps * n, hidden)) if fwh else None
+        gb_ih = sum_rows(rows) if fbi else None
+        gb_hh = sum_rows(h_rows) if fbh else None
+        return gx, gw_ih, gw_hh, gb_ih, gb_hh, (dh0 if fh else None), (dc0 if fc else None)
+
+    def _recorded_backward(self, grads, x, w_ih, w_hh, b_ih, b_hh, h0, c0):
+        """Under create_graph: run the layer again as recorded ops and differentiate that,
+        so the gradient is itself differentiable."""
+        from ..autograd import grad as autograd_grad
+
+        inputs = (x, w_ih, w_hh, b_ih, b_hh, h0, c0)
+        with enable_grad():
+            outs = _composite(self.mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, self.reverse)
+            wanted = [k for k, t in enumerate(inputs)
+                      if isinstance(t, Tensor) and t.requires_grad
+                      and self.next_functions[k][0] is not None]
+            pairs = [(o, g) for o, g in zip(outs, grads) if g is not None]
+            res = autograd_grad([o for o, _ in pairs], [inputs[k] for k in wanted],
+                                [g for _, g in pairs], create_graph=True, allow_unused=True)
+        out = [None] * 7
+        for k, g in zip(wanted, res):
+            out[k] = g
+        return tuple(out)
+
+
+class MkldnnRnnLayerBackward0(_RnnLayerBackward):
+    """An LSTM layer (PyTorch's name for its fused CPU LSTM)."""
+
+    __slots__ = ()
+
+
+class RnnLayerBackward0(_RnnLayerBackward):
+    """A GRU or Elman RNN layer."""
+
+    __slots__ = ()
+
+
+def _composite(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
+    """The layer as recorded per-step ops (the cells' formulas)."""
+    import chainrule as cr
+
+    from .modules import rnn as _rnn
+
+    xgs = cr.nn.functional.linear(x, w_ih, b_ih).unbind(0)
+    order = range(len(xgs) - 1, -1, -1) if reverse else range(len(xgs))
+    h, c, ys = h0, c0, [None] * len(xgs)
+    for t in order:
+        if mode == "LSTM":
+            h, c = _rnn._lstm_step(xgs[t], h, c, w_hh, b_hh)
+        elif mode == "GRU":
+            h = _rnn._gru_step(xgs[t], h, w_hh, b_hh)
+        else:
+            h = _rnn._rnn_step(xgs[t], h, w_hh, b_hh, "relu" if mode == "RNN_RELU" else "tanh")
+        ys[t] = h
+    return (cr.stack(ys, 0), h, c) if mode == "LSTM" else (cr.stack(ys, 0), h)
+
+
+# ======================================================================================
+# Entry point
+# ======================================================================================
+def can_fuse(x, h0, c0, weights) -> bool:
+    """The fused layer handles float32/float64 operands of one dtype with no forward-mode
+    tangents (dual tensors take the recorded per-step ops, whose jvp rules they need)."""
+    dt = x._data.dtype
+    if dt.kind != "f" or dt.itemsize < 4 or x._data.ndim != 3 or x._fw_grad is not None:
+        return False
+    for t in (h0, c0, *weights):
+        if t is not None and (t._data.dtype is not dt or t._fw_grad is not None):
+            return False
+    return True
+
+
+def rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse: bool):
+    """(out (T, N, H), h_n (N, H), c_n (N, H) or None) of one layer in one direction."""
+    xd, whh = x._data, w_hh._data
+    steps, n, _ = xd.shape
+    xg = xd.reshape(steps * n, -1).dot(w_ih._data.T)
+    if b_ih is not None:
+        xg += b_ih._data
+        if mode != "GRU":  # GRU keeps b_hn inside r * (W_hn h + b_hn)
+            xg += b_hh._data
+    xg = xg.reshape(steps, n, -1)
+    bhh = None if b_hh is None else b_hh._data
+    extra = None
+    cs = None
+    if mode == "LSTM":
+        hs, cs, acts, extra = _lstm_forward(xg, h0._data, c0._data, whh, reverse)
+    elif mode == "GRU":
+        hs, acts, extra = _gru_forward(xg, h0._data, whh, bhh, reverse)
+    else:
+        hs = _elman_forward(xg, h0._data, whh, mode == "RNN_RELU", reverse)
+        acts = None
+    out = hs[1:] if not reverse else hs[:0:-1]  # by time
+    outputs = [out, hs[-1]] + ([cs[-1]] if mode == "LSTM" else [])
+    inputs = (x, w_ih, w_hh, b_ih, b_hh, h0, c0)
+    if grad_state.enabled and any(t is not None and t._requires_grad for t in inputs):
+        node = (MkldnnRnnLayerBackward0 if mode == "LSTM" else RnnLayerBackward0)()
+        node.mode, node.reverse = mode, reverse
+        node.next_functions = tuple(edge(t) if t is not None and t._requires_grad else NO_EDGE
+                                    for t in inputs)
+        node.saved = (xd, w_ih._data, whh, None if b_ih is None else b_ih._data, bhh,
+                      h0._data, None if c0 is None else c0._data, hs, cs, acts, extra)
+        node.num_outputs = len(outputs)
+        res = [_make(o, True, node, i) for i, o in enumerate(outputs)]
+    else:
+        res = [_make(o, False, None) for o in outputs]
+    return res[0], res[1], (res[2] if mode == "LSTM" else None)

@@ -1,0 +1,138 @@
+"""nn.LSTM / nn.GRU / nn.RNN layers run as one node per layer and direction
+(nn/_rnn_fused.py): values and every gradient against PyTorch with copied weights (float64),
+double backward, gradcheck, and the cases that keep the per-step ops."""
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch
+
+CONFIGS = [
+    {},
+    {"batch_first": True},
+    {"num_layers": 2},
+    {"bidirectional": True},
+    {"num_layers": 2, "bidirectional": True, "batch_first": True},
+    {"bias": False},
+]
+MODES = ["LSTM", "GRU", "RNN", "RNN_RELU"]
+
+
+def _pair(mode, **kw):
+    name = "RNN" if mode.startswith("RNN") else mode
+    if mode == "RNN_RELU":
+        kw = dict(kw, nonlinearity="relu")
+    tm = getattr(torch.nn, name)(3, 4, dtype=torch.float64, **kw)
+    cm = getattr(cr.nn, name)(3, 4, dtype=cr.float64, **kw)
+    cm.load_state_dict({k: cr.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    return tm, cm
+
+
+def _run(lib, m, x, states, weights, mode):
+    xt = lib.tensor(x, requires_grad=True)
+    st = [lib.tensor(s, requires_grad=True) for s in states]
+    out, hn = m(xt, tuple(st) if mode == "LSTM" else st[0])
+    hn = hn if mode == "LSTM" else (hn,)
+    loss = (out * lib.tensor(weights)).sum()
+    for k, s in enumerate(hn):
+        loss = loss + (s * s).sum() * (k + 1)
+    loss.backward()
+    return [out.detach().numpy()] + [s.detach().numpy() for s in hn] + \
+        [xt.grad.numpy()] + [s.grad.numpy() for s in st] + \
+        [p.grad.numpy() for p in m.parameters()]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("kw", CONFIGS, ids=lambda kw: "-".join(kw) or "default")
+def test_layer_matches_torch(mode, kw):
+    tm, cm = _pair(mode, **kw)
+    rng = np.random.default_rng(0)
+    steps, batch = 5, 2
+    x = rng.standard_normal((batch, steps, 3) if kw.get("batch_first") else (steps, batch, 3))
+    layers = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
+    states = [rng.standard_normal((layers, batch, 4))
+              for _ in range(2 if mode == "LSTM" else 1)]
+    out_shape = tm(torch.tensor(x))[0].shape
+    weights = rng.standard_normal(tuple(out_shape))
+    got = _run(cr, cm, x, states, weights, mode)
+    want = _run(torch, tm, x, states, weights, mode)
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_lstm_node_is_named_as_torch():
+    out, _ = cr.nn.LSTM(3, 4)(cr.randn(5, 2, 3))
+    ref, _ = torch.nn.LSTM(3, 4)(torch.randn(5, 2, 3))
+    assert type(out.grad_fn).__name__ == ref.grad_fn.name() == "MkldnnRnnLayerBackward0"
+    assert len(out.grad_fn.next_functions) == len(ref.grad_fn.next_functions) == 7
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+def test_double_backward_matches_torch(mode):
+    tm, cm = _pair(mode, bidirectional=True)
+    x = np.random.default_rng(1).standard_normal((4, 2, 3))
+    res = []
+    for lib, m in ((cr, cm), (torch, tm)):
+        xt = lib.tensor(x, requires_grad=True)
+        g, = lib.autograd.grad(m(xt)[0].pow(2).sum(), xt, create_graph=True)
+        gg = lib.autograd.grad((g * g).sum(), list(m.parameters()))
+        res.append([t.detach().numpy() for t in (g, *gg)])
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+def test_gradcheck(mode):
+    m = getattr(cr.nn, mode)(2, 3, dtype=cr.float64, bidirectional=True)
+    x = cr.randn(3, 2, 2, dtype=cr.float64, requires_grad=True)
+    assert cr.autograd.gradcheck(lambda v: m(v)[0], (x,))
+
+
+def test_no_graph_under_no_grad_and_second_backward_raises():
+    m = cr.nn.GRU(3, 4)
+    with cr.no_grad():
+        out, h = m(cr.randn(5, 2, 3))
+    assert out.grad_fn is None and not out.requires_grad
+    out, h = m(cr.randn(5, 2, 3))
+    loss = out.sum() + h.sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    out, _ = m(cr.randn(5, 2, 3))
+    loss = out.sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()
+
+
+def test_inplace_write_into_the_output_is_caught():
+    out, _ = cr.nn.LSTM(3, 4)(cr.randn(5, 2, 3))
+    out.mul_(2)  # the output is saved for the backward, as in torch
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
+def test_projections_and_packed_sequences_keep_the_step_ops():
+    tm = torch.nn.LSTM(3, 4, proj_size=2, dtype=torch.float64)
+    cm = cr.nn.LSTM(3, 4, proj_size=2, dtype=cr.float64)
+    cm.load_state_dict({k: cr.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    x = np.random.default_rng(2).standard_normal((5, 2, 3))
+    np.testing.assert_allclose(cm(cr.tensor(x))[0].detach().numpy(),
+                               tm(torch.tensor(x))[0].detach().numpy(), rtol=1e-10)
+    from chainrule.nn.utils.rnn import pack_padded_sequence
+    packed = pack_padded_sequence(cr.tensor(x), [5, 3])
+    out, _ = cr.nn.GRU(3, 4, dtype=cr.float64)(packed)
+    assert tuple(out.data.shape) == (8, 4)
+
+
+def test_float32_layer_matches_float64_reference():
+    tm, cm = _pair("LSTM", num_layers=2)
+    cm32 = cr.nn.LSTM(3, 4, num_layers=2)
+    cm32.load_state_dict({k: v.float() for k, v in cm.state_dict().items()})
+    x = np.random.default_rng(3).standard_normal((6, 2, 3))
+    out32 = cm32(cr.tensor(x, dtype=cr.float32))[0]
+    assert out32.dtype == cr.float32
+    np.testing.assert_allclose(out32.detach().numpy(), tm(torch.tensor(x))[0].detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
