@@ -111,27 +111,35 @@ def _elman_forward(xg, h0, w_hh, relu, reverse):
 # Backward: backpropagation through time, newest step first
 # ======================================================================================
 def _lstm_steps(g_out, dh, g_cn, acts, cs, tcs, w_hh, reverse):
-    """Backpropagation through the steps: (d gates by time, the same, dh0, dc0)."""
-    steps, _, four_h = acts.shape
+    """Backpropagation through the steps: (d gates by time, the same, dh0, dc0).
+
+    Everything that does not depend on the incoming gradient is computed first for all
+    steps at once (a few passes over whole arrays), so that each step is six NumPy calls:
+    with q = (g, c_prev, i) * the gates' local derivatives and r = o * (1 - tanh(c)**2),
+    d(i, f, g) = dc * q, d(o) = dh * tanh(c) * o (1 - o), dc = (dc + dh * r) * f."""
+    steps, batch, four_h = acts.shape
     hidden = four_h // 4
+    i, f, g, o = (acts[..., j * hidden:(j + 1) * hidden] for j in range(4))
+    c_prev = cs[:-1]
+    q = np.empty((steps, batch, 4, hidden), acts.dtype)  # in processing order
+    np.multiply(g, i * (1 - i), out=q[:, :, 0])
+    np.multiply(c_prev, f * (1 - f), out=q[:, :, 1])
+    np.multiply(i, 1 - g * g, out=q[:, :, 2])
+    np.multiply(tcs, o * (1 - o), out=q[:, :, 3])
+    r = o * (1 - tcs * tcs)
     dc = np.zeros_like(dh) if g_cn is None else np.array(g_cn, dh.dtype)
-    d_gates = np.empty(acts.shape, acts.dtype)  # indexed by time
+    d_gates = np.empty((steps, batch, 4, hidden), acts.dtype)  # indexed by time
     for k in range(steps - 1, -1, -1):
         t = steps - 1 - k if reverse else k
         if g_out is not None:
             dh = dh + g_out[t]
-        a = acts[k]
-        i, f, g, o = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:3 * hidden], \
-            a[:, 3 * hidden:]
-        tc = tcs[k]
-        dc = dc + dh * o * (1 - tc * tc)
+        dc = dc + dh * r[k]
         d = d_gates[t]
-        np.multiply(dc * g, i * (1 - i), out=d[:, :hidden])  # through sigmoid(i)
-        np.multiply(dc * cs[k], f * (1 - f), out=d[:, hidden:2 * hidden])
-        np.multiply(dc * i, 1 - g * g, out=d[:, 2 * hidden:3 * hidden])  # tanh(g)
-        np.multiply(dh * tc, o * (1 - o), out=d[:, 3 * hidden:])
-        dh = d.dot(w_hh)
-        dc = dc * f
+        np.multiply(dc[:, None, :], q[k, :, :3], out=d[:, :3])
+        np.multiply(dh, q[k, :, 3], out=d[:, 3])
+        dh = d.reshape(batch, four_h).dot(w_hh)
+        dc *= f[k]
+    d_gates = d_gates.reshape(steps, batch, four_h)
     return d_gates, d_gates, dh, dc
 
 
