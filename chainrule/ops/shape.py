@@ -325,8 +325,13 @@ class ToCopyBackward0(Node):
     saved_spec = ()
 
     def backward(self, g):
+        real_input = self.in_dtype.kind == "f"  # of a real -> complex cast: the real part
         if type(g) is np.ndarray or isinstance(g, np.generic):
+            if real_input and g.dtype.kind == "c":
+                g = g.real
             return (g.astype(self.in_dtype),)
+        if real_input and g.is_complex():
+            g = g.real
         return (g.to(_dtype.from_numpy_dtype(self.in_dtype)),)
 
     def jvp(self, tangents):
