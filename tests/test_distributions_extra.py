@@ -12,11 +12,15 @@ import chainrule.distributions as CD
 
 torch = pytest.importorskip("torch")
 TD = torch.distributions
-pytestmark = pytest.mark.torch
+# Wishart with ndim - 1 < df < ndim warns (as torch does); test_wishart_errors checks it
+pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings("ignore:Low df values")]
 
 P = np.array([0.5, 1.5, 3.0])
 Q = np.array([2.0, 0.7, 1.3])
 PR = np.array([0.2, 0.5, 0.9])
+_SPD = np.array([[[2.0, 0.3, 0.1], [0.3, 1.0, -0.2], [0.1, -0.2, 0.5]],
+                 [[1.0, 0.0, 0.2], [0.0, 2.0, 0.5], [0.2, 0.5, 1.0]]])
+_X = np.array([[1.5, 0.2, 0.0], [0.2, 0.8, 0.1], [0.0, 0.1, 2.0]])
 # name -> (positional parameter arrays, keyword parameter arrays, values to score)
 CASES = {
     "Chi2": ([P], {}, np.array([0.4, 1.2, 3.3])),
@@ -52,16 +56,24 @@ CASES = {
                                 np.array([0.3, 0.6, 0.99])),
     "LogisticNormal": ([np.array([[0.1, -0.5, 0.3], [1.0, 0.0, -1.0]]), P], {},
                        np.array([[0.2, 0.3, 0.1, 0.4], [0.7, 0.1, 0.15, 0.05]])),
+    # df = 3.5 < p + 1 = 4: mode undefined (nan) for the first batch entry
+    "Wishart": ([np.array([3.5, 6.0])], {"covariance_matrix": _SPD}, _X),
+    "Wishart_precision": ([np.array([2.5, 7.0])], {"precision_matrix": _SPD}, _X),
+    "Wishart_tril": ([np.array([4.5, 3.0])], {"scale_tril": np.linalg.cholesky(_SPD)}, _X),
+    "LKJCholesky": ([], {"concentration": np.array([0.5, 1.0, 3.0])},
+                    np.linalg.cholesky(np.array([[1.0, 0.3, -0.2], [0.3, 1.0, 0.5],
+                                                 [-0.2, 0.5, 1.0]]))),
 }
 # extra constructor arguments that are not parameters (no gradient)
-FIXED = {"Multinomial": {"total_count": 6}, "Multinomial_logits": {"total_count": 6}}
+FIXED = {"Multinomial": {"total_count": 6}, "Multinomial_logits": {"total_count": 6},
+         "LKJCholesky": {"dim": 3}}
 PROPS = {
     "Chi2": ("mean", "mode", "variance", "stddev", "df"),
     "Multinomial": ("mean", "variance", "probs", "logits"),
     "Multinomial_logits": ("mean", "variance", "probs", "logits"),
     "NegativeBinomial": ("mean", "mode", "variance", "probs", "logits"),
     "NegativeBinomial_logits": ("mean", "mode", "variance", "probs", "logits"),
-    "Weibull": ("mean", "mode", "variance", "stddev"),
+    "Weibull": ("mean", "variance", "stddev"),  # mode: test_weibull_mode
     "Pareto": ("mean", "mode", "variance"),
     "HalfCauchy": ("mean", "mode", "variance"),
     "VonMises": ("mean", "mode", "variance"),
@@ -74,13 +86,17 @@ PROPS = {
     "RelaxedBernoulli": ("temperature", "probs", "logits"),
     "RelaxedBernoulli_logits": ("temperature", "probs", "logits"),
     "LogisticNormal": ("loc", "scale"),
+    "Wishart": ("mean", "mode", "variance", "covariance_matrix", "precision_matrix",
+                "scale_tril", "df"),
+    "LKJCholesky": ("concentration",),
 }
+PROPS["Wishart_precision"] = PROPS["Wishart_tril"] = PROPS["Wishart"]
 CDF = {"Weibull", "Pareto", "HalfCauchy", "Kumaraswamy", "ContinuousBernoulli",
        "ContinuousBernoulli_logits"}
 ICDF = CDF
 NO_ENTROPY = {"NegativeBinomial", "NegativeBinomial_logits", "VonMises", "FisherSnedecor",
               "RelaxedBernoulli", "RelaxedBernoulli_logits",
-              "LogisticNormal"}  # torch has none
+              "LogisticNormal", "LKJCholesky"}  # torch has none
 
 
 def _family(name):
@@ -92,7 +108,10 @@ def _make(lib, name):
     D = CD if lib is cr else TD
     pos = [lib.tensor(a, dtype=lib.float64, requires_grad=True) for a in args]
     kw = {k: lib.tensor(a, dtype=lib.float64, requires_grad=True) for k, a in kwargs.items()}
-    dist = getattr(D, _family(name))(*pos, **kw, **FIXED.get(name, {}))
+    # torch's cholesky_solve hands the unused upper triangle of scale_tril a gradient; pass
+    # tril(leaf) so that both libraries are compared on the entries that matter
+    given = {k: v.tril() if k == "scale_tril" else v for k, v in kw.items()}
+    dist = getattr(D, _family(name))(*pos, **given, **FIXED.get(name, {}))
     return dist, pos + list(kw.values())
 
 
@@ -177,11 +196,11 @@ def test_expand_and_sample_shapes_match_torch(name):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_constraints_match_torch(name):
-    cc, ct = getattr(CD, _family(name)), getattr(TD, _family(name))
-    assert {k: repr(v) for k, v in cc.arg_constraints.items()} == \
-        {k: repr(v) for k, v in ct.arg_constraints.items()}
     dc, _ = _make(cr, name)
     dt, _ = _make(torch, name)
+    # per instance: Wishart's depend on its dimension
+    assert {k: repr(v) for k, v in dc.arg_constraints.items()} == \
+        {k: repr(v) for k, v in dt.arg_constraints.items()}
     if hasattr(dt.support, "lower_bound") and torch.is_tensor(dt.support.lower_bound):
         # a support that depends on the parameters: same kind, same bound
         assert type(dc.support).__name__ == type(dt.support).__name__
@@ -385,8 +404,8 @@ def test_low_rank_kl_and_shape_errors_match_torch():
 
 
 def test_kumaraswamy_mode():
-    # torch's mode is nan for every a, b (sign slip in its log form): check ours against the
-    # maximiser of torch's density on a fine grid instead
+    # torch's mode is nan for every a, b (sign slip in its log form, pytorch#173912): check ours
+    # against the maximiser of torch's density on a fine grid instead
     a = np.array([2.0, 1.0, 3.0, 5.0, 0.5, 2.0])
     b = np.array([3.0, 2.0, 1.0, 0.8, 2.0, 0.9])
     mode = CD.Kumaraswamy(cr.tensor(a), cr.tensor(b)).mode.numpy()
@@ -492,3 +511,101 @@ def test_rsample_pathwise_gradients_second_batch():
     y = CD.LogisticNormal(loc, cr.tensor([1.0, 1.0])).rsample((50,))
     (g,) = cr.autograd.grad((y * cr.tensor([1.0, 2.0, 3.0])).sum(), [loc])
     assert np.all(np.isfinite(g.numpy())) and np.any(g.numpy() != 0)
+
+
+def test_weibull_mode():
+    k = np.array([0.5, 0.7, 1.0, 1.25, 3.0])
+    sc = np.array([2.0, 2.0, 2.0, 1.0, 1.5])
+    kc, kt = cr.tensor(k, requires_grad=True), torch.tensor(k, requires_grad=True)
+    mc = CD.Weibull(cr.tensor(sc), kc).mode
+    mt = TD.Weibull(torch.tensor(sc), kt).mode
+    # where torch's closed form holds (k >= 1) the values and gradients agree
+    _close(mc[2:], mt[2:])
+    (gc,) = cr.autograd.grad(mc[3:].sum(), [kc])
+    (gt,) = torch.autograd.grad(mt[3:].sum(), [kt])  # nan at k < 1 (0 * nan through pow)
+    np.testing.assert_allclose(gc.numpy()[3:], gt.numpy()[3:], rtol=1e-9)
+    assert (gc.numpy()[:3] == 0).all()
+    assert mc[2].item() == 0.0  # k = 1: the exponential, mode at 0
+    # k < 1: density unbounded at 0 (outside the support): no mode. torch gives 2.0 for
+    # k = 0.5, from (-1)^2 (pytorch#198186)
+    assert np.isnan(mc.detach().numpy()[:2]).all()
+
+
+def test_wishart_errors_and_warnings_like_torch():
+    eye = np.eye(3)
+    for lib, D in ((cr, CD), (torch, TD)):
+        with pytest.raises(ValueError):  # df must exceed ndim - 1
+            D.Wishart(lib.tensor(2.0), covariance_matrix=lib.tensor(eye))
+        with pytest.warns(UserWarning, match="Low df values"):
+            D.Wishart(lib.tensor(2.5), covariance_matrix=lib.tensor(eye))
+        with pytest.raises(ValueError):  # not positive definite
+            D.Wishart(lib.tensor(4.0), covariance_matrix=lib.tensor(-eye), validate_args=True)
+        with pytest.raises(ValueError):
+            D.Wishart(lib.tensor(4.0), covariance_matrix=lib.tensor([1.0, 2.0]))
+        with pytest.raises(AssertionError):
+            D.Wishart(lib.tensor(4.0))
+        d = D.Wishart(lib.tensor(4.0), covariance_matrix=lib.tensor(eye), validate_args=True)
+        with pytest.raises(ValueError):
+            d.log_prob(lib.tensor(-eye))
+    mc = CD.Wishart(cr.tensor(4.0), covariance_matrix=cr.tensor(eye), validate_args=True)
+    mt = TD.Wishart(torch.tensor(4.0), covariance_matrix=torch.tensor(eye), validate_args=True)
+    assert repr(mc) == repr(mt)
+    with pytest.raises(ValueError) as ec:
+        CD.Wishart(cr.tensor(4.0), covariance_matrix=cr.tensor(-eye), validate_args=True)
+    with pytest.raises(ValueError) as et:
+        TD.Wishart(torch.tensor(4.0), covariance_matrix=torch.tensor(-eye), validate_args=True)
+    assert str(ec.value).split(" of distribution")[0] == str(et.value).split(" of distribution")[0]
+
+
+def test_lkj_cholesky_errors_like_torch():
+    for lib, D in ((cr, CD), (torch, TD)):
+        with pytest.raises(ValueError):
+            D.LKJCholesky(1, lib.tensor(1.0))
+        with pytest.raises(ValueError):
+            D.LKJCholesky(3, lib.tensor(-1.0), validate_args=True)
+        with pytest.raises(ValueError):  # rows must have unit norm
+            D.LKJCholesky(2, lib.tensor(1.0), validate_args=True).log_prob(lib.eye(2) * 2)
+
+
+def test_wishart_samples_and_pathwise_gradient():
+    cr.manual_seed(4)
+    cov = _SPD[0]
+    n = 20000
+    s = CD.Wishart(cr.tensor(5.0, dtype=cr.float64), covariance_matrix=cr.tensor(cov))
+    s = s.sample((n,)).numpy()
+    assert (np.linalg.eigvalsh(s) > 0).all()
+    np.testing.assert_allclose(s - np.swapaxes(s, -1, -2), 0.0, atol=1e-12)
+    np.testing.assert_allclose(s.mean(0), 5 * cov, atol=0.06)
+    want_var = 5 * (cov ** 2 + np.outer(np.diag(cov), np.diag(cov)))
+    np.testing.assert_allclose(s.var(0), want_var, rtol=0.08, atol=0.02)
+    # d/dtheta of the average rsample approaches d mean / d theta = d (df V) / d theta
+    df = cr.tensor(6.0, dtype=cr.float64, requires_grad=True)
+    tril = cr.tensor(np.linalg.cholesky(cov), requires_grad=True)
+    x = CD.Wishart(df, scale_tril=tril).rsample((n,))
+    w = np.arange(9.0).reshape(3, 3)
+    g_df, g_tril = cr.autograd.grad((x.mean(0) * cr.tensor(w)).sum(), [df, tril])
+    df_t = torch.tensor(6.0, dtype=torch.float64, requires_grad=True)
+    tril_t = torch.tensor(np.linalg.cholesky(cov), requires_grad=True)
+    m = TD.Wishart(df_t, scale_tril=tril_t).mean
+    want = torch.autograd.grad((m * torch.tensor(w)).sum(), [df_t, tril_t])
+    np.testing.assert_allclose(g_df.item(), want[0].item(), rtol=0.05)
+    np.testing.assert_allclose(np.tril(g_tril.numpy()), np.tril(want[1].numpy()), rtol=0.05,
+                               atol=0.3)
+
+
+def test_lkj_cholesky_samples():
+    # each off-diagonal correlation of LKJ(eta) in d dims is 2 Beta(b, b) - 1 with
+    # b = eta - 1 + d / 2: mean 0, variance 1 / (2 eta + d - 1). torch 2.x's own sampler
+    # misses this for every pair but (1, 0) (its Beta has first shape i - 1/2, not i / 2).
+    cr.manual_seed(5)
+    for d, eta in [(2, 1.0), (3, 0.5), (4, 2.0), (5, 1.5)]:
+        s = CD.LKJCholesky(d, cr.tensor(eta, dtype=cr.float64)).sample((30000,))
+        assert CD.constraints.corr_cholesky.check(s).numpy().all()
+        assert TD.constraints.corr_cholesky.check(torch.tensor(s.numpy())).numpy().all()
+        corr = s.numpy() @ np.swapaxes(s.numpy(), -1, -2)
+        rows, cols = np.tril_indices(d, -1)
+        r = corr[:, rows, cols]
+        np.testing.assert_allclose(r.mean(0), 0.0, atol=0.02)
+        np.testing.assert_allclose(r.var(0), 1 / (2 * eta + d - 1), rtol=0.05)
+    s = CD.LKJCholesky(3, cr.tensor([0.5, 4.0])).sample((7,))
+    assert tuple(s.shape) == (7, 2, 3, 3) and s.dtype == cr.float32

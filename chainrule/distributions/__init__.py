@@ -20,11 +20,12 @@ from ..tensor import Size, Tensor
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
            "ContinuousBernoulli", "Dirichlet", "Distribution", "Exponential", "FisherSnedecor",
            "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent",
-           "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal", "LowRankMultivariateNormal",
-           "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal",
-           "OneHotCategorical", "Pareto", "Poisson", "RelaxedBernoulli",
-           "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform",
-           "VonMises", "Weibull", "constraints", "kl_divergence", "register_kl", "transforms"]
+           "Kumaraswamy", "LKJCholesky", "Laplace", "LogNormal", "LogisticNormal",
+           "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
+           "NegativeBinomial", "Normal", "OneHotCategorical", "Pareto", "Poisson",
+           "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution",
+           "Uniform", "VonMises", "Weibull", "Wishart", "constraints", "kl_divergence",
+           "register_kl", "transforms"]
 
 
 def _cr():
@@ -886,6 +887,7 @@ from .continuous_bernoulli import ContinuousBernoulli
 from .fishersnedecor import FisherSnedecor
 from .half_cauchy import HalfCauchy
 from .kumaraswamy import Kumaraswamy
+from .lkj_cholesky import LKJCholesky
 from .logistic_normal import LogisticNormal
 from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .multinomial import Multinomial
@@ -894,3 +896,4 @@ from .pareto import Pareto
 from .relaxed_bernoulli import RelaxedBernoulli
 from .von_mises import VonMises
 from .weibull import Weibull
+from .wishart import Wishart

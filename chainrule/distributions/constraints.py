@@ -2,10 +2,10 @@
 and ``arg_constraints`` (``check(value)`` gives a bool tensor, repr as in PyTorch)."""
 from __future__ import annotations
 
-__all__ = ["Constraint", "boolean", "dependent", "greater_than", "greater_than_eq",
-           "half_open_interval", "independent", "integer_interval", "interval",
-           "lower_cholesky", "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive",
-           "positive_definite", "positive_integer", "real", "real_vector", "simplex",
+__all__ = ["Constraint", "boolean", "corr_cholesky", "dependent", "greater_than",
+           "greater_than_eq", "half_open_interval", "independent", "integer_interval", "interval",
+           "lower_cholesky", "multinomial", "nonnegative", "nonnegative_integer", "one_hot",
+           "positive", "positive_definite", "positive_integer", "real", "real_vector", "simplex",
            "unit_interval"]
 
 
@@ -178,3 +178,20 @@ class _Multinomial(Constraint):
 
 
 multinomial = _Multinomial
+
+
+class _CorrCholesky(Constraint):
+    """Lower-triangular, positive diagonal, rows of unit Euclidean norm."""
+
+    event_dim = 2
+
+    def check(self, value):
+        import chainrule
+
+        tol = chainrule.finfo(value.dtype).eps * value.shape[-1] * 10
+        row_norm = value.detach().pow(2).sum(-1).sqrt()
+        unit_rows = ((row_norm - 1.0).abs() <= tol).all(-1)
+        return lower_cholesky.check(value) & unit_rows
+
+
+corr_cholesky = _CorrCholesky()

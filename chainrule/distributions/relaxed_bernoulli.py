@@ -29,10 +29,9 @@ class LogitRelaxedBernoulli(_BinaryProbs, Distribution):
         else:
             (self._logits,) = param = _broadcast_all(logits)
         super().__init__(param[0].shape, Size(), validate_args)
-        if self._validate_args and probs is not None:
-            if not bool(((self._probs >= 0) & (self._probs <= 1)).all()):
-                self._invalid("probs", self._probs,
-                              "Interval(lower_bound=0.0, upper_bound=1.0)")
+        if self._validate_args and probs is not None \
+                and not bool(((self._probs >= 0) & (self._probs <= 1)).all()):
+            self._invalid("probs", self._probs, "Interval(lower_bound=0.0, upper_bound=1.0)")
 
     def _param_names(self):
         return tuple(n for n in ("probs", "logits") if getattr(self, "_" + n) is not None)

@@ -2,6 +2,8 @@
 k / s (x / s)^(k - 1) exp(-(x / s)^k) on x > 0."""
 from __future__ import annotations
 
+import math
+
 from ..tensor import Size, Tensor
 from . import Distribution, _as_param, _broadcast_all, _cr, constraints
 from ._extra import _EULER, _check_positive, _check_support
@@ -36,8 +38,15 @@ class Weibull(Distribution):
 
     @property
     def mode(self) -> Tensor:
+        # scale ((k - 1) / k)^(1 / k) for k >= 1; for k < 1 the density is unbounded at 0,
+        # outside the support, so there is none (nan). torch 2.x applies the closed form to
+        # every k: nan, or a wrong finite value where 1 / k is an integer (pytorch#198186).
+        cr = _cr()
         k = self.concentration
-        return self.scale * ((k - 1) / k) ** k.reciprocal()
+        defined = k >= 1
+        k_ok = cr.where(defined, k, cr.full_like(k, 2.0))
+        mode = self.scale * ((k_ok - 1) / k_ok).pow(k_ok.reciprocal())
+        return cr.where(defined, mode, cr.full_like(mode, math.nan))
 
     @property
     def variance(self) -> Tensor:
