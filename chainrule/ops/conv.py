@@ -103,8 +103,12 @@ def _scatter_rows(g2: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
     One ``bincount`` over row-offset indices instead of ``np.add.at`` (much faster).
     """
     b = g2.shape[0]
-    lin = (np.arange(b, dtype=np.int64) * n)[:, None] + idx
-    out = np.bincount(lin.ravel(), weights=g2.ravel(), minlength=b * n)
+    lin = ((np.arange(b, dtype=np.int64) * n)[:, None] + idx).ravel()
+    if g2.dtype.kind == "c":  # bincount weights are real: the two parts one after the other
+        out = np.bincount(lin, weights=g2.real.ravel(), minlength=b * n) + \
+            1j * np.bincount(lin, weights=g2.imag.ravel(), minlength=b * n)
+    else:
+        out = np.bincount(lin, weights=g2.ravel(), minlength=b * n)
     return out.reshape(b, n).astype(g2.dtype, copy=False)
 
 
