@@ -576,3 +576,31 @@ def test_conv_forward_ad_matches_torch():
                      fw.make_dual(cr.tensor(w), cr.tensor(tw)), cr.tensor(b), padding=1)
         got = fw.unpack_dual(F.max_pool2d(y.relu(), 2)).tangent.numpy()
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_pad_of_complex_input_gradient_matches_torch(mode):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((1, 2, 8)) + 1j * rng.standard_normal((1, 2, 8))
+    grads = []
+    for lib in (cr, torch):
+        x = lib.tensor(a, requires_grad=True)
+        y = lib.nn.functional.pad(x, (2, 3), mode=mode)
+        (y.abs() ** 2 * lib.arange(13.0)).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.torch
+def test_gradient_of_real_to_complex_cast_is_the_real_part():
+    torch = pytest.importorskip("torch")
+    grads = []
+    for lib in (cr, torch):
+        x = lib.tensor([1.0, -2.0, 0.5], requires_grad=True)
+        y = x.to(lib.complex128) * lib.tensor([1 + 2j, 3 - 1j, -1j])
+        (y * y).abs().sum().backward()
+        grads.append(x.grad.numpy())
+    assert grads[0].dtype == np.float32
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
