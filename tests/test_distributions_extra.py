@@ -609,3 +609,78 @@ def test_lkj_cholesky_samples():
         np.testing.assert_allclose(r.var(0), 1 / (2 * eta + d - 1), rtol=0.05)
     s = CD.LKJCholesky(3, cr.tensor([0.5, 4.0])).sample((7,))
     assert tuple(s.shape) == (7, 2, 3, 3) and s.dtype == cr.float32
+
+
+CB_P = np.array([0.2, 0.4995, 0.9])
+# (p family, p parameters, q family, q parameters): each row has finite and infinite entries
+CROSS_KL = [
+    ("Pareto", [np.array([1.0, 2.0, 0.5]), np.array([0.5, 3.0, 1.5])],
+     "Exponential", [np.array([0.5, 2.0, 1.0])]),
+    ("Pareto", [np.array([1.0, 2.0, 0.5]), np.array([0.5, 3.0, 1.5])],
+     "Gamma", [np.array([2.0, 0.7, 1.3]), np.array([0.5, 2.0, 1.0])]),
+    ("Pareto", [np.array([1.0, 2.0, 0.5]), np.array([1.5, 3.0, 4.0])],
+     "Normal", [np.array([0.0, 1.0, -1.0]), np.array([1.0, 2.0, 0.5])]),
+    ("Uniform", [np.array([1.0, 2.5, 0.5]), np.array([2.0, 4.0, 3.0])],
+     "Pareto", [np.array([0.8, 2.0, 1.0]), np.array([1.5, 3.0, 4.0])]),
+    ("Beta", [np.array([0.5, 2.0, 3.0]), np.array([2.0, 0.7, 1.3])],
+     "ContinuousBernoulli", [CB_P]),
+    ("Uniform", [np.array([0.1, -0.5, 0.3]), np.array([0.6, 0.5, 0.9])],
+     "ContinuousBernoulli", [CB_P]),
+    ("ContinuousBernoulli", [CB_P], "Exponential", [np.array([0.5, 2.0, 1.0])]),
+    ("ContinuousBernoulli", [CB_P], "Normal", [np.array([0.0, 1.0, -1.0]),
+                                               np.array([1.0, 2.0, 0.5])]),
+    ("ContinuousBernoulli", [CB_P], "Uniform", [np.array([-0.5, 0.2, -1.0]),
+                                                np.array([1.5, 2.0, 1.1])]),
+] + [(pn, pp, qn, qp) for (pn, pp), (qn, qp) in [
+    (("Normal", [np.zeros(2), np.ones(2)]), ("Pareto", [np.ones(2), np.ones(2)])),
+    (("Exponential", [np.ones(2)]), ("Pareto", [np.ones(2), np.ones(2)])),
+    (("Gamma", [np.ones(2), np.ones(2)]), ("Pareto", [np.ones(2), np.ones(2)])),
+    (("Gumbel", [np.zeros(2), np.ones(2)]), ("Pareto", [np.ones(2), np.ones(2)])),
+    (("Laplace", [np.zeros(2), np.ones(2)]), ("Pareto", [np.ones(2), np.ones(2)])),
+    (("Beta", [np.ones(2), np.ones(2)]), ("Pareto", [np.ones(2), np.ones(2)])),
+    (("Pareto", [np.ones(2), np.ones(2)]), ("Uniform", [np.zeros(2), np.ones(2) * 5])),
+    (("Pareto", [np.ones(2), np.ones(2)]), ("Beta", [np.ones(2), np.ones(2)])),
+    (("Pareto", [np.ones(2), np.ones(2)]), ("ContinuousBernoulli", [np.full(2, 0.3)])),
+    (("ContinuousBernoulli", [np.full(2, 0.3)]), ("Pareto", [np.ones(2), np.ones(2)])),
+    (("Normal", [np.zeros(2), np.ones(2)]), ("ContinuousBernoulli", [np.full(2, 0.3)])),
+    (("Exponential", [np.ones(2)]), ("ContinuousBernoulli", [np.full(2, 0.3)])),
+    (("Gamma", [np.ones(2), np.ones(2)]), ("ContinuousBernoulli", [np.full(2, 0.3)])),
+    (("Gumbel", [np.zeros(2), np.ones(2)]), ("ContinuousBernoulli", [np.full(2, 0.3)])),
+    (("Laplace", [np.zeros(2), np.ones(2)]), ("ContinuousBernoulli", [np.full(2, 0.3)])),
+]]
+
+
+@pytest.mark.parametrize("pn,pp,qn,qp", CROSS_KL,
+                         ids=[f"{c[0]}-{c[2]}-{i}" for i, c in enumerate(CROSS_KL)])
+def test_cross_family_kl_matches_torch(pn, pp, qn, qp):
+    def make(lib, name, params):
+        ts = [lib.tensor(a, dtype=lib.float64, requires_grad=True) for a in params]
+        return getattr(CD if lib is cr else TD, name)(*ts, validate_args=False), ts
+
+    (pc, ppc), (qc, qpc) = make(cr, pn, pp), make(cr, qn, qp)
+    (pt, ppt), (qt, qpt) = make(torch, pn, pp), make(torch, qn, qp)
+    kc, kt = CD.kl_divergence(pc, qc), TD.kl_divergence(pt, qt)
+    assert tuple(kc.shape) == tuple(kt.shape)
+    _close(kc, kt, rtol=1e-8)  # inf where torch has inf
+    finite = np.isfinite(kt.detach().numpy())
+    if finite.any():
+        mask_c, mask_t = cr.tensor(finite), torch.tensor(finite)
+        gc = cr.autograd.grad(cr.where(mask_c, kc, cr.zeros_like(kc)).sum(), ppc + qpc,
+                              allow_unused=True)
+        gt = torch.autograd.grad(torch.where(mask_t, kt, torch.zeros_like(kt)).sum(),
+                                 ppt + qpt, allow_unused=True)
+        for a, b in zip(gc, gt):
+            if b is not None:
+                _close(a, b, rtol=1e-7)
+
+
+def test_kl_continuous_bernoulli_uniform_boundary():
+    # KL(CB || U(0, 1)) = -H(CB) and KL(U(0, 1) || CB) = -E_U[log CB]: finite. torch returns
+    # inf for low == 0 / high == 1 (its support test uses >= and <=).
+    p = CD.ContinuousBernoulli(cr.tensor([0.3, 0.7], dtype=cr.float64))
+    u = CD.Uniform(cr.tensor(0.0, dtype=cr.float64), cr.tensor(1.0, dtype=cr.float64))
+    pt = TD.ContinuousBernoulli(torch.tensor([0.3, 0.7], dtype=torch.float64))
+    _close(CD.kl_divergence(p, u), -pt.entropy())
+    x = torch.linspace(0, 1, 200001, dtype=torch.float64).unsqueeze(-1)
+    want = -pt.log_prob(x).mean(0)  # -E_U[log q], H(U(0, 1)) = 0
+    np.testing.assert_allclose(CD.kl_divergence(u, p).numpy(), want.numpy(), rtol=1e-6)

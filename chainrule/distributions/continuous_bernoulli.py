@@ -8,8 +8,20 @@ from __future__ import annotations
 import math
 
 from ..tensor import Size, Tensor
-from . import Distribution, _as_param, _broadcast_all, _cr, constraints, register_kl
-from ._extra import _check_support
+from . import (
+    Distribution,
+    Exponential,
+    Laplace,
+    Normal,
+    Uniform,
+    _as_param,
+    _broadcast_all,
+    _cr,
+    constraints,
+    register_kl,
+)
+from ._extra import Beta, Gamma, Gumbel, _check_support
+from .pareto import Pareto
 
 __all__ = ["ContinuousBernoulli"]
 
@@ -162,3 +174,59 @@ def _kl_continuous_bernoulli(p: ContinuousBernoulli, q: ContinuousBernoulli) -> 
     t2 = p._log_norm() + cr.log1p(-p.probs)
     t3 = -q._log_norm() - cr.log1p(-q.probs)
     return t1 + t2 + t3
+
+
+# ---- KL between a ContinuousBernoulli and other families (the pairs torch registers) ---------
+# log q(x) = x logits + log(1 - probs) + log C(probs) for q a ContinuousBernoulli.
+
+def _expected_log_cb(mean: Tensor, q: ContinuousBernoulli) -> Tensor:
+    return mean * q.logits + _cr().log1p(-q.probs) + q._log_norm()
+
+
+def _where_inf(cond, result: Tensor) -> Tensor:
+    cr = _cr()
+    return cr.where(cond, cr.full_like(result, math.inf), result)
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_continuous_bernoulli(p: Beta, q: ContinuousBernoulli) -> Tensor:
+    return -p.entropy() - _expected_log_cb(p.mean, q)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p: Uniform, q: ContinuousBernoulli) -> Tensor:
+    # infinite when [low, high) reaches outside [0, 1]. torch also returns inf when low == 0
+    # or high == 1 exactly, where the divergence is finite.
+    result = -p.entropy() - _expected_log_cb(p.mean, q)
+    return _where_inf((p.low < 0) | (p.high > 1), result)
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p: ContinuousBernoulli, q: Exponential) -> Tensor:
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p: ContinuousBernoulli, q: Normal) -> Tensor:
+    sq_dist = p.variance + (p.mean - q.loc).pow(2)  # E[(x - loc)^2]
+    return (-p.entropy() + 0.5 * math.log(2 * math.pi) + q.scale.log()
+            + sq_dist / (2 * q.scale.pow(2)))
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p: ContinuousBernoulli, q: Uniform) -> Tensor:
+    # infinite unless [0, 1] lies in [low, high] (torch: also when low == 0 or high == 1)
+    result = -p.entropy() + (q.high - q.low).log()
+    return _where_inf((q.low > 0) | (q.high < 1), result)
+
+
+def _infinite(p) -> Tensor:
+    return _cr().full(tuple(p.batch_shape), math.inf, dtype=p.mean.dtype)
+
+
+# Supports reaching outside [0, 1], and [0, 1] against Pareto's [scale, inf) with scale > 0.
+for _p, _q in [(Exponential, ContinuousBernoulli), (Gamma, ContinuousBernoulli),
+               (Gumbel, ContinuousBernoulli), (Laplace, ContinuousBernoulli),
+               (Normal, ContinuousBernoulli), (Pareto, ContinuousBernoulli),
+               (ContinuousBernoulli, Pareto)]:
+    register_kl(_p, _q)(lambda p, q: _infinite(p))
