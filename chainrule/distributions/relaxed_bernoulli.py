@@ -65,7 +65,7 @@ class RelaxedBernoulli(TransformedDistribution):
     >>> import chainrule as torch
     >>> d = RelaxedBernoulli(torch.tensor(0.5), probs=torch.tensor(0.3))
     >>> d.log_prob(torch.tensor(0.5))
-    tensor(0.2703)
+    tensor(-0.8675)
     """
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
