@@ -1,7 +1,9 @@
-"""The torch.distributions families added after the first set (Chi2, Multinomial,
-NegativeBinomial, Weibull, Pareto, HalfCauchy, ...) against torch.distributions: log_prob, cdf,
-icdf, entropy, moments and their gradients in float64 on the same inputs; shapes, reprs,
-constraints, validation errors and KL; samples by support and moments over many draws."""
+"""The second set of chainrule.distributions families (Chi2, Multinomial, NegativeBinomial,
+Weibull, Pareto, HalfCauchy, VonMises, LowRankMultivariateNormal, Kumaraswamy, FisherSnedecor,
+ContinuousBernoulli, RelaxedBernoulli, LogisticNormal, Wishart, LKJCholesky) against
+torch.distributions: log_prob, cdf, icdf, entropy, moments and their gradients in float64 on the
+same inputs; shapes, reprs, constraints, validation errors and KL; samples (different numbers
+from torch's) by support and moments over many draws, rsample by pathwise gradients."""
 import math
 
 import numpy as np
@@ -12,7 +14,7 @@ import chainrule.distributions as CD
 
 torch = pytest.importorskip("torch")
 TD = torch.distributions
-# Wishart with ndim - 1 < df < ndim warns (as torch does); test_wishart_errors checks it
+# Wishart with ndim - 1 < df < ndim warns, as torch does (test_wishart_errors_and_warnings...)
 pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings("ignore:Low df values")]
 
 P = np.array([0.5, 1.5, 3.0])
@@ -332,8 +334,9 @@ def test_sample_moments_and_support():
          [math.gamma(1 + 1 / 0.8), 2 * math.gamma(1 + 1 / 3)],
          [math.gamma(1 + 2 / 0.8) - math.gamma(1 + 1 / 0.8) ** 2,
           4 * (math.gamma(1 + 2 / 3) - math.gamma(1 + 1 / 3) ** 2)]),
-        (CD.Pareto(cr.tensor([1.0, 2.0]), cr.tensor([5.0, 6.0])),
-         [5 / 4, 2 * 6 / 5], [5 / (16 * 3), 4 * 6 / (25 * 4)]),
+        # alpha > 4 keeps the sample variance's own variance finite; 8, 9 keep it small
+        (CD.Pareto(cr.tensor([1.0, 2.0]), cr.tensor([8.0, 9.0])),
+         [8 / 7, 2 * 9 / 8], [8 / (49 * 6), 4 * 9 / (64 * 7)]),
     ]
     for d, mean, var in checks:
         s = _draws(d)
@@ -446,7 +449,7 @@ def test_sample_moments_second_batch():
                                      cr.tensor(diag))
     s = d.sample((n,)).numpy()
     np.testing.assert_allclose(s.mean(0), [1.0, 0.0, -1.0], atol=0.04)
-    np.testing.assert_allclose(np.cov(s.T), w @ w.T + np.diag(diag), atol=0.06)
+    np.testing.assert_allclose(np.cov(s.T), w @ w.T + np.diag(diag), atol=0.08)
     checks = [
         (CD.Kumaraswamy(cr.tensor([2.0, 0.5]), cr.tensor([3.0, 2.0])),
          TD.Kumaraswamy(torch.tensor([2.0, 0.5]), torch.tensor([3.0, 2.0]))),
@@ -575,9 +578,9 @@ def test_wishart_samples_and_pathwise_gradient():
     s = s.sample((n,)).numpy()
     assert (np.linalg.eigvalsh(s) > 0).all()
     np.testing.assert_allclose(s - np.swapaxes(s, -1, -2), 0.0, atol=1e-12)
-    np.testing.assert_allclose(s.mean(0), 5 * cov, atol=0.06)
     want_var = 5 * (cov ** 2 + np.outer(np.diag(cov), np.diag(cov)))
-    np.testing.assert_allclose(s.var(0), want_var, rtol=0.08, atol=0.02)
+    assert (np.abs(s.mean(0) - 5 * cov) < 4 * np.sqrt(want_var / n)).all()  # 4 std errors
+    np.testing.assert_allclose(s.var(0), want_var, rtol=0.08)
     # d/dtheta of the average rsample approaches d mean / d theta = d (df V) / d theta
     df = cr.tensor(6.0, dtype=cr.float64, requires_grad=True)
     tril = cr.tensor(np.linalg.cholesky(cov), requires_grad=True)
