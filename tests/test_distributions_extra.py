@@ -687,3 +687,19 @@ def test_kl_continuous_bernoulli_uniform_boundary():
     x = torch.linspace(0, 1, 200001, dtype=torch.float64).unsqueeze(-1)
     want = -pt.log_prob(x).mean(0)  # -E_U[log q], H(U(0, 1)) = 0
     np.testing.assert_allclose(CD.kl_divergence(u, p).numpy(), want.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_log_prob_second_order_gradients_match_torch(name):
+    """log_prob is a composition of differentiable ops: the gradient of |d log_prob / d theta|^2
+    (create_graph=True) agrees with torch's."""
+    value = CASES[name][2]
+    out = []
+    for lib in (cr, torch):
+        dist, params = _make(lib, name)
+        lp = dist.log_prob(lib.tensor(value)).sum()
+        grads = lib.autograd.grad(lp, params, create_graph=True)
+        second = lib.autograd.grad(sum((g * g).sum() for g in grads), params)
+        out.append([g.detach().numpy() for g in second])
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-10)  # trigamma: ~1e-8
