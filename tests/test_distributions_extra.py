@@ -62,6 +62,9 @@ CASES = {
     "Wishart": ([np.array([3.5, 6.0])], {"covariance_matrix": _SPD}, _X),
     "Wishart_precision": ([np.array([2.5, 7.0])], {"precision_matrix": _SPD}, _X),
     "Wishart_tril": ([np.array([4.5, 3.0])], {"scale_tril": np.linalg.cholesky(_SPD)}, _X),
+    "InverseGamma": ([P, Q], {}, np.array([0.4, 1.2, 3.3])),
+    "OneHotCategoricalStraightThrough": ([np.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]])], {},
+                                         np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])),
     "LKJCholesky": ([], {"concentration": np.array([0.5, 1.0, 3.0])},
                     np.linalg.cholesky(np.array([[1.0, 0.3, -0.2], [0.3, 1.0, 0.5],
                                                  [-0.2, 0.5, 1.0]]))),
@@ -91,6 +94,8 @@ PROPS = {
     "Wishart": ("mean", "mode", "variance", "covariance_matrix", "precision_matrix",
                 "scale_tril", "df"),
     "LKJCholesky": ("concentration",),
+    "InverseGamma": ("mean", "mode", "variance", "concentration", "rate"),
+    "OneHotCategoricalStraightThrough": ("mean", "mode", "variance", "probs", "logits"),
 }
 PROPS["Wishart_precision"] = PROPS["Wishart_tril"] = PROPS["Wishart"]
 CDF = {"Weibull", "Pareto", "HalfCauchy", "Kumaraswamy", "ContinuousBernoulli",
@@ -703,3 +708,92 @@ def test_log_prob_second_order_gradients_match_torch(name):
         out.append([g.detach().numpy() for g in second])
     for a, b in zip(*out):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-10)  # trigamma: ~1e-8
+
+
+def test_one_hot_straight_through_rsample_gradient_matches_torch():
+    probs = np.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]])
+    w = np.arange(6.0).reshape(2, 3)
+    got = []
+    for lib, D in ((cr, CD), (torch, TD)):
+        p = lib.tensor(probs, requires_grad=True)
+        x = D.OneHotCategoricalStraightThrough(p).rsample((4,))
+        assert tuple(x.shape) == (4, 2, 3) and x.requires_grad
+        assert (x.detach().numpy().sum(-1) == 1).all()
+        (g,) = lib.autograd.grad((x * lib.tensor(w)).sum(), [p])
+        got.append(g.numpy())
+    np.testing.assert_allclose(got[0], got[1])  # the draw is constant: 4 * w both ways
+
+
+GPD = (np.array([0.0, 1.0, -1.0, 0.5, 0.0]), np.array([1.0, 2.0, 0.5, 1.0, 1.5]),
+       np.array([0.0, 0.3, -0.4, 1.2, 1e-9]))
+
+
+def test_generalized_pareto_matches_torch_in_float32():
+    # torch's GeneralizedPareto fails in float64 (isclose against a float32 zero)
+    arrays = [a.astype(np.float32) for a in GPD]
+    v = np.array([0.5, 2.0, -0.5, 3.0, 0.7], dtype=np.float32)
+    q = np.array([0.1, 0.5, 0.8, 0.99, 0.3], dtype=np.float32)
+    pc = [cr.tensor(a, requires_grad=True) for a in arrays]
+    pt = [torch.tensor(a, requires_grad=True) for a in arrays]
+    dc, dt = CD.GeneralizedPareto(*pc), TD.GeneralizedPareto(*pt)
+    assert repr(dc) == repr(dt) and dc.has_rsample
+    assert type(dc.support).__name__ == type(dt.support).__name__ == "_Interval"
+    _close(dc.support.lower_bound, dt.support.lower_bound)
+    _close(dc.support.upper_bound, dt.support.upper_bound)
+    assert {k: repr(c) for k, c in dc.arg_constraints.items()} == \
+        {k: repr(c) for k, c in dt.arg_constraints.items()}
+    outs = [(dc.log_prob(cr.tensor(v)), dt.log_prob(torch.tensor(v))),
+            (dc.cdf(cr.tensor(v)), dt.cdf(torch.tensor(v))),
+            (dc.log_survival_function(cr.tensor(v)), dt.log_survival_function(torch.tensor(v))),
+            (dc.icdf(cr.tensor(q)), dt.icdf(torch.tensor(q))), (dc.entropy(), dt.entropy()),
+            (dc.mean, dt.mean), (dc.variance, dt.variance), (dc.mode, dt.mode)]
+    for oc, ot in outs:
+        assert tuple(oc.shape) == tuple(ot.shape) and str(oc.dtype) == str(ot.dtype)
+        np.testing.assert_allclose(oc.detach().numpy(), ot.detach().numpy(), rtol=2e-6,
+                                   atol=1e-6, equal_nan=True)
+        finite = np.isfinite(ot.detach().numpy())
+        if ot.requires_grad and finite.all():
+            gc = cr.autograd.grad(oc.sum(), pc, allow_unused=True)
+            gt = torch.autograd.grad(ot.sum(), pt, allow_unused=True)
+            for a, b in zip(gc, gt):
+                if b is not None:
+                    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError):  # below loc: outside the support
+        CD.GeneralizedPareto(*[cr.tensor(a) for a in arrays], validate_args=True).log_prob(
+            cr.tensor(np.full(5, -2.0, dtype=np.float32)))
+    assert tuple(dc.expand((3, 5)).sample((2,)).shape) == tuple(dt.expand((3, 5)).sample((2,)).shape)
+
+
+def test_generalized_pareto_float64_is_consistent():
+    loc, scale, xi = (cr.tensor(a) for a in GPD)
+    d = CD.GeneralizedPareto(loc, scale, xi)
+    # xi = 0 is the shifted exponential
+    e = TD.Exponential(torch.tensor(1 / GPD[1][0]))
+    x = np.array([0.3, 1.0, 2.5])
+    d0 = CD.GeneralizedPareto(cr.tensor(0.0, dtype=cr.float64), cr.tensor(1.0, dtype=cr.float64),
+                              cr.tensor(0.0, dtype=cr.float64))
+    _close(d0.log_prob(cr.tensor(x)), e.log_prob(torch.tensor(x)))
+    _close(d0.cdf(cr.tensor(x)), e.cdf(torch.tensor(x)))
+    # the density is the derivative of the cdf, and icdf inverts cdf
+    u = cr.tensor(np.array([0.05, 0.3, 0.6, 0.9, 0.97]))
+    v = d.icdf(u).detach().requires_grad_()
+    _close(d.cdf(v), torch.tensor(u.numpy()), rtol=1e-12)
+    (dens,) = cr.autograd.grad(d.cdf(v).sum(), [v])
+    np.testing.assert_allclose(dens.numpy(), d.log_prob(v).exp().detach().numpy(), rtol=1e-10)
+    cr.manual_seed(6)
+    s = CD.GeneralizedPareto(cr.tensor([0.0, 1.0]), cr.tensor([1.0, 2.0]),
+                             cr.tensor([-0.3, 0.1])).sample((40000,)).numpy()
+    np.testing.assert_allclose(s.mean(0), [1 / 1.3, 1 + 2 / 0.9], rtol=0.03)
+    assert s[:, 0].max() <= 1 / 0.3 and (s >= [0.0, 1.0]).all()
+
+
+def test_inverse_gamma_samples():
+    cr.manual_seed(7)
+    c = cr.tensor([4.0, 6.0], dtype=cr.float64, requires_grad=True)
+    r = cr.tensor([2.0, 1.0], dtype=cr.float64, requires_grad=True)
+    x = CD.InverseGamma(c, r).rsample((40000,))
+    mean = x.mean(0)
+    np.testing.assert_allclose(mean.detach().numpy(), [2 / 3, 1 / 5], rtol=0.03)
+    # pathwise: d E[x] / d rate = 1 / (c - 1)
+    (g,) = cr.autograd.grad(mean.sum(), [r])
+    np.testing.assert_allclose(g.numpy(), [1 / 3, 1 / 5], rtol=0.03)

@@ -19,13 +19,14 @@ from ..tensor import Size, Tensor
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
            "ContinuousBernoulli", "Dirichlet", "Distribution", "Exponential", "FisherSnedecor",
-           "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent",
-           "Kumaraswamy", "LKJCholesky", "Laplace", "LogNormal", "LogisticNormal",
-           "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
-           "NegativeBinomial", "Normal", "OneHotCategorical", "Pareto", "Poisson",
-           "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution",
-           "Uniform", "VonMises", "Weibull", "Wishart", "constraints", "kl_divergence",
-           "register_kl", "transforms"]
+           "Gamma", "GeneralizedPareto", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal",
+           "Independent", "InverseGamma", "Kumaraswamy", "LKJCholesky", "Laplace", "LogNormal",
+           "LogisticNormal", "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial",
+           "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
+           "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "RelaxedBernoulli",
+           "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform",
+           "VonMises", "Weibull", "Wishart", "constraints", "kl_divergence", "register_kl",
+           "transforms"]
 
 
 def _cr():
@@ -885,13 +886,16 @@ _attach_constraints()
 from .chi2 import Chi2
 from .continuous_bernoulli import ContinuousBernoulli
 from .fishersnedecor import FisherSnedecor
+from .generalized_pareto import GeneralizedPareto
 from .half_cauchy import HalfCauchy
+from .inverse_gamma import InverseGamma
 from .kumaraswamy import Kumaraswamy
 from .lkj_cholesky import LKJCholesky
 from .logistic_normal import LogisticNormal
 from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .multinomial import Multinomial
 from .negative_binomial import NegativeBinomial
+from .one_hot_categorical import OneHotCategoricalStraightThrough
 from .pareto import Pareto
 from .relaxed_bernoulli import RelaxedBernoulli
 from .von_mises import VonMises

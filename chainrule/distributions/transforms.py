@@ -1,11 +1,11 @@
 """torch.distributions.transforms: the bijections TransformedDistribution uses most (Exp,
-Affine, Sigmoid, Tanh, StickBreaking, Compose), each with ``inv`` and ``log_abs_det_jacobian``."""
+Affine, Power, Sigmoid, Tanh, StickBreaking, Compose), each with ``inv`` and ``log_abs_det_jacobian``."""
 from __future__ import annotations
 
 import math
 
-__all__ = ["AffineTransform", "ComposeTransform", "ExpTransform", "SigmoidTransform",
-           "StickBreakingTransform", "TanhTransform", "Transform"]
+__all__ = ["AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform",
+           "SigmoidTransform", "StickBreakingTransform", "TanhTransform", "Transform"]
 
 
 def _cr():
@@ -121,6 +121,30 @@ class AffineTransform(Transform):
                                     + (-1,)).sum(-1)
             shape = shape[:len(shape) - self._event_dim]
         return result.expand(shape)
+
+
+class PowerTransform(Transform):
+    """y = x^exponent on x > 0."""
+
+    def __init__(self, exponent, cache_size: int = 0):
+        self.exponent = exponent
+
+    @property
+    def sign(self):
+        e = self.exponent
+        if isinstance(e, (int, float)):
+            return 1 if e > 0 else -1 if e < 0 else 0
+        return e.sign()
+
+    def _call(self, x):
+        return x.pow(self.exponent)
+
+    def _inv_call(self, y):
+        return y.pow(1 / self.exponent)
+
+    def log_abs_det_jacobian(self, x, y):
+        # |d x^e / dx| = |e x^(e - 1)| = |e y / x|
+        return (self.exponent * y / x).abs().log()
 
 
 class SigmoidTransform(Transform):
