@@ -797,3 +797,28 @@ def test_inverse_gamma_samples():
     # pathwise: d E[x] / d rate = 1 / (c - 1)
     (g,) = cr.autograd.grad(mean.sum(), [r])
     np.testing.assert_allclose(g.numpy(), [1 / 3, 1 / 5], rtol=0.03)
+
+
+def test_power_softplus_abs_transforms_match_torch():
+    x = np.array([[0.3, 1.2, 2.5], [0.7, 0.1, 4.0]])
+    pairs = [(CD.transforms.PowerTransform(cr.tensor(2.5, dtype=cr.float64)),
+              TD.transforms.PowerTransform(torch.tensor(2.5, dtype=torch.float64))),
+             (CD.transforms.PowerTransform(-1.0), TD.transforms.PowerTransform(-1.0)),
+             (CD.SoftplusTransform(), TD.SoftplusTransform())]
+    for tc, tt in pairs:
+        assert repr(tc) == repr(tt)
+        assert int(tc.sign) == int(tt.sign)
+        xc, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        yc, yt = tc(xc), tt(xt)
+        _compare(yc, yt, [xc], [xt])
+        _close(tc.inv(yc), tt.inv(yt), rtol=1e-9)
+        _compare(tc.log_abs_det_jacobian(xc, yc), tt.log_abs_det_jacobian(xt, yt), [xc], [xt])
+    ac, at = CD.AbsTransform(), TD.AbsTransform()
+    assert repr(ac) == repr(at) and ac.bijective == at.bijective is False
+    _close(ac(cr.tensor(-x)), at(torch.tensor(-x)))
+    _close(ac.inv(cr.tensor(x)), at.inv(torch.tensor(x)))
+    # the names torch.distributions exports at top level
+    for name in ("AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform",
+                 "SigmoidTransform", "StickBreakingTransform", "TanhTransform", "Transform"):
+        assert getattr(CD, name) is getattr(CD.transforms, name)
+        assert name in CD.__all__ and hasattr(TD, name)

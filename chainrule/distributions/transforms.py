@@ -1,11 +1,12 @@
 """torch.distributions.transforms: the bijections TransformedDistribution uses most (Exp,
-Affine, Power, Sigmoid, Tanh, StickBreaking, Compose), each with ``inv`` and ``log_abs_det_jacobian``."""
+Affine, Abs, Power, Sigmoid, Softplus, Tanh, StickBreaking, Compose), each with ``inv`` and ``log_abs_det_jacobian``."""
 from __future__ import annotations
 
 import math
 
-__all__ = ["AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform",
-           "SigmoidTransform", "StickBreakingTransform", "TanhTransform", "Transform"]
+__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform",
+           "PowerTransform", "SigmoidTransform", "SoftplusTransform", "StickBreakingTransform",
+           "TanhTransform", "Transform"]
 
 
 def _cr():
@@ -123,6 +124,22 @@ class AffineTransform(Transform):
         return result.expand(shape)
 
 
+class AbsTransform(Transform):
+    """y = |x|; not bijective: ``inv`` returns y itself (the nonnegative preimage)."""
+
+    bijective = False
+
+    @property
+    def sign(self):
+        raise NotImplementedError
+
+    def _call(self, x):
+        return x.abs()
+
+    def _inv_call(self, y):
+        return y
+
+
 class PowerTransform(Transform):
     """y = x^exponent on x > 0."""
 
@@ -165,6 +182,23 @@ class SigmoidTransform(Transform):
         from ..nn.functional import softplus
 
         return -softplus(-x) - softplus(x)
+
+
+class SoftplusTransform(Transform):
+    """y = log(1 + exp(x)); inverse x = y + log(-expm1(-y))."""
+
+    def _call(self, x):
+        from ..nn.functional import softplus
+
+        return softplus(x)
+
+    def _inv_call(self, y):
+        return y + (-_cr().expm1(-y)).log()
+
+    def log_abs_det_jacobian(self, x, y):
+        from ..nn.functional import softplus
+
+        return -softplus(-x)  # log sigmoid(x)
 
 
 class TanhTransform(Transform):
