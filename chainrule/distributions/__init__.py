@@ -883,7 +883,8 @@ def _transformed_support(self):
 
 _attach_constraints()
 
-# Families with their own files; they set arg_constraints and support in their class bodies.
+# Families with their own files (each sets arg_constraints and support in its class body), and
+# the transforms torch.distributions also exports at top level.
 from .chi2 import Chi2
 from .continuous_bernoulli import ContinuousBernoulli
 from .fishersnedecor import FisherSnedecor
@@ -899,7 +900,6 @@ from .negative_binomial import NegativeBinomial
 from .one_hot_categorical import OneHotCategoricalStraightThrough
 from .pareto import Pareto
 from .relaxed_bernoulli import RelaxedBernoulli
-from .von_mises import VonMises
 from .transforms import (
     AbsTransform,
     AffineTransform,
@@ -912,5 +912,6 @@ from .transforms import (
     TanhTransform,
     Transform,
 )
+from .von_mises import VonMises
 from .weibull import Weibull
 from .wishart import Wishart
