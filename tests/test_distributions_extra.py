@@ -822,3 +822,28 @@ def test_power_softplus_abs_transforms_match_torch():
                  "SigmoidTransform", "StickBreakingTransform", "TanhTransform", "Transform"):
         assert getattr(CD, name) is getattr(CD.transforms, name)
         assert name in CD.__all__ and hasattr(TD, name)
+
+
+MODULES = [("chi2", "Chi2"), ("multinomial", "Multinomial"),
+           ("negative_binomial", "NegativeBinomial"), ("weibull", "Weibull"),
+           ("pareto", "Pareto"), ("half_cauchy", "HalfCauchy"), ("von_mises", "VonMises"),
+           ("lowrank_multivariate_normal", "LowRankMultivariateNormal"),
+           ("kumaraswamy", "Kumaraswamy"), ("fishersnedecor", "FisherSnedecor"),
+           ("continuous_bernoulli", "ContinuousBernoulli"),
+           ("relaxed_bernoulli", "RelaxedBernoulli"), ("relaxed_bernoulli", "LogitRelaxedBernoulli"),
+           ("logistic_normal", "LogisticNormal"), ("wishart", "Wishart"),
+           ("lkj_cholesky", "LKJCholesky"), ("inverse_gamma", "InverseGamma"),
+           ("generalized_pareto", "GeneralizedPareto"),
+           ("one_hot_categorical", "OneHotCategoricalStraightThrough")]
+
+
+@pytest.mark.parametrize("module,name", MODULES, ids=[m + "." + n for m, n in MODULES])
+def test_module_paths_like_torch(module, name):
+    import importlib
+
+    theirs = importlib.import_module("torch.distributions." + module)
+    ours = importlib.import_module("chainrule.distributions." + module)
+    assert hasattr(theirs, name)  # the list is right
+    assert getattr(ours, name).__name__ == name
+    if name in TD.__all__:
+        assert getattr(CD, name) is getattr(ours, name) and name in CD.__all__
