@@ -92,6 +92,15 @@ class TransformedDistribution(Distribution):
         return value
 
 
+def _rebuilt(old: Distribution, new: Distribution) -> Distribution:
+    """``new``, a copy of ``old`` built again with validate_args=False (an ``expand`` of a
+    family that stores its own parameters), set to validate as ``old`` does."""
+    new.__dict__.pop("_validate_args", None)
+    if "_validate_args" in old.__dict__:
+        new._validate_args = old._validate_args
+    return new
+
+
 class _ExpRelaxedCategorical(Distribution):
     """log of a RelaxedOneHotCategorical draw (torch's ExpRelaxedCategorical)."""
 

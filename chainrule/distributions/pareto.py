@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ..tensor import Size, Tensor
+from ..tensor import Tensor
 from . import (
     Distribution,
     Exponential,
@@ -18,12 +18,15 @@ from . import (
     register_kl,
 )
 from ._extra import Beta, Gamma, Gumbel, _check_positive, _check_support
+from ._transformed import TransformedDistribution, _rebuilt
+from .transforms import AffineTransform, ExpTransform
 
 __all__ = ["Pareto"]
 
 
-class Pareto(Distribution):
-    """Pareto(scale, alpha): rsample = scale * exp(Exponential(alpha)).
+class Pareto(TransformedDistribution):
+    """Pareto(scale, alpha): Exponential(alpha) through exp, then scale * x (as torch builds
+    it); log_prob, cdf, icdf, entropy and moments in closed form.
 
     >>> import chainrule as torch
     >>> Pareto(torch.tensor(1.0), torch.tensor(3.0)).mean
@@ -35,13 +38,20 @@ class Pareto(Distribution):
 
     def __init__(self, scale, alpha, validate_args=None):
         self.scale, self.alpha = _broadcast_all(scale, alpha)
-        super().__init__(self.scale.shape, Size(), validate_args)
-        if self._validate_args:  # torch reports a bad alpha from its base Exponential
-            Exponential(self.alpha, validate_args=True)
+        # torch reports a bad alpha from this base Exponential
+        base = Exponential(self.alpha, validate_args=validate_args)
+        super().__init__(base, [ExpTransform(), AffineTransform(0, self.scale)], validate_args)
         _check_positive(self, "scale", self.scale)
+
+    __repr__ = Distribution.__repr__
 
     def _param_names(self):
         return ("alpha", "scale")
+
+    def expand(self, batch_shape, _instance=None):
+        shape = tuple(batch_shape)
+        return _rebuilt(self, type(self)(self.scale.expand(shape), self.alpha.expand(shape),
+                                         validate_args=False))
 
     @property
     def support(self):
@@ -66,11 +76,6 @@ class Pareto(Distribution):
         a = cr.where(finite, self.alpha, cr.full_like(self.alpha, 3.0))
         var = self.scale.pow(2) * a / ((a - 1).pow(2) * (a - 2))
         return cr.where(finite, var, cr.full_like(var, math.inf))
-
-    def rsample(self, sample_shape=Size()) -> Tensor:
-        cr = _cr()
-        u = cr.rand(self._extended_shape(sample_shape), dtype=self.scale.dtype)
-        return self.icdf(u)
 
     def log_prob(self, value) -> Tensor:
         cr = _cr()

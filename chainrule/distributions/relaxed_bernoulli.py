@@ -75,6 +75,8 @@ class RelaxedBernoulli(TransformedDistribution):
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         base = LogitRelaxedBernoulli(temperature, probs, logits, validate_args=validate_args)
         super().__init__(base, SigmoidTransform(), validate_args)
+        if self._validate_args:  # torch's check of arg_constraints computes both parameters
+            self.probs, self.logits  # noqa: B018
 
     @property
     def temperature(self) -> Tensor:
