@@ -295,6 +295,12 @@ def test_multinomial_errors_like_torch():
             D.Multinomial(3, lib.tensor([0.5, 0.5])).log_prob(lib.tensor([2.0, 2.0]))
         with pytest.raises(NotImplementedError):
             D.Multinomial(lib.tensor(3.0), lib.tensor([0.5, 0.5]))
+    for validate in (None, False):  # torch checks probs in its inner Categorical either way
+        with pytest.raises(ValueError) as et:
+            TD.Multinomial(3, torch.tensor([-0.5, 1.5]), validate_args=validate)
+        with pytest.raises(ValueError) as ec:
+            CD.Multinomial(3, cr.tensor([-0.5, 1.5]), validate_args=validate)
+        assert str(ec.value) == str(et.value)
 
 
 KL_PAIRS = [

@@ -29,6 +29,12 @@ class Multinomial(Distribution):
             raise NotImplementedError("inhomogeneous total_count is not supported")
         self.total_count = total_count
         self._categorical = Categorical(probs=probs, logits=logits, validate_args=False)
+        # torch's inner Categorical checks its probs under the default setting, whatever
+        # validate_args says here
+        cat_probs = self._categorical._probs
+        if Distribution._validate_args and cat_probs is not None \
+                and not bool((cat_probs >= 0).all()):
+            self._categorical._invalid("probs", cat_probs, "Simplex()")
         self._binomial = Binomial(total_count=total_count, probs=self._categorical.probs,
                                   validate_args=False)
         shape = self._categorical.param_shape
