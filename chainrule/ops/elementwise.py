@@ -786,13 +786,19 @@ def _sigmoid_array(x: np.ndarray) -> np.ndarray:
             return 1 / (1 + np.exp(-x))
     if x.ndim == 0:  # ufuncs give 0-d results as scalars: no out= below
         return np.asarray(1 / (1 + np.exp(-x)), x.dtype)
-    # 1 / (1 + exp(-x)) in three ufunc calls on one buffer (~3x faster than a two-branch
-    # stable form). For x below about -88 (float32) exp(-x) overflows to inf and the result
-    # is 0 where the exact value is a denormal; NumPy's overflow warning is filtered
-    # (ops/__init__.py).
-    e = np.exp(np.negative(x))
+    # 1 / (1 + exp(-x)) in four ufunc calls on one buffer (~3x faster than a two-branch
+    # stable form). -x is capped where exp would overflow (88 for float32): below that x
+    # the result stays at its smallest normal value instead of reaching 0.
+    if x.dtype.itemsize < 4:  # float16: in float32 (its cap would be visible in float16)
+        return _sigmoid_array(x.astype(np.float32)).astype(x.dtype)
+    e = np.negative(x)
+    np.minimum(e, _EXP_MAX.get(x.dtype.char, 88.0), out=e)
+    np.exp(e, out=e)
     np.add(e, 1, out=e)
     return np.reciprocal(e, out=e)
+
+
+_EXP_MAX = {"f": 88.0, "d": 708.0, "g": 11355.0}  # exp(v) is finite below these
 
 
 def sigmoid(input):
