@@ -34,7 +34,8 @@ def _root_grads(tensors, grad_tensors, create_graph):
             if not t._data.dtype.kind in "fc":
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                                    f"but got {t.dtype}")
-            g = np.ones(t._data.shape, t._data.dtype)
+            g = np.array(1, t._data.dtype) if not t._data.ndim else \
+                np.ones(t._data.shape, t._data.dtype)
         else:
             if isinstance(g, Tensor):
                 gt = g
