@@ -308,9 +308,10 @@ class Tensor(ElementwiseMethods, ReductionMethods, ShapeMethods, IndexingMethods
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves, accumulating into ``.grad``."""
-        if inputs is None:  # the common call, straight to the engine (no import per call)
-            _engine.run_backward((self,), (gradient,), retain_graph, create_graph,
-                                 accumulate=True)
+        if inputs is None:  # the common call, straight to the engine (no import per call;
+            # looked up on the package: anomaly mode swaps in a checking run_backward)
+            _autograd.run_backward((self,), (gradient,), retain_graph, create_graph,
+                                   accumulate=True)
             return
         from .autograd import backward
 
@@ -985,7 +986,7 @@ from .ops import linalg as _la  # noqa: E402
 from .ops import reduction as _red  # noqa: E402
 from .ops import shape as _shp  # noqa: E402
 from .ops import indexing as _idx  # noqa: E402,F401
-from .autograd import engine as _engine  # noqa: E402
+from . import autograd as _autograd  # noqa: E402
 
 # Operators are bound straight to the op functions (no wrapper method): on small tensors
 # each extra Python call is ~8% of an op's cost.
