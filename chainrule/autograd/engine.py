@@ -253,9 +253,11 @@ def _plain_loop(ready, deps, buffers, owned, retain_graph, handed, captures=None
                             old = buffers.get(child)
                             if old is None and child.num_outputs == 1:
                                 buffers[child] = g  # the first contribution, as it is
-                            elif child in owned and g.shape == old.shape and \
-                                    g.dtype == old.dtype:  # a weight used at every step
-                                np.add(old, g, out=old)
+                            elif child in owned:  # a weight used at every step
+                                try:
+                                    np.add(old, g, out=old, casting="no")
+                                except (TypeError, ValueError):
+                                    _add_to_buffer(buffers, child, nr, g, owned)
                             else:
                                 _add_to_buffer(buffers, child, nr, g, owned)
                         deps[child] = d - 1
@@ -346,12 +348,18 @@ def _add_to_buffer(buffers, node, nr, g, owned):
         old = buffers.get(node)
         if old is None:
             buffers[node] = g
-        elif node in owned and g.shape == old.shape and g.dtype == old.dtype:
-            np.add(old, g, out=old)
-        else:
-            old = buffers[node] = old + g
-            if type(old) is np.ndarray:
-                owned.add(node)
+            return
+        if node in owned:
+            # In place, when the dtypes agree and g fits the buffer's shape (NumPy checks
+            # both, cheaper than comparing them here first).
+            try:
+                np.add(old, g, out=old, casting="no")
+                return
+            except (TypeError, ValueError):
+                pass
+        old = buffers[node] = old + g
+        if type(old) is np.ndarray:
+            owned.add(node)
     else:
         slot = buffers.get(node)
         if slot is None:
