@@ -276,6 +276,7 @@ WORKLOAD_MODULES = {
     "W9": "w9_cnn_nn",
     "W10": "w10_rnn_nn",
     "D1": "d1_digits_epoch",
+    "R1": "r1_lstm_gru",
 }
 
 
