@@ -407,19 +407,6 @@ def sub(input, other, *, alpha=1, out=None):
     return _sub(input, other if alpha == 1 else other * alpha)
 
 
-class RsubBackward1(ElementwiseNode):
-    """out = c - x (c a number):  dx = -g"""
-
-    __slots__ = ()
-    saved_spec = ()
-
-    def backward(self, g):
-        return (-g,)
-
-    def jvp(self, tangents):
-        return -tangents[0]
-
-
 def rsub(input, other, *, alpha=1):
     """``other - alpha * input`` (``number - tensor`` is ``rsub(tensor, number)``)."""
     if alpha == 1 and type(other) in (int, float) and isinstance(input, Tensor):
@@ -711,6 +698,12 @@ class NegBackward0(ElementwiseNode):
 
     def jvp(self, tangents):
         return -tangents[0]
+
+
+class RsubBackward1(NegBackward0):
+    """out = c - x (c a number, ``rsub``):  dx = -g, neg's formula under PyTorch's name"""
+
+    __slots__ = ()
 
 
 def neg(input):

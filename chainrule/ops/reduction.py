@@ -34,6 +34,14 @@ def _with_dtype(input, dtype):
     return input if dtype is None else input.to(dtype)
 
 
+def _reduction_args(input, dim, keepdim, dtype, kwargs):
+    """sum/mean's less common arguments: NumPy's ``axis``/``keepdims`` spellings, a truthy
+    keepdim, ``dtype=`` (a recorded cast: its backward casts the gradient back). The plain
+    call ``x.sum()`` / ``x.sum(0)`` skips this function."""
+    dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
+    return _with_dtype(input, dtype), dim, keepdim
+
+
 def _axes(dim, ndim):
     """The NumPy axes of a reduction over ``dim`` (checked like PyTorch's dims). A 0-d tensor
     reduces over dim 0 or -1 as over all of it, which NumPy spells ``axis=None``."""
@@ -377,12 +385,8 @@ SumBackward1 = type("SumBackward1", (SumBackward0,), {"__slots__": ()})
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, **kwargs):  # noqa: A001 - torch.sum
     """Sum over ``dim`` (all elements when None)."""
-    if kwargs:
-        dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
-    elif keepdim is not False:
-        keepdim = bool(keepdim)
-    if dtype is not None:
-        input = input.to(dtype)  # recorded: its backward casts the gradient back
+    if kwargs or keepdim is not False or dtype is not None:
+        input, dim, keepdim = _reduction_args(input, dim, keepdim, dtype, kwargs)
     x = input._data
     axes = None if dim is None else _axes(dim, x.ndim)
     if dtype is None and x.dtype.kind in "biu":
@@ -412,12 +416,8 @@ MeanBackward1 = type("MeanBackward1", (MeanBackward0,), {"__slots__": ()})
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
     """Mean over ``dim`` (all elements when None); needs a floating dtype, like PyTorch."""
-    if kwargs:
-        dim, keepdim = _dim_arg(dim, kwargs), _keep(keepdim, kwargs)
-    elif keepdim is not False:
-        keepdim = bool(keepdim)
-    if dtype is not None:
-        input = input.to(dtype)  # recorded: its backward casts the gradient back
+    if kwargs or keepdim is not False or dtype is not None:
+        input, dim, keepdim = _reduction_args(input, dim, keepdim, dtype, kwargs)
     x = input._data
     if x.dtype.kind not in "fc":
         raise RuntimeError(
