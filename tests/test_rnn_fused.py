@@ -136,3 +136,18 @@ def test_float32_layer_matches_float64_reference():
     assert out32.dtype == cr.float32
     np.testing.assert_allclose(out32.detach().numpy(), tm(torch.tensor(x))[0].detach().numpy(),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_flatten_parameters_and_flat_weights_as_torch():
+    cm = cr.nn.LSTM(3, 4, num_layers=2)
+    tm = torch.nn.LSTM(3, 4, num_layers=2)
+    assert cm.flatten_parameters() is None and tm.flatten_parameters() is None
+    assert [tuple(w.shape) for w in cm._flat_weights] == \
+        [tuple(w.shape) for w in tm._flat_weights]
+
+
+def test_input_dtype_other_than_the_weights_raises_torchs_error():
+    for lib in (cr, torch):
+        with pytest.raises(ValueError, match=r"RNN input dtype \(torch.float64\) does not match "
+                                             r"weight dtype \(torch.float32\)"):
+            lib.nn.GRU(3, 4)(lib.zeros(5, 2, 3, dtype=lib.float64))

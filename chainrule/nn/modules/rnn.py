@@ -119,6 +119,14 @@ class RNNBase(Module):
         for w in self.parameters():
             init.uniform_(w, -stdv, stdv)
 
+    def flatten_parameters(self) -> None:
+        """Nothing to do: PyTorch packs the weights into one buffer for cuDNN; here (as on
+        PyTorch's CPU path) each weight is used where it is."""
+
+    @property
+    def _flat_weights(self):
+        return [self._parameters.get(name) for name in self._flat_weights_names]
+
     @property
     def all_weights(self):
         d = 2 if self.bidirectional else 1
@@ -217,6 +225,11 @@ class RNNBase(Module):
             raise TypeError(f"{self._get_name()} expects a Tensor or a PackedSequence, got "
                             f"{type(input).__name__}")
         lstm = self.mode == "LSTM"
+        w = self._parameters.get("weight_ih_l0")
+        if w is not None and input.dtype.is_floating_point and input.dtype != w.dtype:
+            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype "
+                             f"({w.dtype}). Convert input: input.to({w.dtype}), or convert "
+                             f"model: model.to({input.dtype})")
         batched = input.dim() == 3
         if input.dim() not in (2, 3):
             raise ValueError(f"{self._get_name()}: Expected input to be 2D or 3D, got "
