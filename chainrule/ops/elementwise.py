@@ -880,6 +880,11 @@ class ReluBackward0(ElementwiseNode):
     saved_spec = (OUTPUT,)
 
     def backward(self, g, out):
+        if type(g) is _ndarray and g.shape == out.shape and g.dtype == out.dtype:
+            # The mask written as 0/1 into the result buffer: no bool temporary (a quarter of
+            # the activation's size, at the backward pass's peak), as torch's one kernel.
+            res = np.greater(out, 0, out=np.empty_like(g))
+            return (np.multiply(res, g, out=res),)
         return (g * (out > 0),)
 
     def jvp(self, tangents, out):
