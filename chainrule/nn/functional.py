@@ -469,16 +469,17 @@ class GeluBackward0(Node):
             dx = g ((1 + t) / 2 + x (1 - t^2) k (1 + 3 * 0.044715 x^2) / 2)"""
 
     __slots__ = ("approximate",)
-    saved_spec = (0,)
+    saved_spec = (0, CONST)
 
-    def backward(self, g, x):
+    def backward(self, g, x, cdf):
         ns = xp(g)
         if self.approximate == "tanh":
             inner = (x + x * x * x * 0.044715) * _GELU_K
             t = ns.tanh(inner)
             d = (1 + t) * 0.5 + x * (1 - t * t) * (1 + x * x * (3 * 0.044715)) * (0.5 * _GELU_K)
             return (g * d,)
-        cdf = _ncdf_np(x) if ns is np else _normal_cdf(x)
+        if ns is not np:  # create_graph: Phi(x) as recorded ops, so that it is differentiated
+            cdf = _normal_cdf(x)
         return (g * (cdf + x * ns.exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))),)
 
     jvp = _diagonal_jvp
@@ -489,11 +490,15 @@ def gelu(input, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
     x = _float(input._data)
+    cdf = None
     if approximate == "tanh":
         out = 0.5 * x * (1 + np.tanh(_GELU_K * (x + 0.044715 * x ** 3)))
     else:
-        out = x * _ncdf_np(x)
-    return _node(GeluBackward0, (input,), out.astype(x.dtype, copy=False), (x,),
+        # Phi(x) is kept for the backward: NumPy has no erf, and computing ours again costs
+        # more than the forward's product (PyTorch keeps only x and recomputes).
+        cdf = _ncdf_np(x)
+        out = x * cdf
+    return _node(GeluBackward0, (input,), out.astype(x.dtype, copy=False), (x, cdf),
                  approximate=approximate)
 
 
