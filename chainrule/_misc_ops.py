@@ -676,14 +676,60 @@ def set_default_device(device) -> None:
         _device(device)
 
 
+# chainrule's intra-op parallelism is NumPy's BLAS: torch.set_num_threads(n) maps to the
+# thread count of the OpenBLAS library NumPy loaded (found among the process's mapped
+# libraries, called through ctypes). With another BLAS, or none found, the number is only
+# recorded.
+_BLAS_SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+                 "openblas_set_num_threads64_", "openblas_set_num_threads")
+_BLAS_GETTERS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
+                 "openblas_get_num_threads64_", "openblas_get_num_threads")
+_blas = []  # [(setter, getter)] once looked up; [None] when there is none
+
+
+def _openblas():
+    if not _blas:
+        _blas.append(_find_openblas())
+    return _blas[0]
+
+
+def _find_openblas():
+    import ctypes
+
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line.lower()}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        setter = next((getattr(lib, n) for n in _BLAS_SETTERS if hasattr(lib, n)), None)
+        getter = next((getattr(lib, n) for n in _BLAS_GETTERS if hasattr(lib, n)), None)
+        if setter is not None and getter is not None:
+            getter.restype = ctypes.c_int
+            return setter, getter
+    return None
+
+
 def get_num_threads() -> int:
-    return _state["threads"]
+    """The threads NumPy's BLAS uses (chainrule's intra-op parallelism)."""
+    blas = _openblas()
+    return int(blas[1]()) if blas is not None else _state["threads"]
 
 
 def set_num_threads(n: int) -> None:
+    """Set the threads NumPy's OpenBLAS uses, process-wide (as torch's intra-op threads)."""
+    import ctypes
+
     if int(n) <= 0:
         raise RuntimeError("set_num_threads expects a positive integer")
     _state["threads"] = int(n)
+    blas = _openblas()
+    if blas is not None:
+        blas[0](ctypes.c_int(int(n)))
 
 
 def get_num_interop_threads() -> int:

@@ -521,3 +521,16 @@ def test_gradient_with_coordinates_and_errors_like_torch():
     assert res[0][1] == res[1][1]
     x = cr.tensor(np.random.default_rng(1).standard_normal((4, 3)), requires_grad=True)
     assert cr.autograd.gradcheck(lambda t: cr.gradient(t, edge_order=2)[0], (x,))
+
+
+def test_set_num_threads_sets_numpys_blas_threads():
+    before = cr.get_num_threads()
+    try:
+        cr.set_num_threads(1)
+        assert cr.get_num_threads() == 1
+        cr.set_num_threads(2)
+        assert cr.get_num_threads() == 2
+        with pytest.raises(RuntimeError):
+            cr.set_num_threads(0)
+    finally:
+        cr.set_num_threads(before)
