@@ -2744,8 +2744,8 @@ class _NormNode(Node):
             gh = g if wb is None else g * wb
             ghv, xhv = gh.reshape(self.view), xhat.reshape(self.view)
             ax = self.axes
-            gx = (ghv - ghv.mean(axis=ax, keepdims=True)
-                  - xhv * (ghv * xhv).mean(axis=ax, keepdims=True)) * rstd
+            mean = _mean_keep if _is_array(g) else lambda t, a: t.mean(axis=a, keepdims=True)
+            gx = (ghv - mean(ghv, ax) - xhv * mean(ghv * xhv, ax)) * rstd
             gx = gx.reshape(x.shape)
         if fw[0] is not None:
             gw = sum_to(g * xhat, self.wshape).reshape(w.shape)
@@ -2780,11 +2780,22 @@ NativeBatchNormBackward0 = _norm_node("NativeBatchNormBackward0")
 NativeGroupNormBackward0 = _norm_node("NativeGroupNormBackward0")
 
 
+def _mean_keep(a, axes):
+    """``a.mean(axis=axes, keepdims=True)`` of an array without np.mean's Python layer
+    (~4 us a call): the same sum and division."""
+    if a.dtype.itemsize < 4:  # float16: NumPy accumulates it in float32
+        return a.mean(axis=axes, keepdims=True)
+    n = 1
+    for ax in axes:
+        n *= a.shape[ax]
+    return np.add.reduce(a, axis=axes, keepdims=True) / n
+
+
 def _normalize_np(x, view, axes, eps):
     xv = x.reshape(view)
-    mu = xv.mean(axis=axes, keepdims=True)
+    mu = _mean_keep(xv, axes)
     xc = xv - mu
-    var = (xc * xc).mean(axis=axes, keepdims=True)
+    var = _mean_keep(xc * xc, axes)
     rstd = 1.0 / np.sqrt(var + eps)
     return (xc * rstd).reshape(x.shape), rstd, mu, var
 
