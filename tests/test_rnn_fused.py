@@ -151,3 +151,25 @@ def test_input_dtype_other_than_the_weights_raises_torchs_error():
         with pytest.raises(ValueError, match=r"RNN input dtype \(torch.float64\) does not match "
                                              r"weight dtype \(torch.float32\)"):
             lib.nn.GRU(3, 4)(lib.zeros(5, 2, 3, dtype=lib.float64))
+
+
+def test_reused_buffers_never_overwrite_live_results():
+    """Layers hand their large arrays out again only when nothing refers to them: outputs
+    and graphs of earlier calls stay intact while later calls run."""
+    m = cr.nn.LSTM(3, 4, num_layers=2, dtype=cr.float64)
+    rng = np.random.default_rng(4)
+    x1 = cr.tensor(rng.standard_normal((6, 2, 3)), requires_grad=True)
+    x2 = cr.tensor(rng.standard_normal((6, 2, 3)), requires_grad=True)
+    out1, (h1, _) = m(x1)
+    kept = out1.detach().numpy().copy(), h1.detach().numpy().copy()
+    out2, _ = m(x2)  # same shapes: would reuse out1's arrays if they were free
+    with cr.no_grad():
+        m(x2)
+    np.testing.assert_array_equal(out1.detach().numpy(), kept[0])
+    np.testing.assert_array_equal(h1.detach().numpy(), kept[1])
+    out1.sum().backward()  # the first graph's saved arrays are intact too
+    g1 = x1.grad.numpy().copy()
+    x1.grad = None
+    out1b, _ = m(x1)
+    out1b.sum().backward()
+    np.testing.assert_allclose(x1.grad.numpy(), g1, rtol=1e-12)
