@@ -162,7 +162,7 @@ def test_reused_buffers_never_overwrite_live_results():
     x2 = cr.tensor(rng.standard_normal((6, 2, 3)), requires_grad=True)
     out1, (h1, _) = m(x1)
     kept = out1.detach().numpy().copy(), h1.detach().numpy().copy()
-    out2, _ = m(x2)  # same shapes: would reuse out1's arrays if they were free
+    _out2, _ = m(x2)  # same shapes: would reuse out1's arrays if they were free
     with cr.no_grad():
         m(x2)
     np.testing.assert_array_equal(out1.detach().numpy(), kept[0])
@@ -173,3 +173,87 @@ def test_reused_buffers_never_overwrite_live_results():
     out1b, _ = m(x1)
     out1b.sum().backward()
     np.testing.assert_allclose(x1.grad.numpy(), g1, rtol=1e-12)
+
+
+# -- cells: one node per step --------------------------------------------------------------
+CELLS = [("RNNCell", {}), ("RNNCell", {"nonlinearity": "relu"}), ("RNNCell", {"bias": False}),
+         ("LSTMCell", {}), ("LSTMCell", {"bias": False}), ("GRUCell", {}),
+         ("GRUCell", {"bias": False})]
+
+
+def _cell_pair(kind, **kw):
+    tm = getattr(torch.nn, kind)(3, 5, dtype=torch.float64, **kw)
+    cm = getattr(cr.nn, kind)(3, 5, dtype=cr.float64, **kw)
+    cm.load_state_dict({k: cr.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    return tm, cm
+
+
+def _cell_loop(lib, m, kind, xs, h0, c0, use_h=True):
+    xts = [lib.tensor(x, requires_grad=True) for x in xs]
+    ht, ct = lib.tensor(h0, requires_grad=True), lib.tensor(c0, requires_grad=True)
+    state = (ht, ct) if kind == "LSTMCell" else ht
+    loss = 0
+    for k, x in enumerate(xts):
+        state = m(x, state)
+        h = state[0] if kind == "LSTMCell" else state
+        if use_h:
+            loss = loss + (h * (k + 1)).sum()
+    if kind == "LSTMCell":
+        loss = loss + (state[1] ** 2).sum()
+    loss.backward()
+    return [h.detach().numpy()] + [x.grad.numpy() for x in xts] + [ht.grad.numpy()] + \
+        ([ct.grad.numpy()] if kind == "LSTMCell" else []) + [p.grad.numpy() for p in m.parameters()]
+
+
+@pytest.mark.parametrize("kind,kw", CELLS, ids=[f"{k}-{'-'.join(v) or 'default'}"
+                                                for k, v in CELLS])
+def test_cell_loop_matches_torch(kind, kw):
+    tm, cm = _cell_pair(kind, **kw)
+    rng = np.random.default_rng(5)
+    xs = [rng.standard_normal((2, 3)) for _ in range(4)]
+    h0, c0 = rng.standard_normal((2, 5)), rng.standard_normal((2, 5))
+    got = _cell_loop(cr, cm, kind, xs, h0, c0)
+    want = _cell_loop(torch, tm, kind, xs, h0, c0)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_lstm_cell_with_only_the_cell_state_used():
+    tm, cm = _cell_pair("LSTMCell")
+    rng = np.random.default_rng(6)
+    xs = [rng.standard_normal((2, 3)) for _ in range(3)]
+    h0, c0 = rng.standard_normal((2, 5)), rng.standard_normal((2, 5))
+    for a, b in zip(_cell_loop(cr, cm, "LSTMCell", xs, h0, c0, use_h=False),
+                    _cell_loop(torch, tm, "LSTMCell", xs, h0, c0, use_h=False)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_cell_double_backward_and_gradcheck(kind):
+    tm, cm = _cell_pair(kind)
+    x = np.random.default_rng(7).standard_normal((2, 3))
+    res = []
+    for lib, m in ((cr, cm), (torch, tm)):
+        xt = lib.tensor(x, requires_grad=True)
+        out = m(xt)
+        h = out[0] if kind == "LSTMCell" else out
+        g, = lib.autograd.grad((h * h).sum(), xt, create_graph=True)
+        gg = lib.autograd.grad((g * g).sum(), list(m.parameters()))
+        res.append([t.detach().numpy() for t in (g, *gg)])
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    first = (lambda v: cm(v)[0]) if kind == "LSTMCell" else cm
+    assert cr.autograd.gradcheck(first, (cr.tensor(x, requires_grad=True),))
+
+
+def test_cell_size_errors_as_torch():
+    cases = [(lambda L: L.nn.RNNCell(4, 8)(L.zeros(3, 5)),
+              "input has inconsistent input_size: got 5 expected 4"),
+             (lambda L: L.nn.LSTMCell(4, 8)(L.zeros(3, 4), (L.zeros(3, 7), L.zeros(3, 8))),
+              "hidden0 has inconsistent hidden_size: got 7, expected 8"),
+             (lambda L: L.nn.GRUCell(4, 8)(L.zeros(3, 4), L.zeros(2, 8)),
+              "Input batch size 3 doesn't match hidden0 batch size 2")]
+    for fn, msg in cases:
+        for lib in (cr, torch):
+            with pytest.raises(RuntimeError, match=msg):
+                fn(lib)

@@ -21,7 +21,9 @@ from ..autograd.grad_mode import enable_grad, grad_state
 from ..ops._broadcast import sum_rows
 from ..tensor import Tensor, _make
 
-__all__ = ["can_fuse", "rnn_layer"]
+__all__ = ["can_fuse", "can_fuse_cell", "rnn_cell", "rnn_layer"]
+
+_new = object.__new__
 
 
 # -- buffers -------------------------------------------------------------------------------
@@ -357,3 +359,179 @@ def rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse: bool):
     else:
         res = [_make(o, False, None) for o in outputs]
     return res[0], res[1], (res[2] if mode == "LSTM" else None)
+
+
+# ======================================================================================
+# Cells: one time step as one node (nn.RNNCell, nn.LSTMCell, nn.GRUCell)
+# ======================================================================================
+# A cell called in a Python loop records one node per step instead of the dozen ops of its
+# formula (PyTorch's CUDA cells are fused the same way: ThnnFusedLstmCellBackward0). Inputs
+# are ordered as the layer's: (x, w_ih, w_hh, b_ih, b_hh, h, c).
+class _CellBackward(Node):
+    __slots__ = ("mode",)
+    saved_spec = (0, 1, 2, 3, 4, 5, 6, CONST, CONST)
+
+    def backward(self, grads, x, w_ih, w_hh, b_ih, b_hh, h, c, acts, extra):
+        lstm = self.mode == "LSTM"
+        gh, gc = (grads[0], grads[1]) if lstm else (grads, None)
+        if isinstance(gh, Tensor) or isinstance(gc, Tensor):  # create_graph
+            return self._recorded_backward(gh, gc, x, w_ih, w_hh, b_ih, b_hh, h, c)
+        if gh is None:
+            gh = np.zeros(acts.shape[:1] + h.shape[1:], acts.dtype)
+        hidden = h.shape[1]
+        dh_extra = None
+        if lstm:
+            i, f, g, o = (acts[:, j * hidden:(j + 1) * hidden] for j in range(4))
+            tc = extra
+            dc = gh * o * (1 - tc * tc)
+            if gc is not None:
+                dc += gc
+            d = np.empty(acts.shape, acts.dtype)
+            np.multiply(dc * g, i * (1 - i), out=d[:, :hidden])
+            np.multiply(dc * c, f * (1 - f), out=d[:, hidden:2 * hidden])
+            np.multiply(dc * i, 1 - g * g, out=d[:, 2 * hidden:3 * hidden])
+            np.multiply(gh * tc, o * (1 - o), out=d[:, 3 * hidden:])
+            d_hg = d
+            gc_prev = dc * f
+        elif self.mode == "GRU":
+            r, z, n = (acts[:, j * hidden:(j + 1) * hidden] for j in range(3))
+            dan = gh * (1 - z) * (1 - n * n)  # through n = tanh(x_n + r * hn)
+            d = np.empty(acts.shape, acts.dtype)
+            np.multiply(dan * extra, r * (1 - r), out=d[:, :hidden])
+            np.multiply(gh * (h - n), z * (1 - z), out=d[:, hidden:2 * hidden])
+            d[:, 2 * hidden:] = dan
+            d_hg = d.copy()
+            np.multiply(dan, r, out=d_hg[:, 2 * hidden:])
+            dh_extra = gh * z  # h' = n + z (h - n) reads h directly too
+            gc_prev = None
+        else:
+            d = gh * (acts > 0) if self.mode == "RNN_RELU" else gh * (1 - acts * acts)
+            d_hg = d
+            gc_prev = None
+        fx, fwi, fwh, fbi, fbh, fh, fc = (e[0] is not None for e in self.next_functions)
+        gh_prev = None
+        if fh:
+            gh_prev = d_hg.dot(w_hh)
+            if dh_extra is not None:
+                gh_prev += dh_extra
+        return (d.dot(w_ih) if fx else None, d.T.dot(x) if fwi else None,
+                d_hg.T.dot(h) if fwh else None, sum_rows(d) if fbi else None,
+                sum_rows(d_hg) if fbh else None, gh_prev, gc_prev if fc else None)
+
+    def _recorded_backward(self, gh, gc, x, w_ih, w_hh, b_ih, b_hh, h, c):
+        """Under create_graph: the step again as recorded ops, differentiated."""
+        import chainrule as cr
+
+        from .modules import rnn as _rnn
+
+        inputs = (x, w_ih, w_hh, b_ih, b_hh, h, c)
+        with enable_grad():
+            xg = cr.nn.functional.linear(x, w_ih, b_ih)
+            if self.mode == "LSTM":
+                outs = _rnn._lstm_step(xg, h, c, w_hh, b_hh)
+            elif self.mode == "GRU":
+                outs = (_rnn._gru_step(xg, h, w_hh, b_hh),)
+            else:
+                outs = (_rnn._rnn_step(xg, h, w_hh, b_hh,
+                                       "relu" if self.mode == "RNN_RELU" else "tanh"),)
+            wanted = [k for k, t in enumerate(inputs)
+                      if isinstance(t, Tensor) and t.requires_grad
+                      and self.next_functions[k][0] is not None]
+            pairs = [(o, g) for o, g in zip(outs, (gh, gc)) if g is not None]
+            res = cr.autograd.grad([o for o, _ in pairs], [inputs[k] for k in wanted],
+                                   [g for _, g in pairs], create_graph=True, allow_unused=True)
+        out = [None] * 7
+        for k, g in zip(wanted, res):
+            out[k] = g
+        return tuple(out)
+
+
+class ThnnFusedLstmCellBackward0(_CellBackward):
+    """An LSTM cell step (the name of PyTorch's fused CUDA LSTM cell)."""
+
+    __slots__ = ()
+
+
+class ThnnFusedGruCellBackward0(_CellBackward):
+    """A GRU cell step (the name of PyTorch's fused CUDA GRU cell)."""
+
+    __slots__ = ()
+
+
+class RnnCellBackward0(_CellBackward):
+    """An Elman cell step: h' = tanh or relu(x W_ih^T + b_ih + h W_hh^T + b_hh)."""
+
+    __slots__ = ()
+
+
+_CELL_NODES = {"LSTM": ThnnFusedLstmCellBackward0, "GRU": ThnnFusedGruCellBackward0,
+               "RNN_TANH": RnnCellBackward0, "RNN_RELU": RnnCellBackward0}
+
+
+def can_fuse_cell(x, h, c, weights) -> bool:
+    """A batched (2-D) float32/float64 step with one dtype and no forward-mode tangents."""
+    dt = x._data.dtype
+    if dt.kind != "f" or dt.itemsize < 4 or x._data.ndim != 2 or x._fw_grad is not None:
+        return False
+    for t in (h, c, *weights):
+        if t is not None and (t._data.dtype is not dt or t._fw_grad is not None):
+            return False
+    return True
+
+
+def rnn_cell(mode, x, h, c, w_ih, w_hh, b_ih, b_hh):
+    """(h', c' or None) of one step; ``mode`` as the layers' (LSTM, GRU, RNN_TANH, RNN_RELU)."""
+    xd, hd, wih, whh = x._data, h._data, w_ih._data, w_hh._data
+    bih = None if b_ih is None else b_ih._data
+    bhh = None if b_hh is None else b_hh._data
+    cd = None if c is None else c._data
+    extra = None
+    if mode == "GRU":
+        hidden = hd.shape[1]
+        xg = xd.dot(wih.T)
+        hg = hd.dot(whh.T)
+        if bih is not None:
+            xg += bih
+            hg += bhh
+        acts = np.empty(xg.shape, xg.dtype)
+        _sigmoid(xg[:, :2 * hidden] + hg[:, :2 * hidden], acts[:, :2 * hidden])
+        r, z, n = (acts[:, j * hidden:(j + 1) * hidden] for j in range(3))
+        extra = hg[:, 2 * hidden:]
+        np.tanh(xg[:, 2 * hidden:] + r * extra, out=n)
+        out = hd - n  # h' = n + z (h - n)
+        out *= z
+        out += n
+        outputs = (out,)
+    else:
+        pre = xd.dot(wih.T)
+        pre += hd.dot(whh.T)
+        if bih is not None:
+            pre += bih
+            pre += bhh
+        if mode == "LSTM":
+            hidden = hd.shape[1]
+            acts = np.empty(pre.shape, pre.dtype)
+            _sigmoid(pre, acts)
+            g_cols = slice(2 * hidden, 3 * hidden)
+            np.tanh(pre[:, g_cols], out=acts[:, g_cols])
+            i, f, g, o = (acts[:, j * hidden:(j + 1) * hidden] for j in range(4))
+            c_new = f * cd
+            c_new += i * g
+            extra = np.tanh(c_new)
+            outputs = (o * extra, c_new)
+        else:
+            acts = np.maximum(pre, 0, out=pre) if mode == "RNN_RELU" else np.tanh(pre, out=pre)
+            outputs = (acts,)
+    inputs = (x, w_ih, w_hh, b_ih, b_hh, h, c)
+    if grad_state.enabled and any(t is not None and t._requires_grad for t in inputs):
+        node = _new(_CELL_NODES[mode])
+        node.mode = mode
+        node.next_functions = tuple(edge(t) if t is not None and t._requires_grad else NO_EDGE
+                                    for t in inputs)
+        node.saved = (xd, wih, whh, bih, bhh, hd, cd, acts, extra)
+        if len(outputs) > 1:
+            node.num_outputs = len(outputs)
+        res = [_make(o, True, node, i) for i, o in enumerate(outputs)]
+    else:
+        res = [_make(o, False, None) for o in outputs]
+    return res[0], (res[1] if mode == "LSTM" else None)

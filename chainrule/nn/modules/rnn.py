@@ -366,6 +366,22 @@ class RNNCellBase(Module):
                              f"{input.dim()}D instead")
         return input.dim() == 2
 
+    def _check_sizes(self, input, *states):
+        """PyTorch's checks of a (batched) step's sizes."""
+        if input.shape[1] != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {input.shape[1]} "
+                               f"expected {self.input_size}")
+        for i, h in enumerate(states):
+            if h.shape[0] != input.shape[0]:
+                raise RuntimeError(f"Input batch size {input.shape[0]} doesn't match "
+                                   f"hidden{i} batch size {h.shape[0]}")
+            if h.shape[1] != self.hidden_size:
+                raise RuntimeError(f"hidden{i} has inconsistent hidden_size: got "
+                                   f"{h.shape[1]}, expected {self.hidden_size}")
+
+    def _weights(self):
+        return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
+
 
 class RNNCell(RNNCellBase):
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
@@ -380,10 +396,16 @@ class RNNCell(RNNCellBase):
             hx = None if hx is None else hx.unsqueeze(0)
         if hx is None:
             hx = _zeros((input.shape[0], self.hidden_size), input)
-        xg = F.linear(input, self.weight_ih, self.bias_ih)
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
-        h = _rnn_step(xg, hx, self.weight_hh, self.bias_hh, self.nonlinearity)
+        self._check_sizes(input, hx)
+        weights = self._weights()
+        if _fused.can_fuse_cell(input, hx, None, weights):  # the step as one node
+            h, _ = _fused.rnn_cell("RNN_" + self.nonlinearity.upper(), input, hx, None,
+                                   *weights)
+        else:
+            xg = F.linear(input, self.weight_ih, self.bias_ih)
+            h = _rnn_step(xg, hx, self.weight_hh, self.bias_hh, self.nonlinearity)
         return h if batched else h.squeeze(0)
 
 
@@ -400,8 +422,13 @@ class LSTMCell(RNNCellBase):
         if hx is None:
             z = _zeros((input.shape[0], self.hidden_size), input)
             hx = (z, z)
-        xg = F.linear(input, self.weight_ih, self.bias_ih)
-        h, c = _lstm_step(xg, hx[0], hx[1], self.weight_hh, self.bias_hh)
+        self._check_sizes(input, hx[0], hx[1])
+        weights = self._weights()
+        if _fused.can_fuse_cell(input, hx[0], hx[1], weights):  # the step as one node
+            h, c = _fused.rnn_cell("LSTM", input, hx[0], hx[1], *weights)
+        else:
+            xg = F.linear(input, self.weight_ih, self.bias_ih)
+            h, c = _lstm_step(xg, hx[0], hx[1], self.weight_hh, self.bias_hh)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -417,6 +444,11 @@ class GRUCell(RNNCellBase):
             hx = None if hx is None else hx.unsqueeze(0)
         if hx is None:
             hx = _zeros((input.shape[0], self.hidden_size), input)
-        xg = F.linear(input, self.weight_ih, self.bias_ih)
-        h = _gru_step(xg, hx, self.weight_hh, self.bias_hh)
+        self._check_sizes(input, hx)
+        weights = self._weights()
+        if _fused.can_fuse_cell(input, hx, None, weights):  # the step as one node
+            h, _ = _fused.rnn_cell("GRU", input, hx, None, *weights)
+        else:
+            xg = F.linear(input, self.weight_ih, self.bias_ih)
+            h = _gru_step(xg, hx, self.weight_hh, self.bias_hh)
         return h if batched else h.squeeze(0)
