@@ -368,19 +368,27 @@ class RNNCellBase(Module):
 
     def _check_sizes(self, input, *states):
         """PyTorch's checks of a (batched) step's sizes."""
-        if input.shape[1] != self.input_size:
-            raise RuntimeError(f"input has inconsistent input_size: got {input.shape[1]} "
+        n, k = input._data.shape
+        if k != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {k} "
                                f"expected {self.input_size}")
         for i, h in enumerate(states):
-            if h.shape[0] != input.shape[0]:
-                raise RuntimeError(f"Input batch size {input.shape[0]} doesn't match "
-                                   f"hidden{i} batch size {h.shape[0]}")
-            if h.shape[1] != self.hidden_size:
-                raise RuntimeError(f"hidden{i} has inconsistent hidden_size: got "
-                                   f"{h.shape[1]}, expected {self.hidden_size}")
+            hn, hk = h._data.shape
+            if hn != n:
+                raise RuntimeError(f"Input batch size {n} doesn't match hidden{i} batch size "
+                                   f"{hn}")
+            if hk != self.hidden_size:
+                raise RuntimeError(f"hidden{i} has inconsistent hidden_size: got {hk}, "
+                                   f"expected {self.hidden_size}")
 
     def _weights(self):
-        return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
+        """(w_ih, w_hh, b_ih, b_hh), read from the parameter dict when they are there (a
+        cell runs once per step; attribute lookup on a Module is a Python-level call)."""
+        p = self._parameters
+        w_ih, w_hh = p.get("weight_ih"), p.get("weight_hh")
+        if w_ih is None or w_hh is None:  # replaced (parametrized, reassigned): as attributes
+            return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
+        return w_ih, w_hh, p.get("bias_ih"), p.get("bias_hh")
 
 
 class RNNCell(RNNCellBase):
