@@ -258,21 +258,25 @@ class _RnnLayerBackward(Node):
     def _recorded_backward(self, grads, x, w_ih, w_hh, b_ih, b_hh, h0, c0):
         """Under create_graph: run the layer again as recorded ops and differentiate that,
         so the gradient is itself differentiable."""
-        from ..autograd import grad as autograd_grad
-
-        inputs = (x, w_ih, w_hh, b_ih, b_hh, h0, c0)
         with enable_grad():
             outs = _composite(self.mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, self.reverse)
-            wanted = [k for k, t in enumerate(inputs)
-                      if isinstance(t, Tensor) and t.requires_grad
-                      and self.next_functions[k][0] is not None]
-            pairs = [(o, g) for o, g in zip(outs, grads) if g is not None]
-            res = autograd_grad([o for o, _ in pairs], [inputs[k] for k in wanted],
-                                [g for _, g in pairs], create_graph=True, allow_unused=True)
-        out = [None] * 7
-        for k, g in zip(wanted, res):
-            out[k] = g
-        return tuple(out)
+        return _recorded_grads(self, outs, grads, (x, w_ih, w_hh, b_ih, b_hh, h0, c0))
+
+
+def _recorded_grads(node, outs, grads, inputs) -> tuple:
+    """create_graph for a fused node: the gradients of ``outs`` (the same computation, re-run
+    as recorded ops) for the node's ``inputs``, themselves differentiable."""
+    from ..autograd import grad as autograd_grad
+
+    wanted = [k for k, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad
+              and node.next_functions[k][0] is not None]
+    pairs = [(o, g) for o, g in zip(outs, grads) if g is not None]
+    res = autograd_grad([o for o, _ in pairs], [inputs[k] for k in wanted],
+                        [g for _, g in pairs], create_graph=True, allow_unused=True)
+    out = [None] * len(inputs)
+    for k, g in zip(wanted, res):
+        out[k] = g
+    return tuple(out)
 
 
 class MkldnnRnnLayerBackward0(_RnnLayerBackward):
@@ -428,7 +432,6 @@ class _CellBackward(Node):
 
         from .modules import rnn as _rnn
 
-        inputs = (x, w_ih, w_hh, b_ih, b_hh, h, c)
         with enable_grad():
             xg = cr.nn.functional.linear(x, w_ih, b_ih)
             if self.mode == "LSTM":
@@ -438,16 +441,7 @@ class _CellBackward(Node):
             else:
                 outs = (_rnn._rnn_step(xg, h, w_hh, b_hh,
                                        "relu" if self.mode == "RNN_RELU" else "tanh"),)
-            wanted = [k for k, t in enumerate(inputs)
-                      if isinstance(t, Tensor) and t.requires_grad
-                      and self.next_functions[k][0] is not None]
-            pairs = [(o, g) for o, g in zip(outs, (gh, gc)) if g is not None]
-            res = cr.autograd.grad([o for o, _ in pairs], [inputs[k] for k in wanted],
-                                   [g for _, g in pairs], create_graph=True, allow_unused=True)
-        out = [None] * 7
-        for k, g in zip(wanted, res):
-            out[k] = g
-        return tuple(out)
+        return _recorded_grads(self, outs, (gh, gc), (x, w_ih, w_hh, b_ih, b_hh, h, c))
 
 
 class ThnnFusedLstmCellBackward0(_CellBackward):
