@@ -33,23 +33,33 @@ _new = object.__new__
 # and handed out again once nothing else refers to them (their reference count says so: a
 # graph that still holds them, or a view of them a user kept, keeps them out of reuse).
 _pool: dict = {}  # (shape, dtype) -> arrays
-_POOL_KEYS, _POOL_PER_KEY = 32, 3
+_POOL_PER_KEY = 3
+# Larger arrays are not kept (their page faults cost little next to the work on them), and
+# the pool as a whole stays small: memory a finished graph held goes back to the system.
+_POOL_MAX_ARRAY = 8 << 20
+_POOL_MAX_BYTES = 64 << 20
+_pooled_bytes = [0]
 
 
 def _buffer(shape, dtype):
     """An uninitialised array of ``shape``: a pooled one nobody else holds, or a new one."""
     key = (shape, dtype)
     arrays = _pool.get(key)
-    if arrays is None:
-        if len(_pool) >= _POOL_KEYS:
-            _pool.clear()
-        arrays = _pool[key] = []
-    for a in arrays:
-        if sys.getrefcount(a) == 3:  # the list, ``a`` and getrefcount's own argument
-            return a
+    if arrays is not None:
+        for a in arrays:
+            if sys.getrefcount(a) == 3:  # the list, ``a`` and getrefcount's own argument
+                return a
     a = np.empty(shape, dtype)
-    if len(arrays) < _POOL_PER_KEY:
-        arrays.append(a)
+    if a.nbytes <= _POOL_MAX_ARRAY:
+        if _pooled_bytes[0] + a.nbytes > _POOL_MAX_BYTES:  # full: start over
+            _pool.clear()
+            _pooled_bytes[0] = 0
+            arrays = None
+        if arrays is None:
+            arrays = _pool[key] = []
+        if len(arrays) < _POOL_PER_KEY:
+            arrays.append(a)
+            _pooled_bytes[0] += a.nbytes
     return a
 
 
