@@ -46,6 +46,7 @@ from .autograd.anomaly_mode import is_anomaly_enabled  # noqa: E402
 from ._stft import istft, stft
 from . import sparse
 from .sparse import sparse_coo_tensor
+from .nn._rnn_fused import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -257,3 +257,25 @@ def test_cell_size_errors_as_torch():
         for lib in (cr, torch):
             with pytest.raises(RuntimeError, match=msg):
                 fn(lib)
+
+
+@pytest.mark.parametrize("name,gates", [("lstm_cell", 4), ("gru_cell", 3),
+                                        ("rnn_tanh_cell", 1), ("rnn_relu_cell", 1)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_cell_functions_match_torch(name, gates, bias):
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal(s) for s in ((2, 3), (2, 4), (2, 4), (4 * gates, 3),
+                                               (4 * gates, 4), (4 * gates,), (4 * gates,))]
+    res = []
+    for lib in (cr, torch):
+        x, h, c, w_ih, w_hh, b_ih, b_hh = (lib.tensor(a, requires_grad=True) for a in arrays)
+        hx = (h, c) if name == "lstm_cell" else h
+        extra = (b_ih, b_hh) if bias else ()
+        out = getattr(lib, name)(x, hx, w_ih, w_hh, *extra)
+        y = out[0] + out[1] * 2 if name == "lstm_cell" else out
+        (y * y).sum().backward()
+        used = [x, h, w_ih, w_hh] + ([c] if name == "lstm_cell" else []) + \
+            ([b_ih, b_hh] if bias else [])
+        res.append([y.detach().numpy()] + [t.grad.numpy() for t in used])
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

@@ -550,3 +550,40 @@ def rnn_cell(mode, x, h, c, w_ih, w_hh, b_ih, b_hh):
     else:
         res = [_make(o, False, None) for o in outputs]
     return res[0], (res[1] if mode == "LSTM" else None)
+
+
+# -- torch.lstm_cell, torch.gru_cell, torch.rnn_tanh_cell, torch.rnn_relu_cell --------------
+def _cell_fn(mode, input, h, c, w_ih, w_hh, b_ih, b_hh):
+    if can_fuse_cell(input, h, c, (w_ih, w_hh, b_ih, b_hh)) and \
+            (b_ih is None) == (b_hh is None):
+        return rnn_cell(mode, input, h, c, w_ih, w_hh, b_ih, b_hh)
+    import chainrule as cr  # the step ops (1-D input, mixed dtypes, forward-mode tangents)
+
+    from .modules import rnn as _rnn
+
+    xg = cr.nn.functional.linear(input, w_ih, b_ih)
+    if mode == "LSTM":
+        return _rnn._lstm_step(xg, h, c, w_hh, b_hh)
+    if mode == "GRU":
+        return _rnn._gru_step(xg, h, w_hh, b_hh), None
+    return _rnn._rnn_step(xg, h, w_hh, b_hh, "relu" if mode == "RNN_RELU" else "tanh"), None
+
+
+def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One LSTM step, ``(h, c)`` (what ``nn.LSTMCell`` runs; gates in PyTorch's order)."""
+    return _cell_fn("LSTM", input, hx[0], hx[1], w_ih, w_hh, b_ih, b_hh)
+
+
+def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One GRU step (what ``nn.GRUCell`` runs)."""
+    return _cell_fn("GRU", input, hx, None, w_ih, w_hh, b_ih, b_hh)[0]
+
+
+def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One Elman step with tanh (what ``nn.RNNCell`` runs)."""
+    return _cell_fn("RNN_TANH", input, hx, None, w_ih, w_hh, b_ih, b_hh)[0]
+
+
+def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One Elman step with relu."""
+    return _cell_fn("RNN_RELU", input, hx, None, w_ih, w_hh, b_ih, b_hh)[0]
