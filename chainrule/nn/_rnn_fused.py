@@ -21,7 +21,8 @@ from ..autograd.grad_mode import enable_grad, grad_state
 from ..ops._broadcast import sum_rows
 from ..tensor import Tensor, _make
 
-__all__ = ["can_fuse", "can_fuse_cell", "rnn_cell", "rnn_layer"]
+__all__ = ["can_fuse", "can_fuse_cell", "cell_step", "gru_cell", "lstm_cell", "rnn_cell",
+           "rnn_layer", "rnn_relu_cell", "rnn_tanh_cell"]
 
 _new = object.__new__
 
@@ -553,7 +554,8 @@ def rnn_cell(mode, x, h, c, w_ih, w_hh, b_ih, b_hh):
 
 
 # -- torch.lstm_cell, torch.gru_cell, torch.rnn_tanh_cell, torch.rnn_relu_cell --------------
-def _cell_fn(mode, input, h, c, w_ih, w_hh, b_ih, b_hh):
+def cell_step(mode, input, h, c, w_ih, w_hh, b_ih, b_hh):
+    """(h', c' or None): the step as one node where it can be, else as the step ops."""
     if can_fuse_cell(input, h, c, (w_ih, w_hh, b_ih, b_hh)) and \
             (b_ih is None) == (b_hh is None):
         return rnn_cell(mode, input, h, c, w_ih, w_hh, b_ih, b_hh)
@@ -571,19 +573,19 @@ def _cell_fn(mode, input, h, c, w_ih, w_hh, b_ih, b_hh):
 
 def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One LSTM step, ``(h, c)`` (what ``nn.LSTMCell`` runs; gates in PyTorch's order)."""
-    return _cell_fn("LSTM", input, hx[0], hx[1], w_ih, w_hh, b_ih, b_hh)
+    return cell_step("LSTM", input, hx[0], hx[1], w_ih, w_hh, b_ih, b_hh)
 
 
 def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One GRU step (what ``nn.GRUCell`` runs)."""
-    return _cell_fn("GRU", input, hx, None, w_ih, w_hh, b_ih, b_hh)[0]
+    return cell_step("GRU", input, hx, None, w_ih, w_hh, b_ih, b_hh)[0]
 
 
 def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One Elman step with tanh (what ``nn.RNNCell`` runs)."""
-    return _cell_fn("RNN_TANH", input, hx, None, w_ih, w_hh, b_ih, b_hh)[0]
+    return cell_step("RNN_TANH", input, hx, None, w_ih, w_hh, b_ih, b_hh)[0]
 
 
 def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One Elman step with relu."""
-    return _cell_fn("RNN_RELU", input, hx, None, w_ih, w_hh, b_ih, b_hh)[0]
+    return cell_step("RNN_RELU", input, hx, None, w_ih, w_hh, b_ih, b_hh)[0]

@@ -407,13 +407,8 @@ class RNNCell(RNNCellBase):
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         self._check_sizes(input, hx)
-        weights = self._weights()
-        if _fused.can_fuse_cell(input, hx, None, weights):  # the step as one node
-            h, _ = _fused.rnn_cell("RNN_" + self.nonlinearity.upper(), input, hx, None,
-                                   *weights)
-        else:
-            xg = F.linear(input, self.weight_ih, self.bias_ih)
-            h = _rnn_step(xg, hx, self.weight_hh, self.bias_hh, self.nonlinearity)
+        h, _ = _fused.cell_step("RNN_" + self.nonlinearity.upper(), input, hx, None,
+                                *self._weights())
         return h if batched else h.squeeze(0)
 
 
@@ -431,12 +426,7 @@ class LSTMCell(RNNCellBase):
             z = _zeros((input.shape[0], self.hidden_size), input)
             hx = (z, z)
         self._check_sizes(input, hx[0], hx[1])
-        weights = self._weights()
-        if _fused.can_fuse_cell(input, hx[0], hx[1], weights):  # the step as one node
-            h, c = _fused.rnn_cell("LSTM", input, hx[0], hx[1], *weights)
-        else:
-            xg = F.linear(input, self.weight_ih, self.bias_ih)
-            h, c = _lstm_step(xg, hx[0], hx[1], self.weight_hh, self.bias_hh)
+        h, c = _fused.cell_step("LSTM", input, hx[0], hx[1], *self._weights())
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -453,10 +443,5 @@ class GRUCell(RNNCellBase):
         if hx is None:
             hx = _zeros((input.shape[0], self.hidden_size), input)
         self._check_sizes(input, hx)
-        weights = self._weights()
-        if _fused.can_fuse_cell(input, hx, None, weights):  # the step as one node
-            h, _ = _fused.rnn_cell("GRU", input, hx, None, *weights)
-        else:
-            xg = F.linear(input, self.weight_ih, self.bias_ih)
-            h = _gru_step(xg, hx, self.weight_hh, self.bias_hh)
+        h, _ = _fused.cell_step("GRU", input, hx, None, *self._weights())
         return h if batched else h.squeeze(0)
