@@ -279,3 +279,23 @@ def test_cell_functions_match_torch(name, gates, bias):
         res.append([y.detach().numpy()] + [t.grad.numpy() for t in used])
     for a, b in zip(*res):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell"])
+def test_functional_call_uses_the_given_parameters(kind):
+    """torch.func.functional_call puts its tensors on the module instance: the recurrent
+    layers and cells must read them, not the module's own parameters."""
+    from torch.func import functional_call as t_call
+
+    from chainrule.func import functional_call as c_call
+
+    tm = getattr(torch.nn, kind)(2, 3, dtype=torch.float64)
+    cm = getattr(cr.nn, kind)(2, 3, dtype=cr.float64)
+    rng = np.random.default_rng(9)
+    params = {k: rng.standard_normal(tuple(v.shape)) for k, v in tm.named_parameters()}
+    x = rng.standard_normal((4, 2) if kind.endswith("Cell") else (4, 1, 2))
+    got = c_call(cm, {k: cr.tensor(v) for k, v in params.items()}, (cr.tensor(x),))
+    want = t_call(tm, {k: torch.tensor(v) for k, v in params.items()}, (torch.tensor(x),))
+    got = got[0] if isinstance(got, tuple) else got
+    want = want[0] if isinstance(want, tuple) else want
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-10)

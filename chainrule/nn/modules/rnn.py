@@ -56,6 +56,20 @@ def _gru_step(xg, h, w_hh, b_hh):
     return (1 - z) * n + z * h
 
 
+def _weight(module, name):
+    """``getattr(module, name, None)`` without Module.__getattr__'s Python call in the usual
+    case (a cell runs once per step): the instance dict first (where functional_call puts
+    the tensors it substitutes), then the parameters; anything else (parametrizations) by
+    attribute lookup."""
+    d = module.__dict__
+    if name in d:
+        return d[name]
+    params = module._parameters
+    if name in params:
+        return params[name]
+    return getattr(module, name, None)
+
+
 def _zeros(shape, like: Tensor) -> Tensor:
     return _make(np.zeros(shape, dtype=like._data.dtype), False, None)
 
@@ -135,10 +149,8 @@ class RNNBase(Module):
 
     def _layer_weights(self, layer: int, direction: int):
         sfx = "_reverse" if direction == 1 else ""
-        get = self._parameters.get
-        return (get(f"weight_ih_l{layer}{sfx}"), get(f"weight_hh_l{layer}{sfx}"),
-                get(f"bias_ih_l{layer}{sfx}"), get(f"bias_hh_l{layer}{sfx}"),
-                get(f"weight_hr_l{layer}{sfx}"))
+        return tuple(_weight(self, f"{base}_l{layer}{sfx}") for base in
+                     ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"))
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -382,13 +394,8 @@ class RNNCellBase(Module):
                                    f"expected {self.hidden_size}")
 
     def _weights(self):
-        """(w_ih, w_hh, b_ih, b_hh), read from the parameter dict when they are there (a
-        cell runs once per step; attribute lookup on a Module is a Python-level call)."""
-        p = self._parameters
-        w_ih, w_hh = p.get("weight_ih"), p.get("weight_hh")
-        if w_ih is None or w_hh is None:  # replaced (parametrized, reassigned): as attributes
-            return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
-        return w_ih, w_hh, p.get("bias_ih"), p.get("bias_hh")
+        return (_weight(self, "weight_ih"), _weight(self, "weight_hh"),
+                _weight(self, "bias_ih"), _weight(self, "bias_hh"))
 
 
 class RNNCell(RNNCellBase):
