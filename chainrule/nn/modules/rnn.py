@@ -237,7 +237,7 @@ class RNNBase(Module):
             raise TypeError(f"{self._get_name()} expects a Tensor or a PackedSequence, got "
                             f"{type(input).__name__}")
         lstm = self.mode == "LSTM"
-        w = self._parameters.get("weight_ih_l0")
+        w = _weight(self, "weight_ih_l0")
         if w is not None and input.dtype.is_floating_point and input.dtype != w.dtype:
             raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype "
                              f"({w.dtype}). Convert input: input.to({w.dtype}), or convert "
