@@ -299,3 +299,26 @@ def test_functional_call_uses_the_given_parameters(kind):
     got = got[0] if isinstance(got, tuple) else got
     want = want[0] if isinstance(want, tuple) else want
     np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-10)
+
+
+def test_cell_functions_reject_bad_sizes_as_torch():
+    def z(lib, *shape):
+        return lib.zeros(*shape)
+    cases = [
+        (lambda L: L.lstm_cell(z(L, 2, 5), (z(L, 2, 4), z(L, 2, 4)), z(L, 16, 3), z(L, 16, 4)),
+         "input has inconsistent input_size: got 5 expected 3"),
+        (lambda L: L.gru_cell(z(L, 2, 3), z(L, 2, 5), z(L, 12, 3), z(L, 12, 4)),
+         "hidden0 has inconsistent hidden_size: got 5, expected 4"),
+        (lambda L: L.rnn_tanh_cell(z(L, 2, 3), z(L, 2, 4), z(L, 4, 3), z(L, 5, 4)),
+         r"weight_hh first dim must be 1 \* hidden_size = 4, but got 5"),
+        (lambda L: L.lstm_cell(z(L, 2, 3), (z(L, 2, 4), z(L, 2, 4)), z(L, 15, 3), z(L, 16, 4)),
+         r"weight_ih first dim must be 4 \* hidden_size = 16, but got 15"),
+        (lambda L: L.rnn_relu_cell(z(L, 3, 3), z(L, 2, 4), z(L, 4, 3), z(L, 4, 4)),
+         "Input batch size 3 doesn't match hidden0 batch size 2"),
+        (lambda L: L.lstm_cell(z(L, 2, 3), (z(L, 2, 4), z(L, 2, 5)), z(L, 16, 3), z(L, 16, 4)),
+         "hidden1 has inconsistent hidden_size: got 5, expected 4"),
+    ]
+    for fn, msg in cases:
+        for lib in (cr, torch):
+            with pytest.raises(RuntimeError, match=msg):
+                fn(lib)

@@ -554,8 +554,34 @@ def rnn_cell(mode, x, h, c, w_ih, w_hh, b_ih, b_hh):
 
 
 # -- torch.lstm_cell, torch.gru_cell, torch.rnn_tanh_cell, torch.rnn_relu_cell --------------
+_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+def _check_cell(mode, x, states, w_ih, w_hh):
+    """PyTorch's checks of a batched step's sizes (input, hidden states, weights)."""
+    n, k = x._data.shape
+    hidden = w_hh._data.shape[-1]
+    gates = _GATES[mode] * hidden
+    for name, w in (("weight_ih", w_ih), ("weight_hh", w_hh)):
+        if w._data.shape[0] != gates:
+            raise RuntimeError(f"{name} first dim must be {_GATES[mode]} * hidden_size = "
+                               f"{gates}, but got {w._data.shape[0]}")
+    if k != w_ih._data.shape[-1]:
+        raise RuntimeError(f"input has inconsistent input_size: got {k} expected "
+                           f"{w_ih._data.shape[-1]}")
+    for i, h in enumerate(states):
+        hn, hk = h._data.shape
+        if hn != n:
+            raise RuntimeError(f"Input batch size {n} doesn't match hidden{i} batch size {hn}")
+        if hk != hidden:
+            raise RuntimeError(f"hidden{i} has inconsistent hidden_size: got {hk}, "
+                               f"expected {hidden}")
+
+
 def cell_step(mode, input, h, c, w_ih, w_hh, b_ih, b_hh):
     """(h', c' or None): the step as one node where it can be, else as the step ops."""
+    if input._data.ndim == 2 and h._data.ndim == 2:
+        _check_cell(mode, input, (h,) if c is None else (h, c), w_ih, w_hh)
     if can_fuse_cell(input, h, c, (w_ih, w_hh, b_ih, b_hh)) and \
             (b_ih is None) == (b_hh is None):
         return rnn_cell(mode, input, h, c, w_ih, w_hh, b_ih, b_hh)

@@ -378,21 +378,6 @@ class RNNCellBase(Module):
                              f"{input.dim()}D instead")
         return input.dim() == 2
 
-    def _check_sizes(self, input, *states):
-        """PyTorch's checks of a (batched) step's sizes."""
-        n, k = input._data.shape
-        if k != self.input_size:
-            raise RuntimeError(f"input has inconsistent input_size: got {k} "
-                               f"expected {self.input_size}")
-        for i, h in enumerate(states):
-            hn, hk = h._data.shape
-            if hn != n:
-                raise RuntimeError(f"Input batch size {n} doesn't match hidden{i} batch size "
-                                   f"{hn}")
-            if hk != self.hidden_size:
-                raise RuntimeError(f"hidden{i} has inconsistent hidden_size: got {hk}, "
-                                   f"expected {self.hidden_size}")
-
     def _weights(self):
         return (_weight(self, "weight_ih"), _weight(self, "weight_hh"),
                 _weight(self, "bias_ih"), _weight(self, "bias_hh"))
@@ -413,7 +398,6 @@ class RNNCell(RNNCellBase):
             hx = _zeros((input.shape[0], self.hidden_size), input)
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
-        self._check_sizes(input, hx)
         h, _ = _fused.cell_step("RNN_" + self.nonlinearity.upper(), input, hx, None,
                                 *self._weights())
         return h if batched else h.squeeze(0)
@@ -432,7 +416,6 @@ class LSTMCell(RNNCellBase):
         if hx is None:
             z = _zeros((input.shape[0], self.hidden_size), input)
             hx = (z, z)
-        self._check_sizes(input, hx[0], hx[1])
         h, c = _fused.cell_step("LSTM", input, hx[0], hx[1], *self._weights())
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
@@ -449,6 +432,5 @@ class GRUCell(RNNCellBase):
             hx = None if hx is None else hx.unsqueeze(0)
         if hx is None:
             hx = _zeros((input.shape[0], self.hidden_size), input)
-        self._check_sizes(input, hx)
         h, _ = _fused.cell_step("GRU", input, hx, None, *self._weights())
         return h if batched else h.squeeze(0)
