@@ -83,7 +83,24 @@ def _check_support(dist, value, support):
                      f"invalid values:\n{value}")
 
 
-class OneHotCategorical(Distribution):
+class _OverCategorical:
+    """``probs``, ``logits`` and ``param_shape`` of a distribution built on the Categorical
+    ``self._categorical`` (OneHotCategorical, Multinomial)."""
+
+    @property
+    def probs(self) -> Tensor:
+        return self._categorical.probs
+
+    @property
+    def logits(self) -> Tensor:
+        return self._categorical.logits
+
+    @property
+    def param_shape(self) -> Size:
+        return self._categorical.param_shape
+
+
+class OneHotCategorical(_OverCategorical, Distribution):
     """OneHotCategorical(probs=... or logits=...): one-hot float samples, event shape (n,)."""
 
     has_enumerate_support = True
@@ -102,18 +119,6 @@ class OneHotCategorical(Distribution):
         new._categorical = self._categorical.expand(batch_shape)
         new._batch_shape = Size(batch_shape)
         return new
-
-    @property
-    def probs(self) -> Tensor:
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> Tensor:
-        return self._categorical.logits
-
-    @property
-    def param_shape(self) -> Size:
-        return self._categorical.param_shape
 
     @property
     def mean(self) -> Tensor:

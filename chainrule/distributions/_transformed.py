@@ -258,7 +258,19 @@ class MixtureSameFamily(Distribution):
             return cr.gather(comp_samples, gather_dim, idx).squeeze(gather_dim)
 
 
-class Binomial(_BinaryProbs, Distribution):
+class _CountedProbs(_BinaryProbs):
+    """A ``total_count`` with a success probability (Binomial, NegativeBinomial): the
+    parameters shown in the repr and carried by ``expand``."""
+
+    def _param_names(self):
+        return ("total_count",) + tuple(n for n in ("probs", "logits")
+                                        if getattr(self, "_" + n) is not None)
+
+    def _expand_params(self):
+        return {"total_count": 0, "_probs": 0, "_logits": 0}
+
+
+class Binomial(_CountedProbs, Distribution):
     """Binomial(total_count=1, probs=... or logits=...): float counts."""
 
     has_enumerate_support = True
@@ -282,13 +294,6 @@ class Binomial(_BinaryProbs, Distribution):
                 self._invalid("total_count", tc, "IntegerGreaterThan(lower_bound=0)")
             if probs is not None and not bool(((param >= 0) & (param <= 1)).all()):
                 self._invalid("probs", param, "Interval(lower_bound=0.0, upper_bound=1.0)")
-
-    def _param_names(self):
-        return ("total_count",) + tuple(n for n in ("probs", "logits")
-                                        if getattr(self, "_" + n) is not None)
-
-    def _expand_params(self):
-        return {"total_count": 0, "_probs": 0, "_logits": 0}
 
     @property
     def mean(self) -> Tensor:

@@ -8,13 +8,13 @@ import numpy as np
 
 from ..tensor import Size, Tensor
 from . import Categorical, Distribution, _cr, constraints
-from ._extra import _check_support, _from_numpy, _rng
+from ._extra import _OverCategorical, _check_support, _from_numpy, _rng
 from ._transformed import Binomial
 
 __all__ = ["Multinomial"]
 
 
-class Multinomial(Distribution):
+class Multinomial(_OverCategorical, Distribution):
     """Multinomial(total_count=1, probs=... or logits=...): float count vectors, event (k,).
 
     >>> import chainrule as torch
@@ -55,18 +55,6 @@ class Multinomial(Distribution):
     @property
     def support(self):
         return constraints.multinomial(self.total_count)
-
-    @property
-    def probs(self) -> Tensor:
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> Tensor:
-        return self._categorical.logits
-
-    @property
-    def param_shape(self) -> Size:
-        return self._categorical.param_shape
 
     @property
     def mean(self) -> Tensor:

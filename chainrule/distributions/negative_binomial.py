@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Size, Tensor
-from . import Distribution, _BinaryProbs, _broadcast_all, _cr, constraints
+from . import Distribution, _broadcast_all, _cr, constraints
 from ._extra import _check_support, _from_numpy, _rng
+from ._transformed import _CountedProbs
 
 __all__ = ["NegativeBinomial"]
 
 
-class NegativeBinomial(_BinaryProbs, Distribution):
+class NegativeBinomial(_CountedProbs, Distribution):
     """NegativeBinomial(total_count, probs=... or logits=...): float counts; ``probs`` is the
     probability of success of each Bernoulli trial.
 
@@ -43,13 +44,6 @@ class NegativeBinomial(_BinaryProbs, Distribution):
             if probs is not None and not bool(((param >= 0) & (param < 1)).all()):
                 self._invalid("probs", param,
                               "HalfOpenInterval(lower_bound=0.0, upper_bound=1.0)")
-
-    def _param_names(self):
-        return ("total_count",) + tuple(n for n in ("probs", "logits")
-                                        if getattr(self, "_" + n) is not None)
-
-    def _expand_params(self):
-        return {"total_count": 0, "_probs": 0, "_logits": 0}
 
     @property
     def param_shape(self) -> Size:

@@ -361,19 +361,36 @@ def rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse: bool):
         acts = None
     out = hs[1:] if not reverse else hs[:0:-1]  # by time
     outputs = [out, hs[-1]] + ([cs[-1]] if mode == "LSTM" else [])
-    inputs = (x, w_ih, w_hh, b_ih, b_hh, h0, c0)
-    if grad_state.enabled and any(t is not None and t._requires_grad for t in inputs):
-        node = (MkldnnRnnLayerBackward0 if mode == "LSTM" else RnnLayerBackward0)()
-        node.mode, node.reverse = mode, reverse
-        node.next_functions = tuple(edge(t) if t is not None and t._requires_grad else NO_EDGE
-                                    for t in inputs)
-        node.saved = (xd, w_ih._data, whh, None if b_ih is None else b_ih._data, bhh,
-                      h0._data, None if c0 is None else c0._data, hs, cs, acts, extra)
-        node.num_outputs = len(outputs)
-        res = [_make(o, True, node, i) for i, o in enumerate(outputs)]
-    else:
-        res = [_make(o, False, None) for o in outputs]
+    res = _record(MkldnnRnnLayerBackward0 if mode == "LSTM" else RnnLayerBackward0, mode,
+                  (x, w_ih, w_hh, b_ih, b_hh, h0, c0), outputs,
+                  (xd, w_ih._data, whh, None if b_ih is None else b_ih._data, bhh, h0._data,
+                   None if c0 is None else c0._data, hs, cs, acts, extra))
+    if res[0].grad_fn is not None:
+        res[0].grad_fn.reverse = reverse
     return res[0], res[1], (res[2] if mode == "LSTM" else None)
+
+
+def _record(node_cls, mode, inputs, outputs, saved) -> list:
+    """``outputs`` as Tensors, of one ``node_cls`` node over the seven ``inputs`` (x, w_ih,
+    w_hh, b_ih, b_hh, h, c; None where absent) when a gradient is wanted."""
+    edges = []  # a plain loop: generator expressions cost ~1 us more per step
+    wanted = False
+    if grad_state.enabled:
+        for t in inputs:
+            if t is not None and t._requires_grad:
+                wanted = True
+                edges.append(edge(t))
+            else:
+                edges.append(NO_EDGE)
+    if not wanted:
+        return [_make(o, False, None) for o in outputs]
+    node = _new(node_cls)
+    node.mode = mode
+    node.next_functions = tuple(edges)
+    node.saved = saved
+    if len(outputs) > 1:
+        node.num_outputs = len(outputs)
+    return [_make(o, True, node, i) for i, o in enumerate(outputs)]
 
 
 # ======================================================================================
@@ -531,25 +548,8 @@ def rnn_cell(mode, x, h, c, w_ih, w_hh, b_ih, b_hh):
         else:
             acts = np.maximum(pre, 0, out=pre) if mode == "RNN_RELU" else np.tanh(pre, out=pre)
             outputs = (acts,)
-    edges = []  # a plain loop: generator expressions cost ~1 us more per step
-    wanted = False
-    if grad_state.enabled:
-        for t in (x, w_ih, w_hh, b_ih, b_hh, h, c):
-            if t is not None and t._requires_grad:
-                wanted = True
-                edges.append(edge(t))
-            else:
-                edges.append(NO_EDGE)
-    if wanted:
-        node = _new(_CELL_NODES[mode])
-        node.mode = mode
-        node.next_functions = tuple(edges)
-        node.saved = (xd, wih, whh, bih, bhh, hd, cd, acts, extra)
-        if len(outputs) > 1:
-            node.num_outputs = len(outputs)
-        res = [_make(o, True, node, i) for i, o in enumerate(outputs)]
-    else:
-        res = [_make(o, False, None) for o in outputs]
+    res = _record(_CELL_NODES[mode], mode, (x, w_ih, w_hh, b_ih, b_hh, h, c), outputs,
+                  (xd, wih, whh, bih, bhh, hd, cd, acts, extra))
     return res[0], (res[1] if mode == "LSTM" else None)
 
 
